@@ -1,0 +1,94 @@
+"""The service catalog as typed, immutable values.
+
+The loader (``toolkit.catalog.load_catalog``) builds these from YAML after validating
+every field; generators and readiness checks only ever see valid values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+
+class Tier(str, Enum):
+    """How much a service matters: drives alert severity."""
+
+    CRITICAL = "critical"
+    STANDARD = "standard"
+    EXPERIMENTAL = "experimental"
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A duration as Prometheus writes it (``30d``, ``1h30m``) and in seconds."""
+
+    text: str
+    seconds: int
+
+
+@dataclass(frozen=True)
+class LatencySLO:
+    """``target`` percent of requests finish within ``threshold_seconds``."""
+
+    threshold_seconds: float
+    target: float
+
+
+@dataclass(frozen=True)
+class SLO:
+    """A service's objectives over a rolling ``window``."""
+
+    availability: float
+    window: Duration
+    latency: LatencySLO | None = None
+
+
+@dataclass(frozen=True)
+class PrometheusSelector:
+    """How to select a service's series: its ``job`` plus optional extra label matchers."""
+
+    job: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class External:
+    """A dependency outside the catalog (a SaaS API, a managed database)."""
+
+    name: str
+    address: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Service:
+    """One service of the catalog."""
+
+    name: str
+    team: str
+    tier: Tier
+    slo: SLO
+    prometheus: PrometheusSelector
+    address: str
+    runbook: str | None = None
+    description: str = ""
+    dependencies: tuple[str, ...] = ()
+    alert_labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """A validated service catalog."""
+
+    path: Path
+    services: tuple[Service, ...]
+    externals: tuple[External, ...] = ()
+
+    def service(self, name: str) -> Service:
+        """Return the service called ``name``; ``KeyError`` if there is none."""
+        for service in self.services:
+            if service.name == name:
+                return service
+        raise KeyError(name)

@@ -1,0 +1,17 @@
+"""The ``toolkit`` command line."""
+
+from __future__ import annotations
+
+import click
+
+from toolkit import __version__
+from toolkit.cli.catalog import catalog
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="toolkit")
+def main() -> None:
+    """Make a Python web service observable before you split it."""
+
+
+main.add_command(catalog)

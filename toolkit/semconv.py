@@ -1,0 +1,86 @@
+"""Telemetry names: the one source of truth for every metric, label, span attribute and log field.
+
+The middleware emits these names, the generators put them into PromQL, the readiness
+probe looks for them. Metric names follow OpenTelemetry's stable HTTP semantic
+conventions as Prometheus spells them (dots become underscores, the unit is a suffix),
+so dashboards and rules also work for services instrumented by any OpenTelemetry SDK.
+
+Service identity: every series is selected by the ``job`` label Prometheus attaches at
+scrape time (an OpenTelemetry Collector maps ``service.name`` to ``job`` too). The
+middleware adds no ``service_name`` label of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- HTTP server metrics -------------------------------------------------------------
+HTTP_SERVER_REQUEST_DURATION: Final = "http_server_request_duration_seconds"
+HTTP_SERVER_ACTIVE_REQUESTS: Final = "http_server_active_requests"
+HTTP_SERVER_REQUEST_BODY_SIZE: Final = "http_server_request_body_size_bytes"
+HTTP_SERVER_RESPONSE_BODY_SIZE: Final = "http_server_response_body_size_bytes"
+
+# --- HTTP client metrics (outbound calls: the dependency panel) ------------------------
+HTTP_CLIENT_REQUEST_DURATION: Final = "http_client_request_duration_seconds"
+
+# --- Metric labels ---------------------------------------------------------------------
+JOB: Final = "job"
+LABEL_METHOD: Final = "http_request_method"
+LABEL_ROUTE: Final = "http_route"
+LABEL_STATUS_CODE: Final = "http_response_status_code"
+LABEL_ERROR_TYPE: Final = "error_type"
+LABEL_URL_SCHEME: Final = "url_scheme"
+LABEL_SERVER_ADDRESS: Final = "server_address"
+LABEL_SERVER_PORT: Final = "server_port"
+
+SERVER_DURATION_LABELS: Final = (LABEL_METHOD, LABEL_ROUTE, LABEL_STATUS_CODE, LABEL_ERROR_TYPE)
+SERVER_ACTIVE_LABELS: Final = (LABEL_METHOD, LABEL_URL_SCHEME)
+SERVER_BODY_SIZE_LABELS: Final = SERVER_DURATION_LABELS
+CLIENT_DURATION_LABELS: Final = (
+    LABEL_METHOD,
+    LABEL_SERVER_ADDRESS,
+    LABEL_SERVER_PORT,
+    LABEL_STATUS_CODE,
+    LABEL_ERROR_TYPE,
+)
+
+# The semantic conventions' advisory buckets for http.*.request.duration, in seconds.
+DURATION_BUCKETS: Final = (
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+)
+# The conventions give no advice for body sizes: decades from 100 B to 100 MB.
+BODY_SIZE_BUCKETS: Final = (
+    100.0, 1_000.0, 10_000.0, 100_000.0, 1_000_000.0, 10_000_000.0, 100_000_000.0,
+)
+
+# ``http_route`` of a request that matched no route: one fixed value keeps cardinality
+# bounded. It cannot collide with a real template, which always starts with "/".
+UNMATCHED_ROUTE: Final = "__unmatched__"
+# Methods outside the registered set are reported as this, as the conventions say.
+OTHER_METHOD: Final = "_OTHER"
+KNOWN_METHODS: Final = frozenset(
+    {"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"}
+)
+# ``error_type`` of a 5xx response that raised no exception: the status code as a string,
+# as the conventions say. An exception gives its fully qualified class name.
+
+# --- Span attributes that the semantic conventions do not define -------------------------
+SPAN_ATTR_CORRELATION_ID: Final = "correlation.id"
+
+# --- Correlation ----------------------------------------------------------------------
+CORRELATION_HEADER: Final = "X-Request-ID"
+CORRELATION_HEADER_ALIASES: Final = ("X-Correlation-ID",)
+
+# --- Log fields -------------------------------------------------------------------------
+LOG_CORRELATION_ID: Final = "correlation_id"
+LOG_TRACE_ID: Final = "trace_id"
+LOG_SPAN_ID: Final = "span_id"
+LOG_SERVICE: Final = "service"
+# Access-log line (one per request).
+ACCESS_LOG_EVENT: Final = "request"
+LOG_METHOD: Final = "method"
+LOG_ROUTE: Final = "route"
+LOG_PATH: Final = "path"
+LOG_STATUS: Final = "status"
+LOG_DURATION_MS: Final = "duration_ms"
+LOG_RESPONSE_BYTES: Final = "bytes"
