@@ -67,6 +67,28 @@ KNOWN_METHODS: Final = frozenset(
 # --- Span attributes that the semantic conventions do not define -------------------------
 SPAN_ATTR_CORRELATION_ID: Final = "correlation.id"
 
+# --- Server span attributes (OpenTelemetry stable HTTP semantic conventions) ---------------
+SPAN_ATTR_HTTP_METHOD: Final = "http.request.method"
+SPAN_ATTR_HTTP_METHOD_ORIGINAL: Final = "http.request.method_original"
+SPAN_ATTR_HTTP_ROUTE: Final = "http.route"
+SPAN_ATTR_HTTP_STATUS_CODE: Final = "http.response.status_code"
+SPAN_ATTR_URL_PATH: Final = "url.path"
+SPAN_ATTR_URL_QUERY: Final = "url.query"
+SPAN_ATTR_URL_SCHEME: Final = "url.scheme"
+SPAN_ATTR_ERROR_TYPE: Final = "error.type"
+SPAN_ATTR_CLIENT_ADDRESS: Final = "client.address"
+SPAN_ATTR_CLIENT_PORT: Final = "client.port"
+SPAN_ATTR_SERVER_ADDRESS: Final = "server.address"
+SPAN_ATTR_SERVER_PORT: Final = "server.port"
+SPAN_ATTR_NETWORK_PROTOCOL_VERSION: Final = "network.protocol.version"
+SPAN_ATTR_USER_AGENT: Final = "user_agent.original"
+# Span name of a request whose method is not in KNOWN_METHODS, as the conventions say.
+SPAN_NAME_OTHER_METHOD: Final = "HTTP"
+
+# --- Self-observability: telemetry that failed without failing the request ---------------
+TELEMETRY_ERRORS: Final = "toolkit_telemetry_errors_total"
+LABEL_COMPONENT: Final = "component"
+
 # --- Correlation ----------------------------------------------------------------------
 CORRELATION_HEADER: Final = "X-Request-ID"
 CORRELATION_HEADER_ALIASES: Final = ("X-Correlation-ID",)
