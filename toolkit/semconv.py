@@ -64,6 +64,18 @@ KNOWN_METHODS: Final = frozenset(
 # ``error_type`` of a 5xx response that raised no exception: the status code as a string,
 # as the conventions say. An exception gives its fully qualified class name.
 
+# --- Generated recording rules and alert labels (toolkit generate) ----------------------
+# The SLI error ratio (bad events / all events) over a window, one series per service and
+# SLO: ``slo:sli_error:ratio_rate5m{service="orders", slo="availability"}``.
+RECORD_SLI_ERROR_RATIO_PREFIX: Final = "slo:sli_error:ratio_rate"
+LABEL_SERVICE: Final = "service"
+LABEL_SLO: Final = "slo"
+LABEL_TEAM: Final = "team"
+LABEL_SEVERITY: Final = "severity"
+LABEL_INSTANCE: Final = "instance"
+LABEL_LE: Final = "le"
+SCRAPE_UP: Final = "up"
+
 # --- Span attributes that the semantic conventions do not define -------------------------
 SPAN_ATTR_CORRELATION_ID: Final = "correlation.id"
 
@@ -98,6 +110,12 @@ LOG_CORRELATION_ID: Final = "correlation_id"
 LOG_TRACE_ID: Final = "trace_id"
 LOG_SPAN_ID: Final = "span_id"
 LOG_SERVICE: Final = "service"
+# structlog's own keys (its add_log_level / add_logger_name processors hard-code them).
+LOG_TIMESTAMP: Final = "timestamp"
+LOG_LEVEL: Final = "level"
+LOG_LOGGER: Final = "logger"
+LOG_EVENT: Final = "event"
+LOG_EXCEPTION: Final = "exception"
 # Access-log line (one per request).
 ACCESS_LOG_EVENT: Final = "request"
 LOG_METHOD: Final = "method"
