@@ -1,0 +1,181 @@
+"""Redis store: several processes or machines share one set of keys."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import redis
+import redis.asyncio
+
+from toolkit.resilience.idempotency.stores.base import (
+    Acquired,
+    BeginResult,
+    Existing,
+    StoredResponse,
+    StoreError,
+)
+
+# Each record is a hash {fp, token, exp, resp?}; ``exp`` (ms, the caller's clock) is the lock
+# expiry while in progress and the retention expiry once ``resp`` is set. The key's own
+# PEXPIRE only collects garbage; decisions compare ``exp`` so a clock can be injected.
+_BEGIN = """
+local rec = redis.call('HMGET', KEYS[1], 'fp', 'exp', 'resp')
+if rec[1] and tonumber(rec[2]) > tonumber(ARGV[1]) then
+  return {0, rec[1], rec[3] or ''}
+end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'fp', ARGV[2], 'token', ARGV[3],
+           'exp', tostring(tonumber(ARGV[1]) + tonumber(ARGV[4])))
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return {1}
+"""
+_COMPLETE = """
+if redis.call('HGET', KEYS[1], 'token') == ARGV[1]
+   and redis.call('HEXISTS', KEYS[1], 'resp') == 0 then
+  redis.call('HSET', KEYS[1], 'resp', ARGV[2],
+             'exp', tostring(tonumber(ARGV[3]) + tonumber(ARGV[4])))
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+  return 1
+end
+return 0
+"""
+_RELEASE = """
+if redis.call('HGET', KEYS[1], 'token') == ARGV[1]
+   and redis.call('HEXISTS', KEYS[1], 'resp') == 0 then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+class RedisStore:
+    """Keys in Redis under ``prefix``; every decision is one Lua script, hence atomic.
+
+    Sync methods use ``client`` (``redis.Redis``), async methods ``async_client``
+    (``redis.asyncio.Redis``): both are built from ``url`` on first use unless given. An
+    asyncio client belongs to the event loop it first ran on: use one store per loop, or
+    pass your own ``async_client``. Expiry compares the callers' clocks (injectable for
+    tests), so the machines sharing a store need roughly synchronised clocks (NTP).
+    """
+
+    def __init__(
+        self,
+        url: str = "redis://127.0.0.1:6379/0",
+        *,
+        client: redis.Redis | None = None,
+        async_client: redis.asyncio.Redis | None = None,
+        prefix: str = "toolkit:idempotency:",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._url = url
+        self._client = client
+        self._async_client = async_client
+        self._prefix = prefix
+        self._clock = clock
+        self._scripts: dict[str, Any] = {}
+        self._async_scripts: dict[str, Any] = {}
+
+    def _script(self, name: str, source: str) -> Any:
+        if name not in self._scripts:
+            if self._client is None:
+                self._client = redis.Redis.from_url(self._url)
+            self._scripts[name] = self._client.register_script(source)
+        return self._scripts[name]
+
+    def _async_script(self, name: str, source: str) -> Any:
+        if name not in self._async_scripts:
+            if self._async_client is None:
+                self._async_client = redis.asyncio.Redis.from_url(self._url)
+            self._async_scripts[name] = self._async_client.register_script(source)
+        return self._async_scripts[name]
+
+    def _now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+    def _begin_args(
+        self, key: str, fingerprint: str, lock_ttl: float
+    ) -> tuple[list[str], list[Any]]:
+        token = uuid.uuid4().hex
+        return [self._prefix + key], [self._now_ms(), fingerprint, token, _ms(lock_ttl)]
+
+    def begin(self, key: str, fingerprint: str, *, lock_ttl: float) -> BeginResult:
+        """Lock ``key`` for this request or report the existing record."""
+        keys, args = self._begin_args(key, fingerprint, lock_ttl)
+        try:
+            reply = self._script("begin", _BEGIN)(keys=keys, args=args)
+        except redis.RedisError as exc:
+            raise StoreError(f"Redis store failed on begin: {exc}") from exc
+        return _begin_result(reply, token=args[2])
+
+    def complete(self, key: str, token: str, response: StoredResponse, *, retention: float) -> bool:
+        """Store ``response`` for ``retention`` seconds; ``False`` if ``token`` lost the lock."""
+        args = [token, response.to_json(), self._now_ms(), _ms(retention)]
+        try:
+            reply = self._script("complete", _COMPLETE)(keys=[self._prefix + key], args=args)
+        except redis.RedisError as exc:
+            raise StoreError(f"Redis store failed on complete: {exc}") from exc
+        return int(reply) == 1
+
+    def release(self, key: str, token: str) -> bool:
+        """Forget the in-progress record so a retry runs; ``False`` if ``token`` lost it."""
+        try:
+            reply = self._script("release", _RELEASE)(keys=[self._prefix + key], args=[token])
+        except redis.RedisError as exc:
+            raise StoreError(f"Redis store failed on release: {exc}") from exc
+        return int(reply) == 1
+
+    async def abegin(self, key: str, fingerprint: str, *, lock_ttl: float) -> BeginResult:
+        """:meth:`begin` on the asyncio client."""
+        keys, args = self._begin_args(key, fingerprint, lock_ttl)
+        try:
+            reply = await self._async_script("begin", _BEGIN)(keys=keys, args=args)
+        except redis.RedisError as exc:
+            raise StoreError(f"Redis store failed on begin: {exc}") from exc
+        return _begin_result(reply, token=args[2])
+
+    async def acomplete(
+        self, key: str, token: str, response: StoredResponse, *, retention: float
+    ) -> bool:
+        """:meth:`complete` on the asyncio client."""
+        args = [token, response.to_json(), self._now_ms(), _ms(retention)]
+        try:
+            script = self._async_script("complete", _COMPLETE)
+            reply = await script(keys=[self._prefix + key], args=args)
+        except redis.RedisError as exc:
+            raise StoreError(f"Redis store failed on complete: {exc}") from exc
+        return int(reply) == 1
+
+    async def arelease(self, key: str, token: str) -> bool:
+        """:meth:`release` on the asyncio client."""
+        try:
+            script = self._async_script("release", _RELEASE)
+            reply = await script(keys=[self._prefix + key], args=[token])
+        except redis.RedisError as exc:
+            raise StoreError(f"Redis store failed on release: {exc}") from exc
+        return int(reply) == 1
+
+    async def aclose(self) -> None:
+        """Close the asyncio client if this store created it."""
+        if self._async_client is not None:
+            await self._async_client.aclose()
+            self._async_client = None
+            self._async_scripts.clear()
+
+
+def _ms(seconds: float) -> int:
+    return max(1, int(seconds * 1000))
+
+
+def _begin_result(reply: list[Any], *, token: str) -> BeginResult:
+    if int(reply[0]) == 1:
+        return Acquired(token)
+    fingerprint = _text(reply[1])
+    raw = _text(reply[2])
+    return Existing(fingerprint, StoredResponse.from_json(raw) if raw else None)
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,220 @@
+"""Idempotency-Key middleware for WSGI apps (Flask, Django's WSGI handler)."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable, Collection, Iterable, Iterator
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+
+from prometheus_client import CollectorRegistry
+
+from toolkit import semconv
+from toolkit.resilience.idempotency._core import (
+    DEFAULT_METHODS,
+    Execute,
+    IdempotencyGate,
+    KeyedRequest,
+    Respond,
+    Wait,
+    default_should_store,
+    make_options,
+    with_fingerprint,
+)
+from toolkit.resilience.idempotency._metrics import idempotency_metrics
+from toolkit.resilience.idempotency.stores.base import IdempotencyStore, StoredResponse
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+
+class IdempotencyWSGIMiddleware:
+    """Run each keyed request once; replay its stored response to every repeat.
+
+    The request body is read (at most ``max_body_bytes``, else 413) and handed to the app
+    as a fresh ``wsgi.input``. The app's response is collected to store it; a response
+    larger than ``max_body_bytes`` is passed through and not stored (the key is released).
+    """
+
+    def __init__(
+        self,
+        app: WSGIApplication,
+        *,
+        store: IdempotencyStore,
+        methods: Collection[str] = DEFAULT_METHODS,
+        path_filter: Callable[[str], bool] | None = None,
+        required: bool = False,
+        header: str = semconv.IDEMPOTENCY_KEY_HEADER,
+        scope_headers: Collection[str] = (),
+        lock_ttl: float = 60.0,
+        retention: float = 24 * 3600.0,
+        max_body_bytes: int = 1024 * 1024,
+        fail_open: bool = False,
+        wait_for_in_progress: float = 0.0,
+        poll_interval: float = 0.05,
+        should_store: Callable[[int], bool] = default_should_store,
+        registry: CollectorRegistry | None = None,
+    ) -> None:
+        self.app = app
+        self.store = store
+        options = make_options(
+            methods=methods,
+            path_filter=path_filter,
+            required=required,
+            header=header,
+            scope_headers=scope_headers,
+            lock_ttl=lock_ttl,
+            retention=retention,
+            max_body_bytes=max_body_bytes,
+            fail_open=fail_open,
+            wait_for_in_progress=wait_for_in_progress,
+            poll_interval=poll_interval,
+            should_store=should_store,
+        )
+        self._gate = IdempotencyGate(options, idempotency_metrics(registry))
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """Handle one WSGI request."""
+        method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+        path = str(environ.get("SCRIPT_NAME", "")) + str(environ.get("PATH_INFO", ""))
+        if not self._gate.applies(method, path):
+            return self.app(environ, start_response)
+        query = str(environ.get("QUERY_STRING", ""))
+        target = f"{path}?{query}" if query else path
+        keyed = self._gate.key_of(_headers(environ), method, target)
+        if keyed is None:
+            return self.app(environ, start_response)
+        if isinstance(keyed, Respond):
+            return _respond(start_response, keyed.response)
+        body = _read_body(environ, self._gate.options.max_body_bytes)
+        if body is None:
+            return _respond(start_response, self._gate.too_large().response)
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        keyed = with_fingerprint(keyed, method, target, body)
+        outcome = self._begin(keyed)
+        if outcome is None:  # store down and configured to fail open
+            return self.app(environ, start_response)
+        if isinstance(outcome, Respond):
+            return _respond(start_response, outcome.response)
+        return self._execute(environ, start_response, keyed, outcome.token)
+
+    def _begin(self, keyed: KeyedRequest) -> Execute | Respond | None:
+        options = self._gate.options
+        deadline = time.monotonic() + options.wait_for_in_progress
+        while True:
+            try:
+                result = self.store.begin(
+                    keyed.storage_key, keyed.fingerprint, lock_ttl=options.lock_ttl
+                )
+            except Exception as exc:
+                return self._gate.store_failed("begin", exc)
+            outcome = self._gate.resolve(keyed, result, may_wait=time.monotonic() < deadline)
+            if not isinstance(outcome, Wait):
+                return outcome
+            time.sleep(options.poll_interval)
+
+    def _execute(
+        self,
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+        keyed: KeyedRequest,
+        token: str,
+    ) -> Iterable[bytes]:
+        started: list[Any] = []
+
+        def capture_start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            started[:] = [status, headers]
+            return start_response(status, headers, exc_info)
+
+        limit = self._gate.options.max_body_bytes
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            result = self.app(environ, capture_start)
+            iterator = iter(result)
+            try:
+                for chunk in iterator:
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size > limit:
+                        break
+            finally:
+                if size <= limit and hasattr(result, "close"):
+                    result.close()
+        except BaseException:
+            self._release(keyed, token)
+            raise
+        if size > limit:
+            # Too large to keep: stream the rest through and let a retry run again.
+            self._release(keyed, token)
+            return _chain(chunks, iterator, result)
+        body = b"".join(chunks)
+        stored = None
+        if started:
+            stored = self._gate.to_store(int(str(started[0]).split()[0]), started[1], body)
+        if stored is None:
+            self._release(keyed, token)
+        else:
+            try:
+                self.store.complete(
+                    keyed.storage_key, token, stored, retention=self._gate.options.retention
+                )
+            except Exception as exc:
+                self._gate.store_failed_after("complete", exc)
+        return [body]
+
+    def _release(self, keyed: KeyedRequest, token: str) -> None:
+        try:
+            self.store.release(keyed.storage_key, token)
+        except Exception as exc:
+            self._gate.store_failed_after("release", exc)
+
+
+def _chain(head: list[bytes], tail: Iterator[bytes], result: Iterable[bytes]) -> Iterator[bytes]:
+    try:
+        yield from head
+        yield from tail
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+
+
+def _read_body(environ: WSGIEnvironment, limit: int) -> bytes | None:
+    """The request body, or ``None`` when it is larger than ``limit`` bytes."""
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        return b""
+    length_text = str(environ.get("CONTENT_LENGTH") or "")
+    if length_text.isdigit():
+        length = int(length_text)
+        if length > limit:
+            return None
+        return bytes(stream.read(length)) if length else b""
+    # No length (chunked): read one byte past the limit to tell "too large" apart.
+    data = bytes(stream.read(limit + 1))
+    return None if len(data) > limit else data
+
+
+def _respond(start_response: StartResponse, response: StoredResponse) -> list[bytes]:
+    start_response(f"{response.status} {_reason(response.status)}", list(response.headers))
+    return [response.body]
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def _headers(environ: WSGIEnvironment) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for name, value in environ.items():
+        if name.startswith("HTTP_"):
+            headers[name[5:].replace("_", "-").lower()] = str(value)
+    if "CONTENT_TYPE" in environ:
+        headers["content-type"] = str(environ["CONTENT_TYPE"])
+    return headers
