@@ -124,3 +124,43 @@ LOG_PATH: Final = "path"
 LOG_STATUS: Final = "status"
 LOG_DURATION_MS: Final = "duration_ms"
 LOG_RESPONSE_BYTES: Final = "bytes"
+
+# --- Resilience: circuit breaker (resilience4j-micrometer names, ``circuitbreaker_`` prefix)
+# One-hot gauge: 1 for the breaker's current state, 0 for the others (all three are exported).
+CIRCUITBREAKER_STATE: Final = "circuitbreaker_state"
+# Calls by outcome; ``kind`` is one of CIRCUITBREAKER_KINDS. resilience4j exports not-permitted
+# calls as a separate counter; here they are the ``not_permitted`` kind of the same counter.
+CIRCUITBREAKER_CALLS: Final = "circuitbreaker_calls_total"
+# Failure and slow-call rate of the sliding window in percent, -1 until minimum_calls is reached.
+CIRCUITBREAKER_FAILURE_RATE: Final = "circuitbreaker_failure_rate"
+CIRCUITBREAKER_SLOW_CALL_RATE: Final = "circuitbreaker_slow_call_rate"
+LABEL_BREAKER_NAME: Final = "name"
+LABEL_BREAKER_STATE: Final = "state"
+LABEL_BREAKER_KIND: Final = "kind"
+CIRCUITBREAKER_STATES: Final = ("closed", "open", "half_open")
+CIRCUITBREAKER_KINDS: Final = ("successful", "failed", "ignored", "not_permitted")
+CIRCUITBREAKER_STATE_LABELS: Final = (LABEL_BREAKER_NAME, LABEL_BREAKER_STATE)
+CIRCUITBREAKER_CALLS_LABELS: Final = (LABEL_BREAKER_NAME, LABEL_BREAKER_KIND)
+CIRCUITBREAKER_RATE_LABELS: Final = (LABEL_BREAKER_NAME,)
+# Log event and span event of a state change; the log line carries these fields.
+CIRCUITBREAKER_STATE_CHANGE_EVENT: Final = "circuitbreaker.state_change"
+LOG_BREAKER_NAME: Final = "breaker"
+LOG_BREAKER_FROM_STATE: Final = "from_state"
+LOG_BREAKER_TO_STATE: Final = "to_state"
+SPAN_ATTR_BREAKER_NAME: Final = "circuitbreaker.name"
+SPAN_ATTR_BREAKER_FROM_STATE: Final = "circuitbreaker.from_state"
+SPAN_ATTR_BREAKER_TO_STATE: Final = "circuitbreaker.to_state"
+
+# --- Resilience: Idempotency-Key middleware ----------------------------------------------
+# No ``http_route`` label: replays and rejections are decided before the app routes the
+# request, so no template is known, and a raw path would make cardinality unbounded.
+IDEMPOTENCY_REPLAYS: Final = "idempotency_replays_total"
+IDEMPOTENCY_CONFLICTS: Final = "idempotency_conflicts_total"  # same key, other request: 422
+IDEMPOTENCY_IN_PROGRESS: Final = "idempotency_in_progress_total"  # same key running: 409
+# Store failures; ``operation`` is begin/complete/release, ``action`` fail_open/fail_closed/none.
+IDEMPOTENCY_STORE_ERRORS: Final = "idempotency_store_errors_total"
+LABEL_IDEMPOTENCY_OPERATION: Final = "operation"
+LABEL_IDEMPOTENCY_ACTION: Final = "action"
+IDEMPOTENCY_STORE_ERRORS_LABELS: Final = (LABEL_IDEMPOTENCY_OPERATION, LABEL_IDEMPOTENCY_ACTION)
+IDEMPOTENCY_KEY_HEADER: Final = "Idempotency-Key"
+IDEMPOTENCY_REPLAYED_HEADER: Final = "Idempotent-Replayed"
