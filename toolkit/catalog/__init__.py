@@ -1,0 +1,40 @@
+"""The service catalog: the YAML file every generator and readiness check reads.
+
+``load_catalog(path)`` returns a validated :class:`Catalog` or raises
+:class:`CatalogError` carrying every :class:`Problem` in the file.
+"""
+
+from __future__ import annotations
+
+from toolkit.catalog.duration import DurationError, format_seconds, parse_duration
+from toolkit.catalog.loader import load_catalog
+from toolkit.catalog.model import (
+    SLO,
+    Catalog,
+    Duration,
+    External,
+    LatencySLO,
+    PrometheusSelector,
+    Service,
+    Tier,
+)
+from toolkit.catalog.problems import CatalogError, Problem
+from toolkit.catalog.table import render_table
+
+__all__ = [
+    "SLO",
+    "Catalog",
+    "CatalogError",
+    "Duration",
+    "DurationError",
+    "External",
+    "LatencySLO",
+    "Problem",
+    "PrometheusSelector",
+    "Service",
+    "Tier",
+    "format_seconds",
+    "load_catalog",
+    "parse_duration",
+    "render_table",
+]

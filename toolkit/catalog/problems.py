@@ -1,0 +1,46 @@
+"""What is wrong with a catalog: one :class:`Problem` per mistake, all raised together."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One mistake in a catalog file, located precisely enough to fix it without guessing.
+
+    ``line`` and ``column`` are 1-based and ``None`` when the problem concerns the file as
+    a whole (it cannot be read). ``path`` is the field path (``services[2].slo.window``),
+    empty for the document itself. ``expected`` and ``found`` are set when the problem is a
+    value of the wrong kind; ``message`` is always the complete sentence.
+    """
+
+    file: str
+    line: int | None
+    column: int | None
+    path: str
+    message: str
+    expected: str | None = None
+    found: str | None = None
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        location = self.file if self.line is None else f"{self.file}:{self.line}"
+        parts = [location, self.path, self.message] if self.path else [location, self.message]
+        text = ": ".join(parts)
+        return f"{text} — {self.hint}" if self.hint else text
+
+    def sort_key(self) -> tuple[int, int, str, str]:
+        """Order problems as they appear in the file."""
+        return (self.line or 0, self.column or 0, self.path, self.message)
+
+
+class CatalogError(Exception):
+    """A catalog could not be loaded; ``problems`` lists every reason, in file order."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(sorted(problems, key=Problem.sort_key))
+        if not self.problems:
+            raise ValueError("CatalogError needs at least one problem")
+        super().__init__("\n".join(str(problem) for problem in self.problems))

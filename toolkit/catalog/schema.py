@@ -1,0 +1,364 @@
+"""The catalog's structure: a composed YAML tree in, a :class:`Catalog` or problems out.
+
+One pass reads every field and records every problem (see :class:`NodeReader`); the
+checks across entries (unique names, known dependencies) run after it; the model is
+built only when nothing was reported.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+import yaml
+
+from toolkit.catalog.model import Catalog, External, PrometheusSelector, Service
+from toolkit.catalog.names import (
+    HOST_RULE,
+    NAME_RULE,
+    is_host,
+    is_http_url,
+    is_valid_name,
+    suggest_name,
+)
+from toolkit.catalog.nodes import NodeReader, child_path, describe, item_path, line_of, shown
+from toolkit.catalog.settings import (
+    DEFAULT_TIER,
+    SETTING_KEYS,
+    Settings,
+    build_slo,
+    check_complete,
+    merge,
+    read_labels,
+    read_settings,
+)
+from toolkit.semconv import JOB
+
+TOP_KEYS: Final = ("version", "defaults", "externals", "services")
+EXTERNAL_KEYS: Final = ("name", "address", "description")
+SERVICE_KEYS: Final = (
+    "name",
+    "team",
+    "tier",
+    "description",
+    "slo",
+    "dependencies",
+    "runbook",
+    "prometheus",
+    "address",
+    "alert_labels",
+)
+PROMETHEUS_KEYS: Final = ("job", "labels")
+CATALOG_VERSION: Final = 1
+TOP_LEVEL: Final = "a mapping with a 'services' list at the top level"
+_RESERVED_MATCHERS: Final = {JOB: "set the job with prometheus.job"}
+
+
+@dataclass
+class _Named:
+    """A name as written, where it was written, and the entry it names."""
+
+    name: str | None
+    node: yaml.Node
+    path: str
+
+
+@dataclass
+class _ExternalDraft:
+    """An external as read, before the checks across entries."""
+
+    named: _Named
+    address: str | None = None
+    address_node: yaml.Node | None = None
+    description: str = ""
+
+
+@dataclass
+class _ServiceDraft:
+    """A service as read, before the checks across entries and the merge with defaults."""
+
+    node: yaml.Node
+    path: str
+    named: _Named
+    settings: Settings
+    team: str | None = None
+    description: str = ""
+    dependencies: list[_Named] = field(default_factory=list)
+    runbook: str | None = None
+    job: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    prometheus_node: yaml.Node | None = None
+    address: str | None = None
+    address_node: yaml.Node | None = None
+
+
+def read_catalog(reader: NodeReader, root: yaml.Node, path: Path) -> Catalog | None:
+    """Build the catalog in ``root``, or return ``None`` with ``reader.problems`` filled."""
+    top = reader.mapping(root, "", TOP_KEYS, required=("services",), expected=TOP_LEVEL)
+    if top is None:
+        return None
+    if "version" in top:
+        _version(reader, top["version"])
+    defaults = Settings(path="defaults")
+    if "defaults" in top:
+        values = reader.mapping(top["defaults"], "defaults", SETTING_KEYS)
+        if values is not None:
+            defaults = read_settings(reader, values, "defaults")
+    externals = [
+        _external(reader, node, item_path("externals", index))
+        for index, node in enumerate(_items(reader, top, "externals", allow_empty=True))
+    ]
+    services = [
+        _service(reader, node, item_path("services", index))
+        for index, node in enumerate(_items(reader, top, "services", allow_empty=False))
+    ]
+    merged = [merge(defaults, draft.settings) for draft in services]
+    for draft, settings in zip(services, merged, strict=True):
+        check_complete(reader, settings, draft.node)
+    _check_references(reader, externals, services)
+    if reader.problems:
+        return None
+    return Catalog(
+        path=path,
+        services=tuple(_build_service(d, s) for d, s in zip(services, merged, strict=True)),
+        externals=tuple(_build_external(draft) for draft in externals),
+    )
+
+
+def _version(reader: NodeReader, node: yaml.Node) -> None:
+    """Only version 1 exists."""
+    if not (isinstance(node, yaml.ScalarNode) and node.tag.endswith(":int") and node.value == "1"):
+        expected = f"{CATALOG_VERSION} (the only catalog version)"
+        found = shown(node) if node.tag.endswith(":int") else describe(node)
+        reader.expect(node, "version", expected, found)
+
+
+def _items(
+    reader: NodeReader, top: dict[str, yaml.Node], key: str, *, allow_empty: bool
+) -> list[yaml.Node]:
+    """The entries of the top-level list ``key`` (none when it is absent or wrong)."""
+    if key not in top:
+        return []
+    items = reader.sequence(top[key], key, f"a list of {key}")
+    if items is None:
+        return []
+    if not items and not allow_empty:
+        reader.expect(top[key], key, f"a non-empty list of {key}", "an empty list")
+    return items
+
+
+def _name(reader: NodeReader, values: dict[str, yaml.Node], node: yaml.Node, path: str) -> _Named:
+    """The ``name`` of an entry, checked against :data:`NAME_RULE`."""
+    if "name" not in values:
+        return _Named(None, node, path)
+    name_node, name_path = values["name"], child_path(path, "name")
+    name = reader.string(name_node, name_path, NAME_RULE)
+    if name is not None and not is_valid_name(name):
+        suggestion = suggest_name(name)
+        hint = f"did you mean '{suggestion}'?" if suggestion else None
+        reader.expect(name_node, name_path, NAME_RULE, shown(name_node), hint)
+        name = None
+    return _Named(name, name_node, name_path)
+
+
+def _host(reader: NodeReader, node: yaml.Node, path: str) -> str | None:
+    """A host as it appears in ``server_address`` of client metrics."""
+    host = reader.string(node, path, HOST_RULE)
+    if host is not None and not is_host(host):
+        reader.expect(node, path, HOST_RULE, shown(node))
+        return None
+    return host
+
+
+def _external(reader: NodeReader, node: yaml.Node, path: str) -> _ExternalDraft:
+    """Read one entry of ``externals``."""
+    values = reader.mapping(
+        node, path, EXTERNAL_KEYS, required=("name", "address"), expected="a mapping"
+    )
+    if values is None:
+        return _ExternalDraft(_Named(None, node, path))
+    draft = _ExternalDraft(_name(reader, values, node, path))
+    if "address" in values:
+        draft.address_node = values["address"]
+        draft.address = _host(reader, values["address"], child_path(path, "address"))
+    if "description" in values:
+        draft.description = (
+            reader.string(values["description"], child_path(path, "description")) or ""
+        )
+    return draft
+
+
+def _service(reader: NodeReader, node: yaml.Node, path: str) -> _ServiceDraft:
+    """Read one entry of ``services``."""
+    values = reader.mapping(node, path, SERVICE_KEYS, required=("name", "team"))
+    if values is None:
+        return _ServiceDraft(node, path, _Named(None, node, path), Settings(path=path))
+    draft = _ServiceDraft(
+        node, path, _name(reader, values, node, path), read_settings(reader, values, path)
+    )
+    if "team" in values:
+        draft.team = reader.string(values["team"], child_path(path, "team"))
+    if "description" in values:
+        draft.description = (
+            reader.string(values["description"], child_path(path, "description")) or ""
+        )
+    if "runbook" in values:
+        draft.runbook = _runbook(reader, values["runbook"], child_path(path, "runbook"))
+    if "address" in values:
+        draft.address_node = values["address"]
+        draft.address = _host(reader, values["address"], child_path(path, "address"))
+    if "dependencies" in values:
+        draft.dependencies = _dependencies(
+            reader, values["dependencies"], child_path(path, "dependencies")
+        )
+    if "prometheus" in values:
+        _prometheus(reader, values["prometheus"], child_path(path, "prometheus"), draft)
+    return draft
+
+
+def _runbook(reader: NodeReader, node: yaml.Node, path: str) -> str | None:
+    """An http(s) URL."""
+    expected = "an http or https URL"
+    url = reader.string(node, path, expected)
+    if url is not None and not is_http_url(url):
+        reader.expect(node, path, expected, shown(node))
+        return None
+    return url
+
+
+def _dependencies(reader: NodeReader, node: yaml.Node, path: str) -> list[_Named]:
+    """The names in ``dependencies``; duplicates are reported and dropped."""
+    items = reader.sequence(node, path, "a list of service or external names")
+    first_line: dict[str, int] = {}
+    dependencies = []
+    for index, item in enumerate(items or []):
+        item_at = item_path(path, index)
+        name = reader.string(item, item_at, "the name of a service or external")
+        if name is None:
+            continue
+        if name in first_line:
+            message = f"duplicate dependency '{name}': first listed at line {first_line[name]}"
+            reader.report(item, item_at, message)
+            continue
+        first_line[name] = line_of(item)
+        dependencies.append(_Named(name, item, item_at))
+    return dependencies
+
+
+def _prometheus(reader: NodeReader, node: yaml.Node, path: str, draft: _ServiceDraft) -> None:
+    """Read how to select the service's series."""
+    values = reader.mapping(node, path, PROMETHEUS_KEYS)
+    if values is None:
+        return
+    draft.prometheus_node = node
+    if "job" in values:
+        draft.job = reader.string(values["job"], child_path(path, "job"))
+    if "labels" in values:
+        labels = read_labels(
+            reader, values["labels"], child_path(path, "labels"), _RESERVED_MATCHERS
+        )
+        draft.labels = labels or {}
+
+
+def _check_references(
+    reader: NodeReader, externals: list[_ExternalDraft], services: list[_ServiceDraft]
+) -> None:
+    """Names, addresses and selectors are unique; dependencies name known entries."""
+    names = [draft.named for draft in externals] + [draft.named for draft in services]
+    repeated = _check_unique(reader, "name", [(n.name, n.node, n.path) for n in names])
+    # A default (the service's name) is checked only for a unique name: a repeated name
+    # is reported once, not again as a repeated address and selector.
+    addresses = [
+        (draft.address, draft.address_node, child_path(draft.named.path, "address"))
+        for draft in externals
+        if draft.address_node is not None
+    ]
+    selectors = []
+    for draft in services:
+        unique = draft.named.name not in repeated
+        if draft.address_node is not None:
+            addresses.append((draft.address, draft.address_node, child_path(draft.path, "address")))
+        elif unique:
+            addresses.append((draft.named.name, draft.named.node, draft.named.path))
+        if draft.job is not None or unique:
+            node = draft.prometheus_node or draft.named.node
+            selectors.append((_selector(draft), node, child_path(draft.path, "prometheus")))
+    _check_unique(reader, "address", addresses)
+    _check_unique(reader, "Prometheus selector", selectors)
+    known = sorted(n.name for n in names if n.name is not None)
+    for draft in services:
+        for dependency in draft.dependencies:
+            _check_dependency(reader, dependency, draft.named.name, known)
+
+
+def _selector(draft: _ServiceDraft) -> str | None:
+    """The service's series selector as PromQL, ``None`` when its parts are invalid."""
+    job = draft.job or draft.named.name
+    if job is None:
+        return None
+    matchers = [(JOB, job), *sorted(draft.labels.items())]
+    return "{" + ", ".join(f'{name}="{value}"' for name, value in matchers) + "}"
+
+
+def _check_unique(
+    reader: NodeReader, what: str, entries: list[tuple[str | None, yaml.Node, str]]
+) -> set[str]:
+    """Report each repeated value at its later occurrences, naming the first; return them."""
+    first: dict[str, tuple[int, str]] = {}
+    repeated = set()
+    for value, node, path in sorted(entries, key=lambda entry: line_of(entry[1])):
+        if value is None:
+            continue
+        if value in first:
+            line, first_path = first[value]
+            message = f"duplicate {what} '{value}': first defined at line {line} ({first_path})"
+            reader.report(node, path, message)
+            repeated.add(value)
+        else:
+            first[value] = (line_of(node), path)
+    return repeated
+
+
+def _check_dependency(
+    reader: NodeReader, dependency: _Named, service: str | None, known: list[str]
+) -> None:
+    """A dependency names another service or an external of this catalog."""
+    name = dependency.name
+    if name is None:
+        return
+    if name == service:
+        expected = "the name of another service or an external"
+        reader.expect(dependency.node, dependency.path, expected, f"'{name}', the service itself")
+    elif name not in known:
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "add it to services or externals"
+        expected = "the name of a service or external in this catalog"
+        reader.expect(dependency.node, dependency.path, expected, shown(dependency.node), hint)
+
+
+def _build_external(draft: _ExternalDraft) -> External:
+    """The :class:`External` of a draft that passed every check."""
+    if draft.named.name is None or draft.address is None:
+        raise ValueError(f"{draft.named.path}: incomplete external")
+    return External(name=draft.named.name, address=draft.address, description=draft.description)
+
+
+def _build_service(draft: _ServiceDraft, settings: Settings) -> Service:
+    """The :class:`Service` of a draft that passed every check."""
+    name = draft.named.name
+    if name is None or draft.team is None:
+        raise ValueError(f"{draft.path}: incomplete service")
+    return Service(
+        name=name,
+        team=draft.team,
+        tier=settings.tier or DEFAULT_TIER,
+        slo=build_slo(settings),
+        prometheus=PrometheusSelector(job=draft.job or name, labels=draft.labels),
+        address=draft.address or name,
+        runbook=draft.runbook,
+        description=draft.description,
+        dependencies=tuple(d.name for d in draft.dependencies if d.name is not None),
+        alert_labels=settings.alert_labels,
+    )
