@@ -1,0 +1,32 @@
+"""Middleware that makes an ASGI or WSGI app observable in one line.
+
+``app = toolkit.instrument(app, service="orders")`` — or the middleware classes
+directly. Frameworks are never imported here.
+"""
+
+from __future__ import annotations
+
+from toolkit.middleware.asgi import ToolkitASGIMiddleware
+from toolkit.middleware.config import Options, Settings, resolve_settings
+from toolkit.middleware.correlation import is_valid_correlation_id, new_correlation_id
+from toolkit.middleware.instrument import instrument, is_asgi_app
+from toolkit.middleware.metrics import ServerMetrics, server_metrics
+from toolkit.middleware.routes import ROUTE_KEY
+from toolkit.middleware.tracing import build_tracer_provider
+from toolkit.middleware.wsgi import ToolkitWSGIMiddleware
+
+__all__ = [
+    "ROUTE_KEY",
+    "Options",
+    "ServerMetrics",
+    "Settings",
+    "ToolkitASGIMiddleware",
+    "ToolkitWSGIMiddleware",
+    "build_tracer_provider",
+    "instrument",
+    "is_asgi_app",
+    "is_valid_correlation_id",
+    "new_correlation_id",
+    "resolve_settings",
+    "server_metrics",
+]

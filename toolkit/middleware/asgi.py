@@ -1,0 +1,257 @@
+"""Pure ASGI middleware: correlation ID, server span, RED metrics, access log, /metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import TYPE_CHECKING, Any
+
+from toolkit import semconv
+from toolkit.context import correlation_id_var
+from toolkit.middleware.config import resolve_settings
+from toolkit.middleware.core import RequestTelemetry, Telemetry
+from toolkit.middleware.endpoint import render_metrics
+from toolkit.middleware.routes import asgi_route
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from toolkit.middleware.config import Options
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_INTERNAL_ERROR = b"Internal Server Error"
+
+
+class ToolkitASGIMiddleware:
+    """Make an ASGI app observable: ``app = ToolkitASGIMiddleware(app, service="orders")``.
+
+    HTTP requests get a correlation ID, a server span, RED metrics and an access-log
+    line; websockets get a correlation ID and a span; other scopes (lifespan) pass
+    through untouched. Options: see :class:`toolkit.middleware.config.Options`.
+    """
+
+    def __init__(self, app: ASGIApp, **options: Unpack[Options]) -> None:
+        """Resolve options (keyword > environment > default) and precompute everything."""
+        self.app = app
+        self.telemetry = telemetry = Telemetry(resolve_settings(options))
+        self._metrics_path = telemetry.metrics_path
+        self._header = telemetry.correlation_header.lower().encode("latin-1")
+        # Header name (bytes, lower case as ASGI delivers it) -> carrier key.
+        self._wanted: dict[bytes, str] = {
+            name.encode("latin-1"): name
+            for name in (*telemetry.correlation_inputs, *telemetry.trace_fields)
+        }
+        self._wanted_more = self._wanted | {
+            b"content-length": "content-length",
+            b"user-agent": "user-agent",
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one connection scope."""
+        scope_type = scope["type"]
+        if scope_type == "http":
+            path = scope["path"]
+            if path == self._metrics_path:
+                await self._serve_metrics(scope, send)
+            elif self.telemetry.is_excluded(path):
+                await self._correlation_only(scope, receive, send)
+            else:
+                await self._http(scope, receive, send)
+        elif scope_type == "websocket":
+            await self._websocket(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    def _carrier(self, scope: Scope, wanted: dict[bytes, str]) -> dict[str, str]:
+        carrier: dict[str, str] = {}
+        for name, value in scope["headers"]:
+            key = wanted.get(name)
+            if key is not None and key not in carrier:
+                carrier[key] = value.decode("latin-1")
+        return carrier
+
+    def _attributes(self, scope: Scope, scheme: str, path: str) -> dict[str, Any]:
+        if self.telemetry.tracer is None:
+            return {}
+        attributes: dict[str, Any] = {
+            semconv.SPAN_ATTR_URL_SCHEME: scheme,
+            semconv.SPAN_ATTR_URL_PATH: path,
+        }
+        query = scope.get("query_string")
+        if query:
+            attributes[semconv.SPAN_ATTR_URL_QUERY] = query.decode("latin-1")
+        client = scope.get("client")
+        if client:
+            attributes[semconv.SPAN_ATTR_CLIENT_ADDRESS] = client[0]
+            attributes[semconv.SPAN_ATTR_CLIENT_PORT] = client[1]
+        server = scope.get("server")
+        if server:
+            attributes[semconv.SPAN_ATTR_SERVER_ADDRESS] = server[0]
+            if server[1] is not None:
+                attributes[semconv.SPAN_ATTR_SERVER_PORT] = server[1]
+        version = scope.get("http_version")
+        if version:
+            attributes[semconv.SPAN_ATTR_NETWORK_PROTOCOL_VERSION] = version
+        return attributes
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        telemetry = self.telemetry
+        carrier = self._carrier(scope, self._wanted_more)
+        scheme = scope.get("scheme", "http")
+        path = scope["path"]
+        root_path = scope.get("root_path", "")
+        request = RequestTelemetry(
+            telemetry,
+            method=scope["method"],
+            scheme=scheme,
+            path=path,
+            carrier=carrier,
+            attributes=self._attributes(scope, scheme, path),
+        )
+        user_agent = carrier.get("user-agent")
+        if user_agent is not None and request.span is not None:
+            request.span.set_attribute(semconv.SPAN_ATTR_USER_AGENT, user_agent)
+        length = carrier.get("content-length")
+        if length is not None and length.isdigit():
+            request.request_size = int(length)
+        header = (self._header, request.correlation_id.encode("latin-1"))
+        started = False
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal started
+            kind = message["type"]
+            if kind == "http.response.body":
+                request.response_bytes += len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    request.mark_end()
+            elif kind == "http.response.start":
+                started = True
+                request.status = message["status"]
+                message["headers"] = [*message.get("headers", ()), header]
+            await send(message)
+
+        error: BaseException | None = None
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception as exc:
+            error = exc
+            if not started:
+                request.status = 500
+                await _send_500(send, header)
+            raise
+        except BaseException as exc:  # cancelled: the client is gone, nothing to send
+            error = exc
+            raise
+        finally:
+            try:
+                route = asgi_route(scope, root_path)
+            except Exception as exc:
+                telemetry.report_error("route", exc)
+                route = None
+            request.finish(route, error)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        telemetry = self.telemetry
+        carrier = self._carrier(scope, self._wanted)
+        scheme = scope.get("scheme", "ws")
+        path = scope["path"]
+        root_path = scope.get("root_path", "")
+        request = RequestTelemetry(
+            telemetry,
+            method="GET",
+            scheme=scheme,
+            path=path,
+            carrier=carrier,
+            attributes=self._attributes(scope, scheme, path),
+            websocket=True,
+        )
+        header = (self._header, request.correlation_id.encode("latin-1"))
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "websocket.accept":
+                message["headers"] = [*message.get("headers", ()), header]
+            await send(message)
+
+        error: BaseException | None = None
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            try:
+                route = asgi_route(scope, root_path)
+            except Exception as exc:
+                telemetry.report_error("route", exc)
+                route = None
+            request.finish(route, error)
+
+    async def _correlation_only(self, scope: Scope, receive: Receive, send: Send) -> None:
+        telemetry = self.telemetry
+        cid = telemetry.correlation_id_from(self._carrier(scope, self._wanted))
+        header = (self._header, cid.encode("latin-1"))
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), header]
+            await send(message)
+
+        token = correlation_id_var.set(cid)
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            correlation_id_var.reset(token)
+
+    async def _serve_metrics(self, scope: Scope, send: Send) -> None:
+        if scope["method"] not in ("GET", "HEAD"):
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 405,
+                    "headers": [(b"allow", b"GET, HEAD"), (b"content-length", b"0")],
+                }
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
+        accept = None
+        for name, value in scope["headers"]:
+            if name == b"accept":
+                accept = value.decode("latin-1")
+                break
+        body, content_type = render_metrics(self.telemetry.settings.registry, accept)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", content_type.encode("latin-1")),
+                    (b"content-length", str(len(body)).encode("latin-1")),
+                ],
+            }
+        )
+        await send(
+            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
+        )
+
+
+async def _send_500(send: Send, header: tuple[bytes, bytes]) -> None:
+    try:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 500,
+                "headers": [
+                    (b"content-type", b"text/plain; charset=utf-8"),
+                    (b"content-length", str(len(_INTERNAL_ERROR)).encode("latin-1")),
+                    header,
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": _INTERNAL_ERROR})
+    except Exception:
+        # The connection is gone; the original exception is what matters.
+        pass

@@ -1,0 +1,137 @@
+"""Middleware options: keyword arguments, their environment variables and their defaults.
+
+Resolution order for every option: the explicit keyword argument, then the environment
+variable (OpenTelemetry's ``OTEL_*`` name where it defines one, ``TOOLKIT_*`` otherwise),
+then the default. The environment is read when a middleware is constructed, never at
+import time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict
+
+from toolkit import semconv
+from toolkit.middleware.correlation import (
+    CorrelationGenerator,
+    CorrelationValidator,
+    is_valid_correlation_id,
+    new_correlation_id,
+)
+
+if TYPE_CHECKING:
+    from opentelemetry.propagators.textmap import TextMapPropagator
+    from opentelemetry.trace import TracerProvider
+    from prometheus_client import CollectorRegistry
+
+DEFAULT_SERVICE = "unknown_service"
+DEFAULT_METRICS_PATH = "/metrics"
+
+ENV_SERVICE = "OTEL_SERVICE_NAME"
+ENV_SDK_DISABLED = "OTEL_SDK_DISABLED"
+ENV_EXCLUDED_URLS = "OTEL_PYTHON_EXCLUDED_URLS"
+ENV_CORRELATION_HEADER = "TOOLKIT_CORRELATION_HEADER"
+ENV_METRICS_PATH = "TOOLKIT_METRICS_PATH"
+ENV_EXCLUDED_PATHS = "TOOLKIT_EXCLUDED_PATHS"
+ENV_ACCESS_LOG = "TOOLKIT_ACCESS_LOG"
+ENV_METRICS = "TOOLKIT_METRICS"
+
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+class Options(TypedDict, total=False):
+    """Keyword options accepted by both middlewares and by ``toolkit.instrument``."""
+
+    service: str
+    tracer_provider: TracerProvider
+    propagator: TextMapPropagator
+    registry: CollectorRegistry
+    correlation_header: str
+    correlation_validator: CorrelationValidator
+    correlation_generator: CorrelationGenerator
+    metrics_path: str | None
+    excluded_paths: Iterable[str]
+    excluded_urls: Iterable[str] | str
+    tracing: bool
+    metrics: bool
+    access_log: bool
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Options after resolution: what a middleware precomputes its hot path from."""
+
+    service: str
+    tracer_provider: TracerProvider | None
+    propagator: TextMapPropagator | None
+    registry: CollectorRegistry | None
+    correlation_header: str
+    correlation_validator: CorrelationValidator
+    correlation_generator: CorrelationGenerator
+    metrics_path: str | None
+    excluded_paths: frozenset[str]
+    excluded_urls: re.Pattern[str] | None
+    tracing: bool
+    metrics: bool
+    access_log: bool
+
+
+def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    return raw.strip().lower() not in _FALSE
+
+
+def _split(raw: str) -> list[str]:
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def _compile_excluded_urls(patterns: Iterable[str] | str | None) -> re.Pattern[str] | None:
+    if patterns is None:
+        return None
+    items = _split(patterns) if isinstance(patterns, str) else [p for p in patterns if p]
+    if not items:
+        return None
+    return re.compile("|".join(f"(?:{p})" for p in items))
+
+
+def resolve_settings(options: Options, environ: Mapping[str, str] | None = None) -> Settings:
+    """Merge keyword ``options`` over ``environ`` (default ``os.environ``) over defaults."""
+    env = os.environ if environ is None else environ
+    service = options.get("service") or env.get(ENV_SERVICE) or DEFAULT_SERVICE
+    if "metrics_path" in options:
+        metrics_path = options["metrics_path"]
+    else:
+        metrics_path = env.get(ENV_METRICS_PATH, DEFAULT_METRICS_PATH) or None
+    if "excluded_paths" in options:
+        excluded_paths = frozenset(options["excluded_paths"])
+    else:
+        excluded_paths = frozenset(_split(env.get(ENV_EXCLUDED_PATHS, "")))
+    if "excluded_urls" in options:
+        excluded_urls = _compile_excluded_urls(options["excluded_urls"])
+    else:
+        excluded_urls = _compile_excluded_urls(env.get(ENV_EXCLUDED_URLS))
+    tracing = options.get("tracing", not _flag(env, ENV_SDK_DISABLED, False))
+    return Settings(
+        service=service,
+        tracer_provider=options.get("tracer_provider"),
+        propagator=options.get("propagator"),
+        registry=options.get("registry"),
+        correlation_header=(
+            options.get("correlation_header")
+            or env.get(ENV_CORRELATION_HEADER)
+            or semconv.CORRELATION_HEADER
+        ),
+        correlation_validator=options.get("correlation_validator", is_valid_correlation_id),
+        correlation_generator=options.get("correlation_generator", new_correlation_id),
+        metrics_path=metrics_path,
+        excluded_paths=excluded_paths,
+        excluded_urls=excluded_urls,
+        tracing=tracing,
+        metrics=options.get("metrics", _flag(env, ENV_METRICS, True)),
+        access_log=options.get("access_log", _flag(env, ENV_ACCESS_LOG, True)),
+    )

@@ -1,0 +1,328 @@
+"""The per-request telemetry shared by the ASGI and WSGI middlewares.
+
+``Telemetry`` is built once per middleware from its settings and is read-only afterwards.
+``RequestTelemetry`` is created per request (never stored on the middleware): it sets
+the correlation ID, starts the server span and counts the request as active; ``finish``
+records the duration, the span's final name and status, and the access-log line, while
+the request's span and correlation ID are still current.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from time import perf_counter
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from toolkit import __version__, semconv
+from toolkit.context import correlation_id_var
+from toolkit.middleware.config import Settings
+from toolkit.middleware.correlation import is_valid_correlation_id, new_correlation_id
+from toolkit.middleware.metrics import ServerMetrics, server_metrics
+
+if TYPE_CHECKING:
+    from contextvars import Token
+
+    from opentelemetry.propagators.textmap import TextMapPropagator
+
+_log = logging.getLogger("toolkit.middleware")
+
+_TRACE_FIELDS = ("traceparent", "tracestate", "baggage")
+_WEBSOCKET = "WEBSOCKET"
+_NO_ERROR = ""
+
+
+def normalize_method(method: str) -> str:
+    """Return ``method`` if the conventions know it, else ``_OTHER`` (bounded cardinality)."""
+    return method if method in semconv.KNOWN_METHODS else semconv.OTHER_METHOD
+
+
+def error_type_of(exc: BaseException) -> str:
+    """Return the fully qualified class name of ``exc``, as ``error.type`` wants it."""
+    cls = type(exc)
+    module = cls.__module__
+    return cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
+
+
+class Telemetry:
+    """What a middleware precomputes from its settings: tracer, collectors, header names."""
+
+    def __init__(self, settings: Settings) -> None:
+        """Resolve providers and precompute header names; registers the collectors once."""
+        self.settings = settings
+        self.service = settings.service
+        self.tracer: trace.Tracer | None = None
+        if settings.tracing:
+            provider = settings.tracer_provider or trace.get_tracer_provider()
+            self.tracer = provider.get_tracer("toolkit.middleware", __version__)
+        self.propagator: TextMapPropagator | None = settings.propagator
+        fields = (settings.propagator or propagate.get_global_textmap()).fields
+        self.trace_fields: frozenset[str] = frozenset({*_TRACE_FIELDS, *fields})
+        self.metrics: ServerMetrics | None = None
+        if settings.metrics or settings.metrics_path:
+            self.metrics = server_metrics(settings.registry)
+        self.record_metrics = settings.metrics
+        self.access_logger: Any = None
+        if settings.access_log:
+            self.access_logger = structlog.stdlib.get_logger("toolkit.access")
+        primary = settings.correlation_header.lower()
+        aliases = [a.lower() for a in semconv.CORRELATION_HEADER_ALIASES if a.lower() != primary]
+        # Lower-case header names, in order of preference.
+        self.correlation_inputs: tuple[str, ...] = (primary, *aliases)
+        self.correlation_header = settings.correlation_header
+        self.validate = settings.correlation_validator
+        self.generate = settings.correlation_generator
+        self.metrics_path = settings.metrics_path
+        self.excluded_paths = settings.excluded_paths
+        self.excluded_urls = settings.excluded_urls
+        self._reported: set[str] = set()
+        self._report_lock = threading.Lock()
+
+    def is_excluded(self, path: str) -> bool:
+        """Whether ``path`` gets no span, metrics or access log (correlation ID only)."""
+        if path in self.excluded_paths:
+            return True
+        return self.excluded_urls is not None and self.excluded_urls.search(path) is not None
+
+    def report_error(self, component: str, exc: BaseException) -> None:
+        """Count a swallowed telemetry failure; log the first one of each component."""
+        try:
+            if self.metrics is not None:
+                self.metrics.child(self.metrics.telemetry_errors, (component,)).inc()
+            with self._report_lock:
+                first = component not in self._reported
+                self._reported.add(component)
+            if first:
+                _log.error(
+                    "toolkit telemetry failed in %s; the request goes on (logged once)",
+                    component,
+                    exc_info=exc,
+                )
+        except Exception:  # pragma: no cover - the last line of defence
+            pass
+
+    def correlation_id_from(self, carrier: dict[str, str]) -> str:
+        """Return the request's valid incoming correlation ID, or a new one."""
+        for name in self.correlation_inputs:
+            value = carrier.get(name)
+            if value is not None:
+                try:
+                    if self.validate(value):
+                        return value
+                except Exception as exc:
+                    self.report_error("correlation", exc)
+                    if is_valid_correlation_id(value):
+                        return value
+                break
+        try:
+            return self.generate()
+        except Exception as exc:
+            self.report_error("correlation", exc)
+            return new_correlation_id()
+
+
+class RequestTelemetry:
+    """The telemetry of one request or websocket: created per request, never shared."""
+
+    __slots__ = (
+        "_cid_token",
+        "_ctx_token",
+        "_start",
+        "attributes",
+        "core",
+        "correlation_id",
+        "end",
+        "method",
+        "path",
+        "request_size",
+        "response_bytes",
+        "scheme",
+        "span",
+        "status",
+        "websocket",
+    )
+
+    def __init__(
+        self,
+        core: Telemetry,
+        *,
+        method: str,
+        scheme: str,
+        path: str,
+        carrier: dict[str, str],
+        attributes: dict[str, Any],
+        websocket: bool = False,
+    ) -> None:
+        """Set the correlation ID, start the span (made current), count the request."""
+        self._start = perf_counter()
+        self.core = core
+        self.method = method
+        self.scheme = scheme
+        self.path = path
+        self.websocket = websocket
+        self.status = 0
+        self.response_bytes = 0
+        self.request_size: int | None = None
+        self.end = 0.0
+        self.attributes = attributes
+        cid = self.correlation_id = core.correlation_id_from(carrier)
+        self._cid_token: Token[str | None] | None = correlation_id_var.set(cid)
+        self.span: trace.Span | None = None
+        self._ctx_token: object = None
+        if core.tracer is not None:
+            self._start_span(carrier)
+        if core.record_metrics and not websocket:
+            try:
+                metrics = core.metrics
+                assert metrics is not None  # record_metrics implies collectors
+                metrics.child(metrics.active, (normalize_method(method), scheme)).inc()
+            except Exception as exc:
+                core.report_error("metrics", exc)
+
+    def _start_span(self, carrier: dict[str, str]) -> None:
+        core = self.core
+        try:
+            parent = None
+            for field in core.trace_fields:
+                if field in carrier:
+                    propagator = core.propagator
+                    parent = (
+                        propagate.extract(carrier)
+                        if propagator is None
+                        else propagator.extract(carrier)
+                    )
+                    break
+            attributes = self.attributes
+            attributes[semconv.SPAN_ATTR_CORRELATION_ID] = self.correlation_id
+            if self.websocket:
+                name = _WEBSOCKET
+            else:
+                method = normalize_method(self.method)
+                attributes[semconv.SPAN_ATTR_HTTP_METHOD] = method
+                if method == semconv.OTHER_METHOD:
+                    attributes[semconv.SPAN_ATTR_HTTP_METHOD_ORIGINAL] = self.method
+                    name = semconv.SPAN_NAME_OTHER_METHOD
+                else:
+                    name = method
+            assert core.tracer is not None
+            span = core.tracer.start_span(
+                name, context=parent, kind=SpanKind.SERVER, attributes=attributes
+            )
+            self.span = span
+            self._ctx_token = otel_context.attach(trace.set_span_in_context(span, parent))
+        except Exception as exc:
+            core.report_error("tracing", exc)
+
+    def mark_end(self) -> None:
+        """The last body chunk went out: the request's duration ends here."""
+        self.end = perf_counter()
+
+    def finish(self, route: str | None, exc: BaseException | None = None) -> None:
+        """Record metrics, span and access log; then restore the context. Never raises."""
+        core = self.core
+        end = self.end or perf_counter()
+        duration = end - self._start
+        status = self.status
+        if exc is not None and status == 0:
+            status = 500
+        if exc is not None:
+            error_type = error_type_of(exc)
+        elif status >= 500:
+            error_type = str(status)
+        else:
+            error_type = _NO_ERROR
+        label_route = route or semconv.UNMATCHED_ROUTE
+        if core.record_metrics and not self.websocket:
+            self._record_metrics(label_route, status, error_type, duration)
+        span = self.span
+        if span is not None:
+            self._end_span(span, route, status, error_type, exc)
+        if core.access_logger is not None and not self.websocket:
+            try:
+                core.access_logger.info(
+                    semconv.ACCESS_LOG_EVENT,
+                    **{
+                        semconv.LOG_METHOD: self.method,
+                        semconv.LOG_ROUTE: label_route,
+                        semconv.LOG_PATH: self.path,
+                        semconv.LOG_STATUS: status,
+                        semconv.LOG_DURATION_MS: round(duration * 1000.0, 3),
+                        semconv.LOG_RESPONSE_BYTES: self.response_bytes,
+                    },
+                )
+            except Exception as log_exc:
+                core.report_error("access_log", log_exc)
+        if span is not None:
+            try:
+                span.end()
+            except Exception as end_exc:
+                core.report_error("tracing", end_exc)
+        self._restore()
+
+    def _record_metrics(self, route: str, status: int, error_type: str, duration: float) -> None:
+        metrics = self.core.metrics
+        assert metrics is not None
+        try:
+            method = normalize_method(self.method)
+            labels = (method, route, str(status), error_type)
+            metrics.child(metrics.duration, labels).observe(duration)
+            metrics.child(metrics.response_size, labels).observe(self.response_bytes)
+            if self.request_size is not None:
+                metrics.child(metrics.request_size, labels).observe(self.request_size)
+            metrics.child(metrics.active, (method, self.scheme)).dec()
+        except Exception as exc:
+            self.core.report_error("metrics", exc)
+
+    def _end_span(
+        self,
+        span: trace.Span,
+        route: str | None,
+        status: int,
+        error_type: str,
+        exc: BaseException | None,
+    ) -> None:
+        try:
+            if not span.is_recording():
+                return
+            prefix = (
+                _WEBSOCKET
+                if self.websocket
+                else (
+                    semconv.SPAN_NAME_OTHER_METHOD
+                    if normalize_method(self.method) == semconv.OTHER_METHOD
+                    else self.method
+                )
+            )
+            if route is not None:
+                span.update_name(f"{prefix} {route}")
+                span.set_attribute(semconv.SPAN_ATTR_HTTP_ROUTE, route)
+            if status:
+                span.set_attribute(semconv.SPAN_ATTR_HTTP_STATUS_CODE, status)
+            if exc is not None:
+                span.record_exception(exc)
+            if error_type:
+                span.set_attribute(semconv.SPAN_ATTR_ERROR_TYPE, error_type)
+                span.set_status(Status(StatusCode.ERROR))
+        except Exception as span_exc:
+            self.core.report_error("tracing", span_exc)
+
+    def _restore(self) -> None:
+        if self._ctx_token is not None:
+            try:
+                otel_context.detach(self._ctx_token)  # type: ignore[arg-type]
+            except Exception as exc:
+                self.core.report_error("tracing", exc)
+            self._ctx_token = None
+        if self._cid_token is not None:
+            try:  # noqa: SIM105 - contextlib.suppress costs more on the hot path
+                correlation_id_var.reset(self._cid_token)
+            except ValueError:
+                # Reset from another context (a WSGI server closing the body elsewhere):
+                # the value dies with that context anyway.
+                pass
+            self._cid_token = None

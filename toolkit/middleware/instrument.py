@@ -1,0 +1,94 @@
+"""``toolkit.instrument(app, service=...)``: one line that makes any ASGI or WSGI app observable."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import sys
+from typing import TYPE_CHECKING, Any
+
+from toolkit.middleware.asgi import ToolkitASGIMiddleware
+from toolkit.middleware.config import resolve_settings
+from toolkit.middleware.wsgi import ToolkitWSGIMiddleware
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from toolkit.middleware.config import Options
+
+_log = logging.getLogger("toolkit.middleware")
+
+
+def is_asgi_app(app: Any) -> bool:
+    """Whether ``app`` is an ASGI callable (a coroutine function or object with one)."""
+    if inspect.iscoroutinefunction(app):
+        return True
+    call = getattr(app, "__call__", None)  # noqa: B004 - we want the bound method itself
+    return call is not None and inspect.iscoroutinefunction(call)
+
+
+def _is_instance(app: Any, module: str, name: str) -> bool:
+    # Only look at frameworks that are already imported: never import one ourselves.
+    loaded = sys.modules.get(module)
+    cls = getattr(loaded, name, None) if loaded is not None else None
+    return cls is not None and isinstance(app, cls)
+
+
+def _ensure_tracer_provider(options: Options) -> None:
+    from opentelemetry import trace
+
+    if "tracer_provider" in options or not options.get("tracing", True):
+        return
+    if not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+        return  # the app (or an OpenTelemetry distro) already set one up: use it
+    from toolkit.middleware.tracing import build_tracer_provider
+
+    service = resolve_settings(options).service
+    trace.set_tracer_provider(build_tracer_provider(service))
+
+
+def _configure_logging(service: str) -> None:
+    try:
+        from toolkit.logs import configure_logging
+    except ImportError:  # pragma: no cover - toolkit.logs ships with the package
+        _log.warning("toolkit.logs is not available: logging left as it is")
+        return
+    configure_logging(service=service)
+
+
+def instrument(app: Any, *, configure_logging: bool = True, **options: Unpack[Options]) -> Any:
+    """Wrap ``app`` with the toolkit middleware and return what the server should run.
+
+    - Flask: ``app.wsgi_app`` is wrapped and the same Flask object is returned.
+    - Django ``WSGIHandler``/``ASGIHandler`` (``get_wsgi_application()`` /
+      ``get_asgi_application()``): route patterns are recorded, the wrapped handler is
+      returned.
+    - Any other ASGI app (FastAPI, Starlette, plain callables): a
+      :class:`ToolkitASGIMiddleware` around it. Call after the routes are declared.
+    - Any other WSGI callable: a :class:`ToolkitWSGIMiddleware` around it.
+
+    Unless a ``tracer_provider`` is given (or one is set globally already), an SDK
+    provider is built and set globally; it exports only when ``OTEL_TRACES_EXPORTER`` or
+    an OTLP endpoint variable asks for it. ``configure_logging=False`` leaves logging
+    alone; otherwise ``toolkit.logs.configure_logging(service=...)`` is called.
+    """
+    _ensure_tracer_provider(options)
+    if configure_logging:
+        _configure_logging(resolve_settings(options).service)
+    if _is_instance(app, "flask", "Flask"):
+        from toolkit.middleware.flask import record_route_on as record_flask_route
+
+        record_flask_route(app)
+        app.wsgi_app = ToolkitWSGIMiddleware(app.wsgi_app, **options)
+        return app
+    if _is_instance(app, "django.core.handlers.wsgi", "WSGIHandler"):
+        from toolkit.middleware.django import record_route_on
+
+        return ToolkitWSGIMiddleware(record_route_on(app), **options)
+    if _is_instance(app, "django.core.handlers.asgi", "ASGIHandler"):
+        from toolkit.middleware.django import record_route_on
+
+        return ToolkitASGIMiddleware(record_route_on(app), **options)
+    if is_asgi_app(app):
+        return ToolkitASGIMiddleware(app, **options)
+    return ToolkitWSGIMiddleware(app, **options)

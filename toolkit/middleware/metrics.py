@@ -1,0 +1,85 @@
+"""RED metrics collectors, created once per registry and shared by every middleware on it."""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import Any
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+
+from toolkit import semconv
+
+_LabelValues = tuple[str, ...]
+
+
+class ServerMetrics:
+    """The HTTP server collectors of one registry, with a cache of labelled children.
+
+    prometheus-client refuses to register a name twice in one registry, so two
+    middlewares (or two apps) on one registry must share these objects: use
+    :func:`server_metrics`, never the constructor directly.
+    """
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        """Register the collectors in ``registry``."""
+        self.duration = Histogram(
+            semconv.HTTP_SERVER_REQUEST_DURATION,
+            "Duration of HTTP server requests.",
+            semconv.SERVER_DURATION_LABELS,
+            buckets=semconv.DURATION_BUCKETS,
+            registry=registry,
+        )
+        self.active = Gauge(
+            semconv.HTTP_SERVER_ACTIVE_REQUESTS,
+            "Number of active HTTP server requests.",
+            semconv.SERVER_ACTIVE_LABELS,
+            registry=registry,
+        )
+        self.request_size = Histogram(
+            semconv.HTTP_SERVER_REQUEST_BODY_SIZE,
+            "Size of HTTP server request bodies.",
+            semconv.SERVER_BODY_SIZE_LABELS,
+            buckets=semconv.BODY_SIZE_BUCKETS,
+            registry=registry,
+        )
+        self.response_size = Histogram(
+            semconv.HTTP_SERVER_RESPONSE_BODY_SIZE,
+            "Size of HTTP server response bodies.",
+            semconv.SERVER_BODY_SIZE_LABELS,
+            buckets=semconv.BODY_SIZE_BUCKETS,
+            registry=registry,
+        )
+        self.telemetry_errors = Counter(
+            semconv.TELEMETRY_ERRORS,
+            "Telemetry failures swallowed so that the request could go on.",
+            (semconv.LABEL_COMPONENT,),
+            registry=registry,
+        )
+        # Label values are bounded (known methods, route templates, status codes), so
+        # these caches are too. Lookups skip prometheus-client's lock and validation.
+        self._children: dict[tuple[int, _LabelValues], Any] = {}
+
+    def child(self, metric: Histogram | Gauge | Counter, values: _LabelValues) -> Any:
+        """Return ``metric.labels(*values)``, cached."""
+        key = (id(metric), values)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*values)
+        return found
+
+
+_lock = threading.Lock()
+_by_registry: weakref.WeakKeyDictionary[CollectorRegistry, ServerMetrics] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def server_metrics(registry: CollectorRegistry | None = None) -> ServerMetrics:
+    """Return the collectors of ``registry`` (default: prometheus-client's), creating them once."""
+    target = REGISTRY if registry is None else registry
+    with _lock:
+        found = _by_registry.get(target)
+        if found is None:
+            found = _by_registry[target] = ServerMetrics(target)
+        return found

@@ -1,0 +1,230 @@
+"""WSGI middleware: correlation ID, server span, RED metrics, access log, /metrics."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from toolkit import semconv
+from toolkit.context import correlation_id_var
+from toolkit.middleware.config import resolve_settings
+from toolkit.middleware.core import RequestTelemetry, Telemetry
+from toolkit.middleware.endpoint import render_metrics
+from toolkit.middleware.routes import wsgi_route
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from toolkit.middleware.config import Options
+
+Environ = dict[str, Any]
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+StartResponse = Callable[..., Callable[[bytes], object]]
+WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
+
+_log = logging.getLogger("toolkit.middleware")
+_INTERNAL_ERROR = b"Internal Server Error"
+
+
+def _environ_key(header: str) -> str:
+    return "HTTP_" + header.upper().replace("-", "_")
+
+
+class ToolkitWSGIMiddleware:
+    """Make a WSGI app observable: ``app.wsgi_app = ToolkitWSGIMiddleware(app.wsgi_app)``.
+
+    Same telemetry as the ASGI middleware. The duration ends when the server closes the
+    response iterable. An exception before the response started becomes a 500 carrying
+    the correlation ID (logged with its traceback, as a server would: re-raising would
+    let the server answer without the header); one raised while the body is iterated is
+    recorded and re-raised. Options: see :class:`toolkit.middleware.config.Options`.
+    """
+
+    def __init__(self, app: WSGIApp, **options: Unpack[Options]) -> None:
+        """Resolve options (keyword > environment > default) and precompute everything."""
+        self.app = app
+        self.telemetry = telemetry = Telemetry(resolve_settings(options))
+        self._metrics_path = telemetry.metrics_path
+        # environ key -> carrier key (lower-case header name).
+        self._wanted: tuple[tuple[str, str], ...] = tuple(
+            (_environ_key(name), name)
+            for name in (*telemetry.correlation_inputs, *telemetry.trace_fields)
+        )
+        self._header = telemetry.correlation_header
+        self._tracing = telemetry.tracer is not None
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        """Handle one request."""
+        path = environ.get("PATH_INFO") or "/"
+        if path == self._metrics_path:
+            return self._serve_metrics(environ, start_response)
+        telemetry = self.telemetry
+        carrier: dict[str, str] = {}
+        for key, name in self._wanted:
+            value = environ.get(key)
+            if value is not None:
+                carrier[name] = value
+        if telemetry.is_excluded(path):
+            return self._correlation_only(environ, start_response, carrier)
+        scheme = environ.get("wsgi.url_scheme", "http")
+        request = RequestTelemetry(
+            telemetry,
+            method=environ.get("REQUEST_METHOD", "GET"),
+            scheme=scheme,
+            path=path,
+            carrier=carrier,
+            attributes=self._attributes(environ, scheme, path) if self._tracing else {},
+        )
+        length = environ.get("CONTENT_LENGTH")
+        if length and length.isdigit():
+            request.request_size = int(length)
+        header = (self._header, request.correlation_id)
+
+        def wrapped_start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
+        ) -> Callable[[bytes], object]:
+            request.status = int(status[:3])
+            write = start_response(status, [*headers, header], exc_info)
+
+            def counting_write(data: bytes) -> object:
+                request.response_bytes += len(data)
+                return write(data)
+
+            return counting_write
+
+        try:
+            result = self.app(environ, wrapped_start_response)
+        except Exception as exc:
+            # Not started as far as the server is concerned: no body byte went out.
+            _log.exception("unhandled exception in WSGI app, answered 500")
+            request.status = 500
+            start_response(
+                "500 Internal Server Error",
+                [
+                    ("Content-Type", "text/plain; charset=utf-8"),
+                    ("Content-Length", str(len(_INTERNAL_ERROR))),
+                    header,
+                ],
+                sys.exc_info(),
+            )
+            request.response_bytes = len(_INTERNAL_ERROR)
+            self._finish(request, environ, exc)
+            return [_INTERNAL_ERROR]
+        if type(result) is list:
+            # Fully built in memory: nothing left to time, no close() to wait for.
+            request.response_bytes += sum(map(len, result))
+            self._finish(request, environ, None)
+            return result
+        return _ObservedBody(self, request, environ, result)
+
+    def _attributes(self, environ: Environ, scheme: str, path: str) -> dict[str, Any]:
+        attributes: dict[str, Any] = {
+            semconv.SPAN_ATTR_URL_SCHEME: scheme,
+            semconv.SPAN_ATTR_URL_PATH: path,
+        }
+        query = environ.get("QUERY_STRING")
+        if query:
+            attributes[semconv.SPAN_ATTR_URL_QUERY] = query
+        client = environ.get("REMOTE_ADDR")
+        if client:
+            attributes[semconv.SPAN_ATTR_CLIENT_ADDRESS] = client
+        server = environ.get("SERVER_NAME")
+        if server:
+            attributes[semconv.SPAN_ATTR_SERVER_ADDRESS] = server
+        port = environ.get("SERVER_PORT")
+        if port and port.isdigit():
+            attributes[semconv.SPAN_ATTR_SERVER_PORT] = int(port)
+        protocol = environ.get("SERVER_PROTOCOL", "")
+        if protocol.startswith("HTTP/"):
+            attributes[semconv.SPAN_ATTR_NETWORK_PROTOCOL_VERSION] = protocol[5:]
+        user_agent = environ.get("HTTP_USER_AGENT")
+        if user_agent:
+            attributes[semconv.SPAN_ATTR_USER_AGENT] = user_agent
+        return attributes
+
+    def _finish(
+        self, request: RequestTelemetry, environ: Environ, error: BaseException | None
+    ) -> None:
+        try:
+            route = wsgi_route(environ)
+        except Exception as exc:
+            self.telemetry.report_error("route", exc)
+            route = None
+        request.finish(route, error)
+
+    def _correlation_only(
+        self, environ: Environ, start_response: StartResponse, carrier: dict[str, str]
+    ) -> Iterable[bytes]:
+        cid = self.telemetry.correlation_id_from(carrier)
+        header = (self._header, cid)
+
+        def wrapped_start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
+        ) -> Callable[[bytes], object]:
+            return start_response(status, [*headers, header], exc_info)
+
+        token = correlation_id_var.set(cid)
+        try:
+            return self.app(environ, wrapped_start_response)
+        finally:
+            correlation_id_var.reset(token)
+
+    def _serve_metrics(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method not in ("GET", "HEAD"):
+            start_response(
+                "405 Method Not Allowed", [("Allow", "GET, HEAD"), ("Content-Length", "0")]
+            )
+            return [b""]
+        body, content_type = render_metrics(
+            self.telemetry.settings.registry, environ.get("HTTP_ACCEPT")
+        )
+        start_response(
+            "200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+        )
+        return [b"" if method == "HEAD" else body]
+
+
+class _ObservedBody:
+    """The app's response iterable, counted; the request finishes when it is closed."""
+
+    __slots__ = ("_environ", "_error", "_finished", "_middleware", "_request", "_result")
+
+    def __init__(
+        self,
+        middleware: ToolkitWSGIMiddleware,
+        request: RequestTelemetry,
+        environ: Environ,
+        result: Iterable[bytes],
+    ) -> None:
+        self._middleware = middleware
+        self._request = request
+        self._environ = environ
+        self._result = result
+        self._error: BaseException | None = None
+        self._finished = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        request = self._request
+        try:
+            for chunk in self._result:
+                request.response_bytes += len(chunk)
+                yield chunk
+        except Exception as exc:
+            self._error = exc
+            raise
+        request.mark_end()
+
+    def close(self) -> None:
+        """Close the app's iterable, then record the request (once)."""
+        try:
+            close = getattr(self._result, "close", None)
+            if close is not None:
+                close()
+        finally:
+            if not self._finished:
+                self._finished = True
+                self._middleware._finish(self._request, self._environ, self._error)
