@@ -25,7 +25,7 @@ def load_catalog(path: str | os.PathLike[str]) -> Catalog:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
-        raise CatalogError([_syntax_problem(file, error)]) from None
+        raise CatalogError([_syntax_problem(file, text, error)]) from None
     except yaml.YAMLError as error:  # a ReaderError: a character YAML forbids
         line = text[: getattr(error, "position", 0)].count("\n") + 1
         raise CatalogError([Problem(file, line, None, "", f"not valid YAML: {error}")]) from None
@@ -57,12 +57,23 @@ def _read_text(file: str) -> str:
         raise CatalogError([Problem(file, line, None, "", message)]) from None
 
 
-def _syntax_problem(file: str, error: yaml.MarkedYAMLError) -> Problem:
+def _syntax_problem(file: str, text: str, error: yaml.MarkedYAMLError) -> Problem:
     """One problem for a YAML syntax error, at the line where the parser gave up."""
     mark = error.problem_mark or error.context_mark
-    line = mark.line + 1 if mark is not None else 1
+    # At the end of the file the parser's mark is on the line after the last one.
+    last_line = max(1, len(text.splitlines()))
+    line = min(mark.line + 1, last_line) if mark is not None else 1
     column = mark.column + 1 if mark is not None else None
     message = f"not valid YAML: {error.problem or error.context}"
     if error.context and error.problem and error.context_mark is not None:
         message += f" ({error.context} at line {error.context_mark.line + 1})"
-    return Problem(file, line, column, "", message)
+    return Problem(file, line, column, "", message, hint=_syntax_hint(error.problem or ""))
+
+
+def _syntax_hint(problem: str) -> str | None:
+    """The usual cause of the YAML errors people make most."""
+    if problem.startswith("mapping values are not allowed"):
+        return "quote a value that contains ': '"
+    if "'\\t'" in problem:
+        return "indent with spaces, not tabs"
+    return None

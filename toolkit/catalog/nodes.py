@@ -75,6 +75,13 @@ class NodeReader:
         self.file = file
         self.problems: list[Problem] = []
         self._constructor = SafeConstructor()
+        # (id of a mapping node, known key) for each unknown key that looked like a
+        # misspelling of it: "missing 'slo'" is noise next to "unknown key 'slos'".
+        self._suggested: set[tuple[int, str]] = set()
+
+    def suggested(self, node: yaml.Node, key: str) -> bool:
+        """Whether an unknown key of the mapping ``node`` was reported as a misspelt ``key``."""
+        return (id(node), key) in self._suggested
 
     def report(
         self,
@@ -165,10 +172,16 @@ class NodeReader:
             if key in keys:
                 values[key] = value_node
             else:
-                self.report(key_node, path, f"unknown key '{key}'", hint=_key_hint(key, keys))
+                close = difflib.get_close_matches(key, keys, n=1)
+                if close:
+                    self._suggested.add((id(node), close[0]))
+                    hint = f"did you mean '{close[0]}'?"
+                else:
+                    hint = "valid keys: " + ", ".join(keys)
+                self.report(key_node, path, f"unknown key '{key}'", hint=hint)
         written = {key for _, key, _ in entries}
         for key in required:
-            if key not in written:
+            if key not in written and not self.suggested(node, key):
                 self.report(node, path, f"missing required key '{key}'", expected=f"key '{key}'")
         return values
 
@@ -208,14 +221,6 @@ class NodeReader:
             self.expect(node, path, expected, shown(node))
             return None
         return value
-
-
-def _key_hint(key: str, keys: Sequence[str]) -> str:
-    """Suggest the known key closest to a misspelt ``key``, or list the known keys."""
-    close = difflib.get_close_matches(key, keys, n=1)
-    if close:
-        return f"did you mean '{close[0]}'?"
-    return "valid keys: " + ", ".join(keys)
 
 
 def _number_hint(node: yaml.Node) -> str | None:

@@ -104,7 +104,9 @@ def read_catalog(reader: NodeReader, root: yaml.Node, path: Path) -> Catalog | N
     defaults = Settings(path="defaults")
     if "defaults" in top:
         values = reader.mapping(top["defaults"], "defaults", SETTING_KEYS)
-        if values is not None:
+        if values is None:
+            defaults.given.add("availability")  # unknown: do not call it missing
+        else:
             defaults = read_settings(reader, values, "defaults")
     externals = [
         _external(reader, node, item_path("externals", index))
@@ -194,7 +196,8 @@ def _service(reader: NodeReader, node: yaml.Node, path: str) -> _ServiceDraft:
     """Read one entry of ``services``."""
     values = reader.mapping(node, path, SERVICE_KEYS, required=("name", "team"))
     if values is None:
-        return _ServiceDraft(node, path, _Named(None, node, path), Settings(path=path))
+        unknown = Settings(path=path, given={"availability"})  # do not call it missing
+        return _ServiceDraft(node, path, _Named(None, node, path), unknown)
     draft = _ServiceDraft(
         node, path, _name(reader, values, node, path), read_settings(reader, values, path)
     )
@@ -231,18 +234,19 @@ def _runbook(reader: NodeReader, node: yaml.Node, path: str) -> str | None:
 def _dependencies(reader: NodeReader, node: yaml.Node, path: str) -> list[_Named]:
     """The names in ``dependencies``; duplicates are reported and dropped."""
     items = reader.sequence(node, path, "a list of service or external names")
-    first_line: dict[str, int] = {}
+    first_seen: dict[str, tuple[int, str]] = {}
     dependencies = []
     for index, item in enumerate(items or []):
         item_at = item_path(path, index)
         name = reader.string(item, item_at, "the name of a service or external")
         if name is None:
             continue
-        if name in first_line:
-            message = f"duplicate dependency '{name}': first listed at line {first_line[name]}"
+        if name in first_seen:
+            line, first_path = first_seen[name]
+            message = f"duplicate dependency '{name}': first listed at line {line} ({first_path})"
             reader.report(item, item_at, message)
             continue
-        first_line[name] = line_of(item)
+        first_seen[name] = (line_of(item), item_at)
         dependencies.append(_Named(name, item, item_at))
     return dependencies
 
@@ -285,7 +289,7 @@ def _check_references(
         if draft.job is not None or unique:
             node = draft.prometheus_node or draft.named.node
             selectors.append((_selector(draft), node, child_path(draft.path, "prometheus")))
-    _check_unique(reader, "address", addresses)
+    _check_unique(reader, "address", addresses, hint="a service's address defaults to its name")
     _check_unique(reader, "Prometheus selector", selectors)
     known = sorted(n.name for n in names if n.name is not None)
     for draft in services:
@@ -303,7 +307,10 @@ def _selector(draft: _ServiceDraft) -> str | None:
 
 
 def _check_unique(
-    reader: NodeReader, what: str, entries: list[tuple[str | None, yaml.Node, str]]
+    reader: NodeReader,
+    what: str,
+    entries: list[tuple[str | None, yaml.Node, str]],
+    hint: str | None = None,
 ) -> set[str]:
     """Report each repeated value at its later occurrences, naming the first; return them."""
     first: dict[str, tuple[int, str]] = {}
@@ -314,7 +321,7 @@ def _check_unique(
         if value in first:
             line, first_path = first[value]
             message = f"duplicate {what} '{value}': first defined at line {line} ({first_path})"
-            reader.report(node, path, message)
+            reader.report(node, path, message, hint=hint)
             repeated.add(value)
         else:
             first[value] = (line_of(node), path)

@@ -48,7 +48,9 @@ TIERS: Final = tuple(tier.value for tier in Tier)
 class Settings:
     """Inheritable settings as read from one mapping; ``given`` holds the keys written.
 
-    A key in ``given`` whose value is ``None`` was written but invalid (already reported).
+    A key in ``given`` whose value is ``None`` was written but invalid (already reported);
+    so are the keys of an ``slo`` or ``latency`` that is not a mapping, so that no
+    "missing" problem follows the one already reported.
     ``latency_off`` means ``slo.latency: null``: no latency SLO, even from defaults.
     """
 
@@ -101,7 +103,7 @@ def merge(defaults: Settings, own: Settings) -> Settings:
 
 def check_complete(reader: NodeReader, merged: Settings, node: yaml.Node) -> None:
     """Report what a service still lacks once merged with the defaults."""
-    if "availability" not in merged.given:
+    if "availability" not in merged.given and not reader.suggested(node, "slo"):
         hint = "or set it once under defaults.slo"
         if merged.slo_node is None:
             reader.report(node, merged.path, "missing required key 'slo'", hint=hint)
@@ -166,6 +168,7 @@ def _read_slo(reader: NodeReader, node: yaml.Node, path: str, settings: Settings
     """Read an ``slo`` mapping into ``settings``."""
     values = reader.mapping(node, path, SLO_KEYS)
     if values is None:
+        settings.given |= {"availability", "window"}
         return
     settings.slo_node = node
     if "availability" in values:
@@ -187,6 +190,7 @@ def _read_latency(reader: NodeReader, node: yaml.Node, path: str, settings: Sett
         return
     values = reader.mapping(node, path, LATENCY_KEYS)
     if values is None:
+        settings.given |= {"threshold", "target"}
         return
     settings.latency_node, settings.latency_path = node, path
     if "threshold" in values:
