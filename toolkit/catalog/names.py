@@ -13,14 +13,14 @@ from urllib.parse import urlsplit
 NAME_MAX_LENGTH: Final = 32
 NAME_PATTERN: Final = re.compile(rf"[a-z][a-z0-9-]{{0,{NAME_MAX_LENGTH - 2}}}[a-z0-9]")
 NAME_RULE: Final = (
-    f"a name of 2 to {NAME_MAX_LENGTH} characters: lowercase letters, digits and '-', "
+    f"a name of 2 to {NAME_MAX_LENGTH} lowercase letters, digits or '-', "
     "starting with a letter and not ending with '-'"
 )
 
 # Prometheus' label-name syntax; names starting with "__" are reserved for its internals.
 LABEL_NAME_PATTERN: Final = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 LABEL_NAME_RULE: Final = (
-    "a Prometheus label name: letters, digits and '_', not starting with a digit or '__'"
+    "a Prometheus label name (letters, digits or '_', not starting with a digit or '__')"
 )
 
 _HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
