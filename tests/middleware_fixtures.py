@@ -74,7 +74,7 @@ class Harness:
 def make_harness() -> Iterator[Harness]:
     """Build a harness with toolkit's JSON logging into a buffer; undo it afterwards."""
     harness = Harness()
-    configure_logging(service=SERVICE, stream=harness.stream, level="DEBUG")
+    configure_logging(service=SERVICE, stream=harness.stream, level="INFO")
     try:
         yield harness
     finally:
@@ -162,3 +162,60 @@ async def call(
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         return await client.request(method, path, headers=headers)
+
+
+def http_scope(
+    path: str, headers: list[tuple[bytes, bytes]] | None = None, method: str = "GET"
+) -> dict[str, Any]:
+    """A minimal ASGI HTTP scope as a server would build it."""
+    path_part, _, query = path.partition("?")
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path_part,
+        "raw_path": path_part.encode(),
+        "root_path": "",
+        "query_string": query.encode(),
+        "headers": [(b"host", b"testserver"), *(headers or [])],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+
+
+async def call_asgi(app: Any, scope: dict[str, Any]) -> list[dict[str, Any]]:
+    """Run one ASGI HTTP request with an empty body; return the messages the app sent."""
+    sent: list[dict[str, Any]] = []
+    received = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal received
+        if not received:
+            received = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        import asyncio
+
+        await asyncio.Event().wait()  # never: the client stays connected
+        raise AssertionError("unreachable")
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent
+
+
+class FakeClock:
+    """A perf_counter replacement the test advances by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward."""
+        self.now += seconds

@@ -125,10 +125,13 @@ class ToolkitASGIMiddleware:
             nonlocal started
             kind = message["type"]
             if kind == "http.response.body":
+                await send(message)
+                # Counted once sent: a chunk the client never got is not in the bytes.
                 request.response_bytes += len(message.get("body", b""))
                 if not message.get("more_body", False):
                     request.mark_end()
-            elif kind == "http.response.start":
+                return
+            if kind == "http.response.start":
                 started = True
                 request.status = message["status"]
                 message["headers"] = [*message.get("headers", ()), header]
