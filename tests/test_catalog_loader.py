@@ -265,7 +265,12 @@ BAD_CATALOGS = [
         [
             (2, f"defaults.alert_labels: {LABEL}, found 'team-name' — did you mean 'team_name'?"),
             (2, f"defaults.alert_labels: {LABEL}, found '__meta' — did you mean 'meta'?"),
-            (2, "defaults.alert_labels.severity: expected a non-empty string, found ''"),
+            (
+                2,
+                "defaults.alert_labels: label 'severity' cannot be set here"
+                " — every alert gets it from the service's tier",
+            ),
+            (2, "defaults.alert_labels.region: expected a non-empty string, found ''"),
             (
                 9,
                 "services[0].prometheus.labels: label 'job' cannot be set here"

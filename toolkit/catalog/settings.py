@@ -22,7 +22,7 @@ from toolkit.catalog.duration import (
 from toolkit.catalog.model import SLO, Duration, LatencySLO, Tier
 from toolkit.catalog.names import LABEL_NAME_RULE, is_label_name, suggest_label_name
 from toolkit.catalog.nodes import NodeReader, child_path, describe, is_null, shown
-from toolkit.semconv import DURATION_BUCKETS
+from toolkit.semconv import DURATION_BUCKETS, LABEL_SERVICE, LABEL_SEVERITY, LABEL_TEAM
 
 SETTING_KEYS: Final = ("tier", "slo", "alert_labels")
 SLO_KEYS: Final = ("availability", "latency", "window")
@@ -42,6 +42,13 @@ THRESHOLD: Final = "a duration with a unit, e.g. 250ms or 1s"
 THRESHOLDS: Final = tuple(format_seconds(bucket) for bucket in DURATION_BUCKETS)
 BUCKET_THRESHOLD: Final = "one of the histogram bucket boundaries " + ", ".join(THRESHOLDS)
 TIERS: Final = tuple(tier.value for tier in Tier)
+# Labels the rule generator puts on every alert itself: routing relies on them, so a
+# catalog may not set them (it would be silently overwritten).
+RESERVED_ALERT_LABELS: Final = {
+    LABEL_SEVERITY: "every alert gets it from the service's tier",
+    LABEL_SERVICE: "every alert gets it from the service's name",
+    LABEL_TEAM: "every alert gets it from the service's team",
+}
 
 
 @dataclass
@@ -75,7 +82,9 @@ def read_settings(reader: NodeReader, values: dict[str, yaml.Node], path: str) -
         settings.given.add("tier")
         settings.tier = _tier(reader, values["tier"], child_path(path, "tier"))
     if "alert_labels" in values:
-        labels = read_labels(reader, values["alert_labels"], child_path(path, "alert_labels"))
+        labels = read_labels(
+            reader, values["alert_labels"], child_path(path, "alert_labels"), RESERVED_ALERT_LABELS
+        )
         settings.alert_labels = labels or {}
     if "slo" in values:
         _read_slo(reader, values["slo"], child_path(path, "slo"), settings)
