@@ -30,7 +30,11 @@ class Duration:
 
 @dataclass(frozen=True)
 class LatencySLO:
-    """``target`` percent of requests finish within ``threshold_seconds``."""
+    """``target`` percent of requests finish within ``threshold_seconds``.
+
+    The loader guarantees ``threshold_seconds`` is exactly one of
+    ``toolkit.semconv.DURATION_BUCKETS``, so ``le`` of that bucket counts the good requests.
+    """
 
     threshold_seconds: float
     target: float
@@ -91,4 +95,11 @@ class Catalog:
         for service in self.services:
             if service.name == name:
                 return service
+        raise KeyError(name)
+
+    def external(self, name: str) -> External:
+        """Return the external called ``name``; ``KeyError`` if there is none."""
+        for external in self.externals:
+            if external.name == name:
+                return external
         raise KeyError(name)
