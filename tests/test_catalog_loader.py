@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from toolkit.catalog import (
 
 CASES = Path(__file__).parent / "catalog_cases"
 EXAMPLE = Path(__file__).parent.parent / "examples" / "services.yaml"
+DOCS = Path(__file__).parent.parent / "docs" / "catalog.md"
 
 # The wording every problem of a kind shares, spelled out once.
 PERCENTAGE = "expected a percentage between 0 and 100 (exclusive)"
@@ -530,3 +532,14 @@ def test_example_catalog_loads_with_expected_values() -> None:
     assert notifications.tier is Tier.EXPERIMENTAL
     assert notifications.slo.latency is None
     assert notifications.dependencies == ("users", "sendgrid")
+
+
+def test_complete_catalogs_in_the_docs_are_valid(tmp_path: Path) -> None:
+    """The docs' whole-catalog examples (those starting at the top level) load."""
+    blocks = re.findall(r"```yaml\n(.*?)```", DOCS.read_text(), re.DOTALL)
+    complete = [b for b in blocks if b.startswith(("version:", "defaults:"))]
+    assert len(complete) == 2
+    for index, block in enumerate(complete):
+        path = tmp_path / f"docs-{index}.yaml"
+        path.write_text(block)
+        assert load_catalog(path).services
