@@ -6,6 +6,7 @@ import click
 
 from toolkit import __version__
 from toolkit.cli.catalog import catalog
+from toolkit.cli.generate import generate_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -15,3 +16,4 @@ def main() -> None:
 
 
 main.add_command(catalog)
+main.add_command(generate_command)

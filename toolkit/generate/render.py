@@ -1,0 +1,82 @@
+"""The Jinja2 environment: bundled templates, user overrides, strict undefined names."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import jinja2
+
+from toolkit._resources import templates_dir
+
+
+class TemplateError(Exception):
+    """A template failed to load or render; the message names template, line and cause."""
+
+    def __init__(self, template: str, line: int | None, reason: str) -> None:
+        self.template = template
+        self.line = line
+        self.reason = reason
+        where = f"{template}:{line}" if line is not None else template
+        super().__init__(f"template {where}: {reason}")
+
+
+def _tojson(value: Any) -> str:
+    # Jinja's own tojson escapes <, >, & and ' for HTML; generated files are not HTML.
+    return json.dumps(value, ensure_ascii=False)
+
+
+def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
+    """An environment that looks in ``override_dir`` first, then the bundled templates."""
+    loaders: list[jinja2.BaseLoader] = []
+    if override_dir is not None:
+        loaders.append(jinja2.FileSystemLoader(str(override_dir)))
+    loaders.append(jinja2.FileSystemLoader(str(templates_dir())))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["tojson"] = _tojson
+    return env
+
+
+def _template_frame(tb: TracebackType | None) -> tuple[str, int] | None:
+    """The innermost template frame of a traceback Jinja rewrote: (template name, line)."""
+    found = None
+    while tb is not None:
+        template = tb.tb_frame.f_globals.get("__jinja_template__")
+        if template is not None and template.name is not None:
+            found = (template.name, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
+    """Render template ``name``; any failure becomes a :class:`TemplateError`."""
+    try:
+        template = env.get_template(name)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(exc.name or name, exc.lineno, exc.message or "syntax error") from exc
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateError(name, None, f"template not found: {exc.name}") from exc
+    try:
+        return template.render(context)
+    except jinja2.TemplateSyntaxError as exc:  # an {% import %} of a broken template
+        raise TemplateError(exc.name or name, exc.lineno, exc.message or "syntax error") from exc
+    except jinja2.UndefinedError as exc:
+        raise _located(name, exc, exc.message or "undefined variable") from exc
+    except jinja2.TemplateError as exc:
+        raise _located(name, exc, str(exc)) from exc
+
+
+def _located(name: str, exc: BaseException, reason: str) -> TemplateError:
+    frame = _template_frame(exc.__traceback__)
+    if frame is None:
+        return TemplateError(name, None, reason)
+    return TemplateError(frame[0], frame[1], reason)

@@ -1,0 +1,258 @@
+"""promtool unit tests for one service's rules, as data.
+
+Every alert gets a case that first feeds a healthy baseline and then the failure it
+watches for, and expects it firing with its exact labels and annotations. Two more
+cases expect silence from every alert: healthy traffic, and no traffic at all.
+
+The series are built so the alert's ``$value`` is exact: the failure lasts longer than
+the alert's first long window, so that window holds only bad events (ratio 1, "100%").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from toolkit import semconv
+from toolkit.catalog.model import Service
+from toolkit.generate.promql import ServiceQueries, le_label_value
+from toolkit.generate.rules import (
+    AVAILABILITY,
+    BURN,
+    INSTANCE_OF_ALERT,
+    TARGET_DOWN,
+    VALUE_AS_PERCENT,
+    AlertRule,
+    RuleGroup,
+)
+from toolkit.generate.windows import format_duration
+
+EVALUATION_INTERVAL = "1m"
+TEST_INSTANCE = "app:8000"
+REQUESTS_PER_MINUTE = 60
+BASELINE_MINUTES = 30
+HEALTHY_MINUTES = 60
+MIN_BASELINE_MINUTES = 10
+# How long past the window the failure lasts, so the whole window is bad.
+MARGIN_MINUTES = 10
+TARGET_FOR_MINUTES = 10
+# (baseline, failure) proportions tried in turn: the first whose error share is above
+# the alert's threshold wins. 1:1 gives "50%", 1:3 "75%", and so on.
+_SPLITS = ((1, 1), (1, 3), (1, 9), (1, 19), (1, 49), (1, 99))
+OK_STATUS = "200"
+ERROR_STATUS = "500"
+
+
+@dataclass(frozen=True)
+class Phase:
+    """``minutes`` of traffic: fast successes, fast errors and slow successes per minute."""
+
+    minutes: int
+    ok: int = 0
+    errors: int = 0
+    slow: int = 0
+
+
+def _counter(phases: list[Phase], per_minute: Any) -> str:
+    """promtool's expanding notation for a counter growing by ``per_minute(phase)``."""
+    value = 0
+    parts = ["0"]
+    for phase in phases:
+        step = per_minute(phase)
+        parts.append(f"{value + step}+{step}x{phase.minutes - 1}")
+        value += step * phase.minutes
+    return " ".join(parts)
+
+
+def _series_name(metric: str, labels: dict[str, str]) -> str:
+    inner = ",".join(f'{name}="{labels[name]}"' for name in sorted(labels))
+    return f"{metric}{{{inner}}}"
+
+
+def _traffic(service: Service, phases: list[Phase]) -> list[dict[str, str]]:
+    """Duration-histogram series (count and the SLO's bucket) for these phases."""
+    identity = ServiceQueries(service).identity_labels()
+    count = semconv.HTTP_SERVER_REQUEST_DURATION + "_count"
+    bucket = semconv.HTTP_SERVER_REQUEST_DURATION + "_bucket"
+    ok = {**identity, semconv.LABEL_STATUS_CODE: OK_STATUS}
+    err = {**identity, semconv.LABEL_STATUS_CODE: ERROR_STATUS}
+    series = [
+        {"series": _series_name(count, ok), "values": _counter(phases, lambda p: p.ok + p.slow)},
+        {"series": _series_name(count, err), "values": _counter(phases, lambda p: p.errors)},
+    ]
+    latency = service.slo.latency
+    if latency is not None:
+        le = {semconv.LABEL_LE: le_label_value(latency.threshold_seconds)}
+        series += [
+            {
+                "series": _series_name(bucket, {**ok, **le}),
+                "values": _counter(phases, lambda p: p.ok),
+            },
+            {
+                "series": _series_name(bucket, {**err, **le}),
+                "values": _counter(phases, lambda p: p.errors),
+            },
+        ]
+    return series
+
+
+def _up(service: Service, values: str) -> dict[str, str]:
+    labels = {**ServiceQueries(service).identity_labels(), semconv.LABEL_INSTANCE: TEST_INSTANCE}
+    return {"series": _series_name(semconv.SCRAPE_UP, labels), "values": values}
+
+
+def _minutes(minutes: int) -> str:
+    return format_duration(minutes * 60)
+
+
+def _silence(group: RuleGroup, eval_minutes: int) -> list[dict[str, Any]]:
+    return [
+        {"eval_time": _minutes(eval_minutes), "alertname": alert.alert, "exp_alerts": []}
+        for alert in group.alerts
+    ]
+
+
+def _expected(alert: AlertRule, labels: dict[str, str], value: str) -> dict[str, Any]:
+    annotations = {
+        name: text.replace(VALUE_AS_PERCENT, value).replace(INSTANCE_OF_ALERT, TEST_INSTANCE)
+        for name, text in alert.annotations.items()
+    }
+    return {"exp_labels": {**labels, **alert.labels}, "exp_annotations": annotations}
+
+
+def _failure_split(alert: AlertRule) -> tuple[int, int, str]:
+    """Minutes of baseline and of failure, and the alert's expected ``$value``.
+
+    Both phases fit inside the first long window, so its error ratio is exactly
+    failure / (baseline + failure), a round share. The short window either holds both
+    phases too (the same share) or only failure (100 %). Short series keep promtool fast.
+    """
+    condition = alert.conditions[0]
+    threshold = condition.factor * alert.budget
+    long_minutes = condition.long.seconds // 60
+    short_minutes = condition.short.seconds // 60
+    for baseline, failure in _SPLITS:
+        share = Decimal(failure) / Decimal(baseline + failure)
+        scale = -(-MIN_BASELINE_MINUTES // baseline)
+        if scale * (baseline + failure) >= short_minutes and scale * failure <= short_minutes:
+            scale = -(-(short_minutes + 1) // failure)  # the failure fills the short window
+        if share > threshold and scale * (baseline + failure) < long_minutes:
+            return scale * baseline, scale * failure, _humanize_percentage(share)
+    # A tight window: no baseline fits beside the failure, so fill the long window.
+    return BASELINE_MINUTES, long_minutes + MARGIN_MINUTES, "100%"
+
+
+def _humanize_percentage(share: Decimal) -> str:
+    # Prometheus' humanizePercentage is Go's %.4g of value * 100.
+    return f"{float(share) * 100:.4g}%"
+
+
+def _burn_case(group: RuleGroup, alert: AlertRule) -> dict[str, Any]:
+    service = group.service
+    baseline, failing_minutes, value = _failure_split(alert)
+    total = baseline + failing_minutes
+    healthy = Phase(baseline, ok=REQUESTS_PER_MINUTE)
+    if alert.slo == AVAILABILITY:
+        failing = Phase(failing_minutes, errors=REQUESTS_PER_MINUTE)
+    else:
+        failing = Phase(failing_minutes, slow=REQUESTS_PER_MINUTE)
+    return {
+        "name": f"{alert.alert} fires after a healthy baseline",
+        "interval": EVALUATION_INTERVAL,
+        "input_series": [
+            _up(service, f"1x{total}"),
+            *_traffic(service, [healthy, failing]),
+        ],
+        "alert_rule_test": [
+            {
+                "eval_time": _minutes(baseline),
+                "alertname": alert.alert,
+                "exp_alerts": [],
+            },
+            {
+                "eval_time": _minutes(total),
+                "alertname": alert.alert,
+                "exp_alerts": [_expected(alert, {}, value)],
+            },
+        ],
+    }
+
+
+def _target_down_case(group: RuleGroup, alert: AlertRule) -> dict[str, Any]:
+    service = group.service
+    down = TARGET_FOR_MINUTES
+    total = BASELINE_MINUTES + down
+    labels = {
+        **ServiceQueries(service).identity_labels(),
+        semconv.LABEL_INSTANCE: TEST_INSTANCE,
+    }
+    return {
+        "name": f"{alert.alert} fires when the target stops answering",
+        "interval": EVALUATION_INTERVAL,
+        "input_series": [
+            _up(service, f"1x{BASELINE_MINUTES - 1} 0x{down}"),
+            *_traffic(service, [Phase(total, ok=REQUESTS_PER_MINUTE)]),
+        ],
+        "alert_rule_test": [
+            {
+                "eval_time": _minutes(BASELINE_MINUTES - 1),
+                "alertname": alert.alert,
+                "exp_alerts": [],
+            },
+            {
+                "eval_time": _minutes(total),
+                "alertname": alert.alert,
+                "exp_alerts": [_expected(alert, labels, "0")],
+            },
+        ],
+    }
+
+
+def _target_absent_case(group: RuleGroup, alert: AlertRule) -> dict[str, Any]:
+    service = group.service
+    return {
+        "name": f"{alert.alert} fires when Prometheus has no target for the service",
+        "interval": EVALUATION_INTERVAL,
+        "input_series": _traffic(service, [Phase(TARGET_FOR_MINUTES, ok=REQUESTS_PER_MINUTE)]),
+        "alert_rule_test": [
+            {
+                "eval_time": _minutes(TARGET_FOR_MINUTES),
+                "alertname": alert.alert,
+                "exp_alerts": [_expected(alert, ServiceQueries(service).identity_labels(), "1")],
+            }
+        ],
+    }
+
+
+def build_test_cases(group: RuleGroup) -> list[dict[str, Any]]:
+    """Every promtool test case for ``group``: quiet cases first, then one per alert."""
+    service = group.service
+    cases: list[dict[str, Any]] = [
+        {
+            "name": "healthy traffic: no alert fires",
+            "interval": EVALUATION_INTERVAL,
+            "input_series": [
+                _up(service, f"1x{HEALTHY_MINUTES}"),
+                *_traffic(service, [Phase(HEALTHY_MINUTES, ok=REQUESTS_PER_MINUTE)]),
+            ],
+            "alert_rule_test": _silence(group, HEALTHY_MINUTES),
+        },
+        {
+            "name": "no traffic at all: no alert fires (no NaN, no false page)",
+            "interval": EVALUATION_INTERVAL,
+            "input_series": [
+                _up(service, f"1x{HEALTHY_MINUTES}"),
+                *_traffic(service, [Phase(HEALTHY_MINUTES)]),
+            ],
+            "alert_rule_test": _silence(group, HEALTHY_MINUTES),
+        },
+    ]
+    for alert in group.alerts:
+        if alert.watches == BURN:
+            cases.append(_burn_case(group, alert))
+        elif alert.watches == TARGET_DOWN:
+            cases.append(_target_down_case(group, alert))
+        else:
+            cases.append(_target_absent_case(group, alert))
+    return cases

@@ -1,0 +1,249 @@
+"""Prometheus rules for one service as data: recorded SLIs, burn-rate and target alerts.
+
+Severity comes from the service's tier:
+
+============  ================  =================
+tier          page (fast burn)  ticket (slow burn)
+============  ================  =================
+critical      ``critical``      ``warning``
+standard      ``warning``       ``info``
+experimental  ``info``          ``info``
+============  ================  =================
+
+The target alerts (down, absent) take the page severity of the tier.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from toolkit import semconv
+from toolkit.catalog.model import Service, Tier
+from toolkit.generate.promql import ServiceQueries, error_budget, format_number, recording_name
+from toolkit.generate.windows import (
+    BurnAlertSpec,
+    BurnCondition,
+    Speed,
+    alert_windows,
+    burn_alert_specs,
+)
+
+AVAILABILITY = "availability"
+LATENCY = "latency"
+BURN = "burn"
+TARGET_DOWN = "target_down"
+TARGET_ABSENT = "target_absent"
+TARGET_DOWN_FOR = "5m"
+TARGET_ABSENT_FOR = "5m"
+# Prometheus alert templates the annotations use; the generated unit tests expand them.
+VALUE_AS_PERCENT = "{{ $value | humanizePercentage }}"
+INSTANCE_OF_ALERT = f"{{{{ $labels.{semconv.LABEL_INSTANCE} }}}}"
+
+SEVERITY: dict[Tier, dict[Speed, str]] = {
+    Tier.CRITICAL: {Speed.PAGE: "critical", Speed.TICKET: "warning"},
+    Tier.STANDARD: {Speed.PAGE: "warning", Speed.TICKET: "info"},
+    Tier.EXPERIMENTAL: {Speed.PAGE: "info", Speed.TICKET: "info"},
+}
+_SPEED_WORD = {Speed.PAGE: "Fast", Speed.TICKET: "Slow"}
+
+
+@dataclass(frozen=True)
+class RecordingRule:
+    """One ``record:`` rule."""
+
+    record: str
+    expr: str
+    labels: dict[str, str]
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    """One ``alert:`` rule, plus what its generated unit test needs to know."""
+
+    alert: str
+    expr: str
+    for_: str | None
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    watches: str
+    slo: str | None = None
+    budget: Decimal = Decimal(0)
+    conditions: tuple[BurnCondition, ...] = ()
+
+
+@dataclass(frozen=True)
+class SLOSpec:
+    """One objective of a service: its kind, target in percent and error budget."""
+
+    kind: str
+    target: float
+    budget: Decimal
+
+
+@dataclass(frozen=True)
+class RuleGroup:
+    """All rules of one service: one Prometheus rule group."""
+
+    name: str
+    service: Service
+    slos: tuple[SLOSpec, ...]
+    recording_rules: tuple[RecordingRule, ...]
+    alerts: tuple[AlertRule, ...]
+
+
+def camel_case(name: str) -> str:
+    """``checkout-api`` -> ``CheckoutApi``: a valid alert-name prefix."""
+    words = [word for word in re.split(r"[^0-9A-Za-z]+", name) if word]
+    text = "".join(word[:1].upper() + word[1:] for word in words)
+    return text if text[:1].isalpha() else f"Service{text}"
+
+
+def slo_specs(service: Service) -> tuple[SLOSpec, ...]:
+    """The service's objectives: availability always, latency when it has one."""
+    specs = [
+        SLOSpec(AVAILABILITY, service.slo.availability, error_budget(service.slo.availability))
+    ]
+    if service.slo.latency is not None:
+        target = service.slo.latency.target
+        specs.append(SLOSpec(LATENCY, target, error_budget(target)))
+    return tuple(specs)
+
+
+def percent(ratio: Decimal) -> str:
+    """``Decimal('0.0144')`` -> ``1.44%``."""
+    return f"{format_number(ratio * 100)}%"
+
+
+def _base_labels(service: Service, severity: str) -> dict[str, str]:
+    labels = dict(sorted(service.alert_labels.items()))
+    # The generator's own labels win over alert_labels: routing relies on them.
+    labels.update(
+        {
+            semconv.LABEL_SEVERITY: severity,
+            semconv.LABEL_SERVICE: service.name,
+            semconv.LABEL_TEAM: service.team,
+        }
+    )
+    return labels
+
+
+def _annotations(service: Service, summary: str, description: str) -> dict[str, str]:
+    annotations = {"summary": summary, "description": description}
+    if service.runbook:
+        annotations["runbook_url"] = service.runbook
+    return annotations
+
+
+def _bad_events(service: Service, kind: str) -> str:
+    if kind == AVAILABILITY:
+        return "failed with a 5xx status"
+    latency = service.slo.latency
+    threshold = format_number(Decimal(repr(latency.threshold_seconds))) if latency else "?"
+    return f"took longer than {threshold}s"
+
+
+def _burn_alert(
+    service: Service, queries: ServiceQueries, slo: SLOSpec, spec: BurnAlertSpec
+) -> AlertRule | None:
+    # A branch whose threshold is 100 % or more can never fire (objective below ~93 %).
+    conditions = tuple(c for c in spec.conditions if c.factor * slo.budget < 1)
+    if not conditions:
+        return None
+    branches = []
+    for condition in conditions:
+        threshold = format_number(condition.factor * slo.budget)
+        long = queries.recorded_ratio(slo.kind, condition.long.text)
+        short = queries.recorded_ratio(slo.kind, condition.short.text)
+        branches.append(f"({long} > {threshold} and {short} > {threshold})")
+    windows = " or ".join(c.long.text for c in conditions)
+    factors = " or ".join(f"{format_number(c.factor)}x" for c in conditions)
+    objective = f"{format_number(Decimal(repr(slo.target)))}% over {service.slo.window.text}"
+    summary = (
+        f"{service.name}: {slo.kind} error budget burning "
+        f"{'fast' if spec.speed is Speed.PAGE else 'slowly'}"
+    )
+    description = (
+        f"{VALUE_AS_PERCENT} of the requests to {service.name} "
+        f"{_bad_events(service, slo.kind)} over the last {windows}: the error budget of the "
+        f"{slo.kind} objective ({objective}, budget {percent(slo.budget)}) is burning at "
+        f"{factors} the sustainable rate."
+    )
+    return AlertRule(
+        alert=f"{camel_case(service.name)}{slo.kind.capitalize()}{_SPEED_WORD[spec.speed]}Burn",
+        expr=" or ".join(branches),
+        for_=None,
+        labels={
+            **_base_labels(service, SEVERITY[service.tier][spec.speed]),
+            semconv.LABEL_SLO: slo.kind,
+        },
+        annotations=_annotations(service, summary, description),
+        watches=BURN,
+        slo=slo.kind,
+        budget=slo.budget,
+        conditions=conditions,
+    )
+
+
+def _target_alerts(service: Service, queries: ServiceQueries) -> tuple[AlertRule, ...]:
+    up = f"{semconv.SCRAPE_UP}{queries.selector()}"
+    severity = SEVERITY[service.tier][Speed.PAGE]
+    prefix = camel_case(service.name)
+    down = AlertRule(
+        alert=f"{prefix}TargetDown",
+        expr=f"{up} == 0",
+        for_=TARGET_DOWN_FOR,
+        labels=_base_labels(service, severity),
+        annotations=_annotations(
+            service,
+            f"{service.name}: a scrape target is down",
+            f"Prometheus has failed to scrape {INSTANCE_OF_ALERT} of "
+            f"{service.name} for {TARGET_DOWN_FOR}: its metrics and SLO alerts are blind.",
+        ),
+        watches=TARGET_DOWN,
+    )
+    absent = AlertRule(
+        alert=f"{prefix}TargetAbsent",
+        expr=f"absent({up})",
+        for_=TARGET_ABSENT_FOR,
+        labels=_base_labels(service, severity),
+        annotations=_annotations(
+            service,
+            f"{service.name}: no scrape target",
+            f"Prometheus has no target for {service.name} ({queries.selector()}) since "
+            f"{TARGET_ABSENT_FOR}: no data is not a healthy service.",
+        ),
+        watches=TARGET_ABSENT,
+    )
+    return down, absent
+
+
+def build_rule_group(service: Service) -> RuleGroup:
+    """Build every rule of ``service``: recorded SLIs first, then its alerts."""
+    queries = ServiceQueries(service)
+    specs = burn_alert_specs(service.slo.window.seconds)
+    slos = slo_specs(service)
+    recording = []
+    for slo in slos:
+        build = (
+            queries.availability_error_ratio
+            if slo.kind == AVAILABILITY
+            else queries.latency_error_ratio
+        )
+        for window in alert_windows(specs):
+            recording.append(
+                RecordingRule(
+                    record=recording_name(window.text),
+                    expr=build(window.text),
+                    labels={semconv.LABEL_SERVICE: service.name, semconv.LABEL_SLO: slo.kind},
+                )
+            )
+    alerts: list[AlertRule] = []
+    for slo in slos:
+        for spec in specs:
+            alert = _burn_alert(service, queries, slo, spec)
+            if alert is not None:
+                alerts.append(alert)
+    alerts.extend(_target_alerts(service, queries))
+    return RuleGroup(service.name, service, slos, tuple(recording), tuple(alerts))

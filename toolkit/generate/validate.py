@@ -1,0 +1,132 @@
+"""Check generated documents before anything is written.
+
+Dashboards are checked against the project's own JSON schema of the subset of Grafana's
+dashboard model it emits (``schema/dashboard.schema.json``); rule files and promtool
+test files against the structure Prometheus expects.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+
+_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+_LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+
+class ValidationError(Exception):
+    """A generated document is not what its consumer accepts; names file and place."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{path}: {problem}")
+
+
+@cache
+def dashboard_validator() -> jsonschema.protocols.Validator:
+    """The compiled validator of the project's dashboard schema."""
+    text = resources.files("toolkit.generate").joinpath("schema/dashboard.schema.json")
+    schema = json.loads(text.read_text(encoding="utf-8"))
+    validator_class = jsonschema.validators.validator_for(schema)
+    validator_class.check_schema(schema)
+    return validator_class(schema)
+
+
+def validate_dashboard(path: str, document: Any) -> None:
+    """Raise :class:`ValidationError` unless ``document`` fits the dashboard schema."""
+    error = jsonschema.exceptions.best_match(dashboard_validator().iter_errors(document))
+    if error is not None:
+        where = "/".join(str(part) for part in error.absolute_path) or "(root)"
+        raise ValidationError(path, f"{where}: {error.message}")
+
+
+def _require(path: str, condition: bool, problem: str) -> None:
+    if not condition:
+        raise ValidationError(path, problem)
+
+
+def _check_labels(path: str, where: str, labels: Any) -> None:
+    _require(path, isinstance(labels, dict), f"{where}: labels must be a mapping")
+    for name, value in labels.items():
+        _require(path, bool(_LABEL.match(str(name))), f"{where}: bad label name {name!r}")
+        _require(path, isinstance(value, str), f"{where}: label {name} must be a string")
+
+
+def validate_rule_groups(path: str, groups: Any) -> None:
+    """Raise unless ``groups`` is a list of Prometheus rule groups."""
+    _require(path, isinstance(groups, list) and bool(groups), "groups: a non-empty list")
+    names = set()
+    for g, group in enumerate(groups):
+        where = f"groups[{g}]"
+        _require(path, isinstance(group, dict), f"{where}: must be a mapping")
+        _require(path, isinstance(group.get("name"), str), f"{where}.name: a string")
+        _require(path, group["name"] not in names, f"{where}.name: duplicate {group['name']}")
+        names.add(group["name"])
+        rules = group.get("rules")
+        _require(path, isinstance(rules, list) and bool(rules), f"{where}.rules: non-empty list")
+        for r, rule in enumerate(rules):
+            at = f"{where}.rules[{r}]"
+            _require(path, isinstance(rule, dict), f"{at}: must be a mapping")
+            kinds = [key for key in ("record", "alert") if key in rule]
+            _require(path, len(kinds) == 1, f"{at}: needs exactly one of record, alert")
+            name = rule[kinds[0]]
+            _require(path, isinstance(name, str) and bool(_NAME.match(name)), f"{at}: bad name")
+            _require(path, isinstance(rule.get("expr"), str), f"{at}.expr: a string")
+            allowed = {"record", "expr", "labels"}
+            if kinds[0] == "alert":
+                allowed |= {"alert", "for", "keep_firing_for", "annotations"}
+                _check_labels(path, f"{at}.annotations", rule.get("annotations", {}))
+            _require(
+                path, set(rule) <= allowed, f"{at}: unknown keys {sorted(set(rule) - allowed)}"
+            )
+            _check_labels(path, f"{at}.labels", rule.get("labels", {}))
+
+
+def validate_rules_file(path: str, document: Any) -> None:
+    """Raise unless ``document`` is a Prometheus rule file."""
+    _require(path, isinstance(document, dict) and set(document) == {"groups"}, "only 'groups'")
+    validate_rule_groups(path, document["groups"])
+
+
+def validate_prometheus_rule(path: str, document: Any) -> None:
+    """Raise unless ``document`` is a prometheus-operator ``PrometheusRule`` resource."""
+    _require(path, isinstance(document, dict), "must be a mapping")
+    _require(path, document.get("kind") == "PrometheusRule", "kind: PrometheusRule")
+    _require(path, isinstance(document.get("metadata", {}).get("name"), str), "metadata.name")
+    validate_rule_groups(path, document.get("spec", {}).get("groups"))
+
+
+def validate_rule_tests(path: str, document: Any) -> None:
+    """Raise unless ``document`` is a promtool unit-test file."""
+    _require(path, isinstance(document, dict), "must be a mapping")
+    files = document.get("rule_files")
+    _require(path, isinstance(files, list) and bool(files), "rule_files: a non-empty list")
+    tests = document.get("tests")
+    _require(path, isinstance(tests, list) and bool(tests), "tests: a non-empty list")
+    for t, test in enumerate(tests):
+        at = f"tests[{t}]"
+        _require(path, isinstance(test.get("input_series"), list), f"{at}.input_series: list")
+        for s, series in enumerate(test["input_series"]):
+            ok = isinstance(series.get("series"), str) and isinstance(series.get("values"), str)
+            _require(path, ok, f"{at}.input_series[{s}]: series and values strings")
+        for a, case in enumerate(test.get("alert_rule_test", [])):
+            ok = isinstance(case.get("alertname"), str) and isinstance(case.get("exp_alerts"), list)
+            _require(path, ok, f"{at}.alert_rule_test[{a}]: alertname and exp_alerts")
+
+
+def validate_provisioning(path: str, document: Any) -> None:
+    """Raise unless ``document`` is a Grafana dashboard provisioning file."""
+    _require(path, isinstance(document, dict) and document.get("apiVersion") == 1, "apiVersion 1")
+    providers = document.get("providers")
+    _require(path, isinstance(providers, list) and bool(providers), "providers: non-empty list")
+    for p, provider in enumerate(providers):
+        ok = provider.get("type") == "file" and isinstance(
+            provider.get("options", {}).get("path"), str
+        )
+        _require(path, ok, f"providers[{p}]: type file with options.path")

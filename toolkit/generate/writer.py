@@ -1,0 +1,57 @@
+"""Write the generated tree atomically: all of it, or none of it.
+
+Every file is first written to a staging directory next to the output; then each
+managed top-level directory (``dashboards/``, ``alert-rules/``) is swapped in with a
+rename. If anything fails, the directories already swapped are swapped back, so the
+previous output stays as it was.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+STAGING_PREFIX = ".toolkit-generate-"
+
+
+def managed_dirs(files: Mapping[str, str]) -> tuple[str, ...]:
+    """The top-level directories the generated files live in, sorted."""
+    return tuple(sorted({path.split("/", 1)[0] for path in files}))
+
+
+def _stage(staging: Path, files: Mapping[str, str]) -> None:
+    for relative, content in files.items():
+        target = staging / "new" / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # newline="" keeps "\n" on every platform: the bytes are the same everywhere.
+        with open(target, "w", encoding="utf-8", newline="") as handle:
+            handle.write(content)
+
+
+def write_output(out_dir: Path, files: Mapping[str, str]) -> None:
+    """Replace the managed directories under ``out_dir`` with exactly ``files``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out_dir))
+    swapped: list[str] = []
+    try:
+        _stage(staging, files)
+        (staging / "old").mkdir()
+        for name in managed_dirs(files):
+            current = out_dir / name
+            if current.exists():
+                os.replace(current, staging / "old" / name)
+            swapped.append(name)
+            os.replace(staging / "new" / name, current)
+    except BaseException:
+        for name in reversed(swapped):
+            current, previous = out_dir / name, staging / "old" / name
+            if current.exists() and not (staging / "new" / name).exists():
+                os.replace(current, staging / "new" / name)
+            if previous.exists():
+                os.replace(previous, current)
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
