@@ -144,7 +144,8 @@ def _json_default(value: Any) -> Any:
     return repr(value)
 
 
-_encode = json.JSONEncoder(default=_json_default).encode
+# Compact separators: the shortest valid JSON, for machines; same speed as the default.
+_encode = json.JSONEncoder(separators=(",", ":"), default=_json_default).encode
 
 
 def render_json(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> str:
