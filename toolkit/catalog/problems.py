@@ -31,9 +31,9 @@ class Problem:
         text = ": ".join(parts)
         return f"{text} — {self.hint}" if self.hint else text
 
-    def sort_key(self) -> tuple[int, int, str, str]:
+    def sort_key(self) -> tuple[int, int, str, str, str]:
         """Order problems as they appear in the file."""
-        return (self.line or 0, self.column or 0, self.path, self.message)
+        return (self.line or 0, self.column or 0, self.path, self.message, self.hint or "")
 
 
 class CatalogError(Exception):

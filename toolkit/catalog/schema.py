@@ -7,13 +7,12 @@ built only when nothing was reported.
 
 from __future__ import annotations
 
-import difflib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
 import yaml
 
+from toolkit.catalog.drafts import ExternalDraft, Named, ServiceDraft
 from toolkit.catalog.model import Catalog, External, PrometheusSelector, Service
 from toolkit.catalog.names import (
     HOST_RULE,
@@ -24,6 +23,7 @@ from toolkit.catalog.names import (
     suggest_name,
 )
 from toolkit.catalog.nodes import NodeReader, child_path, describe, item_path, line_of, shown
+from toolkit.catalog.references import check_references
 from toolkit.catalog.settings import (
     DEFAULT_TIER,
     SETTING_KEYS,
@@ -56,44 +56,6 @@ TOP_LEVEL: Final = "a mapping with a 'services' list at the top level"
 _RESERVED_MATCHERS: Final = {JOB: "set the job with prometheus.job"}
 
 
-@dataclass
-class _Named:
-    """A name as written, where it was written, and the entry it names."""
-
-    name: str | None
-    node: yaml.Node
-    path: str
-
-
-@dataclass
-class _ExternalDraft:
-    """An external as read, before the checks across entries."""
-
-    named: _Named
-    address: str | None = None
-    address_node: yaml.Node | None = None
-    description: str = ""
-
-
-@dataclass
-class _ServiceDraft:
-    """A service as read, before the checks across entries and the merge with defaults."""
-
-    node: yaml.Node
-    path: str
-    named: _Named
-    settings: Settings
-    team: str | None = None
-    description: str = ""
-    dependencies: list[_Named] = field(default_factory=list)
-    runbook: str | None = None
-    job: str | None = None
-    labels: dict[str, str] = field(default_factory=dict)
-    prometheus_node: yaml.Node | None = None
-    address: str | None = None
-    address_node: yaml.Node | None = None
-
-
 def read_catalog(reader: NodeReader, root: yaml.Node, path: Path) -> Catalog | None:
     """Build the catalog in ``root``, or return ``None`` with ``reader.problems`` filled."""
     top = reader.mapping(root, "", TOP_KEYS, required=("services",), expected=TOP_LEVEL)
@@ -119,7 +81,7 @@ def read_catalog(reader: NodeReader, root: yaml.Node, path: Path) -> Catalog | N
     merged = [merge(defaults, draft.settings) for draft in services]
     for draft, settings in zip(services, merged, strict=True):
         check_complete(reader, settings, draft.node)
-    _check_references(reader, externals, services)
+    check_references(reader, externals, services)
     if reader.problems:
         return None
     return Catalog(
@@ -151,10 +113,10 @@ def _items(
     return items
 
 
-def _name(reader: NodeReader, values: dict[str, yaml.Node], node: yaml.Node, path: str) -> _Named:
+def _name(reader: NodeReader, values: dict[str, yaml.Node], node: yaml.Node, path: str) -> Named:
     """The ``name`` of an entry, checked against :data:`NAME_RULE`."""
     if "name" not in values:
-        return _Named(None, node, path)
+        return Named(None, node, path)
     name_node, name_path = values["name"], child_path(path, "name")
     name = reader.string(name_node, name_path, NAME_RULE)
     if name is not None and not is_valid_name(name):
@@ -162,7 +124,7 @@ def _name(reader: NodeReader, values: dict[str, yaml.Node], node: yaml.Node, pat
         hint = f"did you mean '{suggestion}'?" if suggestion else None
         reader.expect(name_node, name_path, NAME_RULE, shown(name_node), hint)
         name = None
-    return _Named(name, name_node, name_path)
+    return Named(name, name_node, name_path)
 
 
 def _host(reader: NodeReader, node: yaml.Node, path: str) -> str | None:
@@ -174,14 +136,14 @@ def _host(reader: NodeReader, node: yaml.Node, path: str) -> str | None:
     return host
 
 
-def _external(reader: NodeReader, node: yaml.Node, path: str) -> _ExternalDraft:
+def _external(reader: NodeReader, node: yaml.Node, path: str) -> ExternalDraft:
     """Read one entry of ``externals``."""
     values = reader.mapping(
         node, path, EXTERNAL_KEYS, required=("name", "address"), expected="a mapping"
     )
     if values is None:
-        return _ExternalDraft(_Named(None, node, path))
-    draft = _ExternalDraft(_name(reader, values, node, path))
+        return ExternalDraft(Named(None, node, path))
+    draft = ExternalDraft(_name(reader, values, node, path))
     if "address" in values:
         draft.address_node = values["address"]
         draft.address = _host(reader, values["address"], child_path(path, "address"))
@@ -192,13 +154,13 @@ def _external(reader: NodeReader, node: yaml.Node, path: str) -> _ExternalDraft:
     return draft
 
 
-def _service(reader: NodeReader, node: yaml.Node, path: str) -> _ServiceDraft:
+def _service(reader: NodeReader, node: yaml.Node, path: str) -> ServiceDraft:
     """Read one entry of ``services``."""
     values = reader.mapping(node, path, SERVICE_KEYS, required=("name", "team"))
     if values is None:
         unknown = Settings(path=path, given={"availability"})  # do not call it missing
-        return _ServiceDraft(node, path, _Named(None, node, path), unknown)
-    draft = _ServiceDraft(
+        return ServiceDraft(node, path, Named(None, node, path), unknown)
+    draft = ServiceDraft(
         node, path, _name(reader, values, node, path), read_settings(reader, values, path)
     )
     if "team" in values:
@@ -231,7 +193,7 @@ def _runbook(reader: NodeReader, node: yaml.Node, path: str) -> str | None:
     return url
 
 
-def _dependencies(reader: NodeReader, node: yaml.Node, path: str) -> list[_Named]:
+def _dependencies(reader: NodeReader, node: yaml.Node, path: str) -> list[Named]:
     """The names in ``dependencies``; duplicates are reported and dropped."""
     items = reader.sequence(node, path, "a list of service or external names")
     first_seen: dict[str, tuple[int, str]] = {}
@@ -247,11 +209,11 @@ def _dependencies(reader: NodeReader, node: yaml.Node, path: str) -> list[_Named
             reader.report(item, item_at, message)
             continue
         first_seen[name] = (line_of(item), item_at)
-        dependencies.append(_Named(name, item, item_at))
+        dependencies.append(Named(name, item, item_at))
     return dependencies
 
 
-def _prometheus(reader: NodeReader, node: yaml.Node, path: str, draft: _ServiceDraft) -> None:
+def _prometheus(reader: NodeReader, node: yaml.Node, path: str, draft: ServiceDraft) -> None:
     """Read how to select the service's series."""
     values = reader.mapping(node, path, PROMETHEUS_KEYS)
     if values is None:
@@ -266,93 +228,14 @@ def _prometheus(reader: NodeReader, node: yaml.Node, path: str, draft: _ServiceD
         draft.labels = labels or {}
 
 
-def _check_references(
-    reader: NodeReader, externals: list[_ExternalDraft], services: list[_ServiceDraft]
-) -> None:
-    """Names, addresses and selectors are unique; dependencies name known entries."""
-    names = [draft.named for draft in externals] + [draft.named for draft in services]
-    repeated = _check_unique(reader, "name", [(n.name, n.node, n.path) for n in names])
-    # A default (the service's name) is checked only for a unique name: a repeated name
-    # is reported once, not again as a repeated address and selector.
-    addresses = [
-        (draft.address, draft.address_node, child_path(draft.named.path, "address"))
-        for draft in externals
-        if draft.address_node is not None
-    ]
-    selectors = []
-    for draft in services:
-        unique = draft.named.name not in repeated
-        if draft.address_node is not None:
-            addresses.append((draft.address, draft.address_node, child_path(draft.path, "address")))
-        elif unique:
-            addresses.append((draft.named.name, draft.named.node, draft.named.path))
-        if draft.job is not None or unique:
-            node = draft.prometheus_node or draft.named.node
-            selectors.append((_selector(draft), node, child_path(draft.path, "prometheus")))
-    _check_unique(reader, "address", addresses, hint="a service's address defaults to its name")
-    _check_unique(reader, "Prometheus selector", selectors)
-    known = sorted(n.name for n in names if n.name is not None)
-    for draft in services:
-        for dependency in draft.dependencies:
-            _check_dependency(reader, dependency, draft.named.name, known)
-
-
-def _selector(draft: _ServiceDraft) -> str | None:
-    """The service's series selector as PromQL, ``None`` when its parts are invalid."""
-    job = draft.job or draft.named.name
-    if job is None:
-        return None
-    matchers = [(JOB, job), *sorted(draft.labels.items())]
-    return "{" + ", ".join(f'{name}="{value}"' for name, value in matchers) + "}"
-
-
-def _check_unique(
-    reader: NodeReader,
-    what: str,
-    entries: list[tuple[str | None, yaml.Node, str]],
-    hint: str | None = None,
-) -> set[str]:
-    """Report each repeated value at its later occurrences, naming the first; return them."""
-    first: dict[str, tuple[int, str]] = {}
-    repeated = set()
-    for value, node, path in sorted(entries, key=lambda entry: line_of(entry[1])):
-        if value is None:
-            continue
-        if value in first:
-            line, first_path = first[value]
-            message = f"duplicate {what} '{value}': first defined at line {line} ({first_path})"
-            reader.report(node, path, message, hint=hint)
-            repeated.add(value)
-        else:
-            first[value] = (line_of(node), path)
-    return repeated
-
-
-def _check_dependency(
-    reader: NodeReader, dependency: _Named, service: str | None, known: list[str]
-) -> None:
-    """A dependency names another service or an external of this catalog."""
-    name = dependency.name
-    if name is None:
-        return
-    if name == service:
-        expected = "the name of another service or an external"
-        reader.expect(dependency.node, dependency.path, expected, f"'{name}', the service itself")
-    elif name not in known:
-        close = difflib.get_close_matches(name, known, n=1)
-        hint = f"did you mean '{close[0]}'?" if close else "add it to services or externals"
-        expected = "the name of a service or external in this catalog"
-        reader.expect(dependency.node, dependency.path, expected, shown(dependency.node), hint)
-
-
-def _build_external(draft: _ExternalDraft) -> External:
+def _build_external(draft: ExternalDraft) -> External:
     """The :class:`External` of a draft that passed every check."""
     if draft.named.name is None or draft.address is None:
         raise ValueError(f"{draft.named.path}: incomplete external")
     return External(name=draft.named.name, address=draft.address, description=draft.description)
 
 
-def _build_service(draft: _ServiceDraft, settings: Settings) -> Service:
+def _build_service(draft: ServiceDraft, settings: Settings) -> Service:
     """The :class:`Service` of a draft that passed every check."""
     name = draft.named.name
     if name is None or draft.team is None:
