@@ -114,7 +114,7 @@ BAD_CATALOGS = [
             (
                 6,
                 f"services[0].slo.latency.threshold: {UNIT}, found the number 300"
-                " — a bare number has no unit: write e.g. 250ms or 1s",
+                " — write a number and one of the units ms, s or m, e.g. 250ms or 2.5s",
             ),
             (
                 9,
@@ -137,6 +137,16 @@ BAD_CATALOGS = [
                 " — did you mean '250ms'?",
             ),
             (24, "services[6].slo.latency: missing required key 'target'"),
+            (
+                27,
+                f"services[7].slo.latency.threshold: {UNIT}, found '300'"
+                " — write a number and one of the units ms, s or m, e.g. 250ms or 2.5s",
+            ),
+            (
+                30,
+                f"services[8].slo.latency.threshold: {BUCKETS}, found '0.5ms'"
+                " — the smallest bucket is 5ms",
+            ),
         ],
     ),
     (

@@ -39,6 +39,7 @@ MAX_WINDOW: Final = Duration(text="90d", seconds=90 * 86400)
 PERCENTAGE: Final = "a percentage between 0 and 100 (exclusive)"
 WINDOW: Final = f"a Prometheus duration from {MIN_WINDOW.text} to {MAX_WINDOW.text}, e.g. 30d"
 THRESHOLD: Final = "a duration with a unit, e.g. 250ms or 1s"
+THRESHOLD_HINT: Final = "write a number and one of the units ms, s or m, e.g. 250ms or 2.5s"
 THRESHOLDS: Final = tuple(format_seconds(bucket) for bucket in DURATION_BUCKETS)
 BUCKET_THRESHOLD: Final = "one of the histogram bucket boundaries " + ", ".join(THRESHOLDS)
 TIERS: Final = tuple(tier.value for tier in Tier)
@@ -260,8 +261,7 @@ def _window(reader: NodeReader, node: yaml.Node, path: str) -> Duration | None:
 def _threshold(reader: NodeReader, node: yaml.Node, path: str) -> float | None:
     """A latency threshold that is a bucket boundary of the request-duration histogram."""
     if isinstance(node, yaml.ScalarNode) and node.tag.endswith((":int", ":float")):
-        hint = "a bare number has no unit: write e.g. 250ms or 1s"
-        reader.expect(node, path, THRESHOLD, describe(node), hint)
+        reader.expect(node, path, THRESHOLD, describe(node), THRESHOLD_HINT)
         return None
     text = reader.string(node, path, THRESHOLD)
     if text is None:
@@ -272,7 +272,9 @@ def _threshold(reader: NodeReader, node: yaml.Node, path: str) -> float | None:
     try:
         milliseconds = parse_threshold_milliseconds(text)
     except DurationError as error:
-        reader.expect(node, path, THRESHOLD, shown(node), error.hint)
+        # Prometheus' advice ("whole numbers…") does not fit: thresholds take decimals.
+        hint = error.hint if error.hint.startswith("did you mean") else THRESHOLD_HINT
+        reader.expect(node, path, THRESHOLD, shown(node), hint)
         return None
     if milliseconds <= 0:
         reader.expect(node, path, "a duration greater than 0", shown(node))
