@@ -46,11 +46,30 @@ CLIENT_DURATION_LABELS: Final = (
 
 # The semantic conventions' advisory buckets for http.*.request.duration, in seconds.
 DURATION_BUCKETS: Final = (
-    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.075,
+    0.1,
+    0.25,
+    0.5,
+    0.75,
+    1.0,
+    2.5,
+    5.0,
+    7.5,
+    10.0,
 )
 # The conventions give no advice for body sizes: decades from 100 B to 100 MB.
 BODY_SIZE_BUCKETS: Final = (
-    100.0, 1_000.0, 10_000.0, 100_000.0, 1_000_000.0, 10_000_000.0, 100_000_000.0,
+    100.0,
+    1_000.0,
+    10_000.0,
+    100_000.0,
+    1_000_000.0,
+    10_000_000.0,
+    100_000_000.0,
 )
 
 # ``http_route`` of a request that matched no route: one fixed value keeps cardinality
