@@ -76,8 +76,7 @@ class LocalBackend:
     ) -> tuple[Transition | None, Rates]:
         """Count a finished call."""
         with self._lock:
-            transition = self._core.record(permit, outcome, duration, now)
-            return transition, self._core.rates(now)
+            return self._core.record(permit, outcome, duration, now)
 
     async def aacquire(self, now: float) -> tuple[Permit | None, Transition | None, float]:
         """:meth:`acquire`; no I/O, so no thread hop."""

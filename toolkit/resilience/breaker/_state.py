@@ -93,6 +93,9 @@ class Rates:
     calls: int
 
 
+NO_RATES = Rates(-1.0, -1.0, 0)
+
+
 def rates(calls: int, failures: int, slow: int, minimum_calls: int) -> Rates:
     """The rates of a window, or -1 until it holds ``minimum_calls`` calls."""
     if calls < minimum_calls or calls == 0:
@@ -206,28 +209,27 @@ class BreakerCore:
 
     def record(
         self, permit: Permit, outcome: Outcome, duration: float, now: float
-    ) -> Transition | None:
-        """Count a finished call; returns the state change it caused, if any."""
+    ) -> tuple[Transition | None, Rates]:
+        """Count a finished call: the state change it caused and the rates it was decided on
+        (``calls == 0`` when the call did not count: stale permit or ignored outcome)."""
         if permit.generation != self.generation:
-            return None
+            return None, NO_RATES
         if outcome is Outcome.IGNORED:
             if self.state is State.HALF_OPEN:
                 self._trials_issued -= 1  # the trial slot goes back to the next caller
-            return None
+            return None, NO_RATES
         failed = outcome is Outcome.FAILURE
         slow = self.config.is_slow(duration)
         if self.state is State.CLOSED:
             self._window.add(failed, slow, now)
-            if self._tripped(self.rates(now)):
-                return self._move(State.OPEN, now)
-            return None
+            current = self.rates(now)
+            return (self._move(State.OPEN, now) if self._tripped(current) else None), current
         # HALF_OPEN: decide once every trial has reported.
         self._trials.add(failed, slow, now)
-        calls, failures, slow_calls = self._trials.totals(now)
-        if calls < self.config.permitted_calls_in_half_open:
-            return None
-        trial_rates = rates(calls, failures, slow_calls, 1)
-        return self._move(State.OPEN if self._tripped(trial_rates) else State.CLOSED, now)
+        current = rates(*self._trials.totals(now), 1)
+        if current.calls < self.config.permitted_calls_in_half_open:
+            return None, current
+        return self._move(State.OPEN if self._tripped(current) else State.CLOSED, now), current
 
     def _tripped(self, current: Rates) -> bool:
         if current.failure_rate < 0:

@@ -286,9 +286,13 @@ class CircuitBreaker:
     def _announce(self, transition: Transition, rates: Rates | None) -> None:
         """Metrics, one log line with the correlation ID, and a span event."""
         self._show_state(transition.to_state)
-        # A new state starts a new window: its rates are unknown again.
-        self._metrics.failure_rate.labels(self.name).set(-1)
-        self._metrics.slow_call_rate.labels(self.name).set(-1)
+        # As resilience4j: an open breaker keeps showing the rates that opened it; a
+        # half-open one starts a new window whose rates are unknown (-1).
+        known = rates is not None and transition.to_state is State.OPEN
+        failure_rate = rates.failure_rate if rates is not None and known else -1.0
+        slow_call_rate = rates.slow_call_rate if rates is not None and known else -1.0
+        self._metrics.failure_rate.labels(self.name).set(failure_rate)
+        self._metrics.slow_call_rate.labels(self.name).set(slow_call_rate)
         fields: dict[str, Any] = {
             semconv.LOG_BREAKER_NAME: self.name,
             semconv.LOG_BREAKER_FROM_STATE: transition.from_state.value,
