@@ -24,6 +24,14 @@ def asgi_route(scope: MutableMapping[str, Any], root_path: str) -> str | None:
     route = scope.get(ROUTE_KEY)
     if route is not None:
         return str(route)
+    fastapi_state = scope.get("fastapi")
+    if fastapi_state is not None and scope.get("root_path", "") == root_path:
+        # Recent FastAPI (0.165 here) routes included routers itself: scope["route"] is the
+        # APIRoute without the include_router() prefix; the effective context has it all.
+        effective = fastapi_state.get("effective_route_context")
+        path = getattr(effective, "path", None)
+        if path:
+            return str(path)
     matched = scope.get("route")
     if matched is None:
         return None

@@ -1,0 +1,144 @@
+"""The per-request core: telemetry failures never reach the request; names and labels."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from middleware_fixtures import Harness, call_asgi, call_wsgi, http_scope, make_harness
+
+from toolkit import semconv
+from toolkit.middleware import ROUTE_KEY, ToolkitASGIMiddleware, ToolkitWSGIMiddleware
+from toolkit.middleware.core import error_type_of, normalize_method
+
+
+@pytest.fixture
+def harness() -> Iterator[Harness]:
+    yield from make_harness()
+
+
+class BrokenTracerProvider:
+    """A tracer provider whose tracer fails to start spans."""
+
+    def get_tracer(self, *args: Any, **kwargs: Any) -> Any:
+        class Tracer:
+            def start_span(self, *args: Any, **kwargs: Any) -> Any:
+                raise RuntimeError("exporter exploded")
+
+        return Tracer()
+
+
+def raising_generator() -> str:
+    raise RuntimeError("generator broke")
+
+
+def raising_validator(value: str) -> bool:
+    raise RuntimeError("validator broke")
+
+
+async def asgi_ok(scope: Any, receive: Any, send: Any) -> None:
+    scope[ROUTE_KEY] = "/ok"
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+def wsgi_ok(environ: dict[str, Any], start_response: Any) -> Any:
+    environ[ROUTE_KEY] = "/ok"
+    start_response("200 OK", [])
+    return [b"ok"]
+
+
+@pytest.mark.parametrize("asgi", [True, False], ids=["asgi", "wsgi"])
+@pytest.mark.parametrize(
+    ("options", "component"),
+    [
+        ({"tracer_provider": BrokenTracerProvider()}, "tracing"),
+        ({"correlation_generator": raising_generator}, "correlation"),
+        ({"correlation_validator": raising_validator}, "correlation"),
+    ],
+    ids=["tracer", "generator", "validator"],
+)
+async def test_telemetry_failure_is_counted_logged_once_and_harmless(
+    harness: Harness, asgi: bool, options: dict[str, Any], component: str
+) -> None:
+    """A failing part of the telemetry: both requests succeed with a (generated)
+    correlation ID, the failure is counted per request and logged once."""
+    wired = harness.options(**options)
+    middleware: Any = (
+        ToolkitASGIMiddleware(asgi_ok, **wired) if asgi else ToolkitWSGIMiddleware(wsgi_ok, **wired)
+    )
+    for _ in range(2):
+        if asgi:
+            sent = await call_asgi(middleware, http_scope("/ok", [(b"x-request-id", b"bad id")]))
+            status, echoed = sent[0]["status"], dict(sent[0]["headers"])[b"x-request-id"]
+        else:
+            response = call_wsgi(middleware, "/ok", {"X-Request-ID": "bad id"})
+            status, echoed = response.status_code, response.headers["x-request-id"].encode()
+        assert status == 200
+        assert len(echoed) == 32
+
+    errors = harness.sample(semconv.TELEMETRY_ERRORS, {semconv.LABEL_COMPONENT: component})
+    assert errors == 2.0
+    reports = [line for line in harness.logs() if line["logger"] == "toolkit.middleware"]
+    assert len(reports) == 1
+    assert reports[0]["level"] == "error"
+    assert len(harness.access_logs()) == 2
+    assert harness.duration_count("GET", "/ok", 200) == 2.0
+
+
+async def test_failing_access_log_sink_is_counted(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An access logger that raises: the request goes on, the failure is counted."""
+
+    class Broken:
+        def get(self) -> Any:
+            raise OSError("disk full")
+
+    middleware = ToolkitASGIMiddleware(asgi_ok, **harness.options())
+    monkeypatch.setattr(middleware.telemetry, "access_logger", Broken())
+    sent = await call_asgi(middleware, http_scope("/ok"))
+
+    assert sent[0]["status"] == 200
+    labels = {semconv.LABEL_COMPONENT: "access_log"}
+    assert harness.sample(semconv.TELEMETRY_ERRORS, labels) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("method", "expected"),
+    [("GET", "GET"), ("PATCH", "PATCH"), ("PURGE", "_OTHER"), ("get", "_OTHER"), ("", "_OTHER")],
+)
+def test_normalize_method(method: str, expected: str) -> None:
+    """Known methods (case-sensitive, as the conventions say) pass; others are _OTHER."""
+    assert normalize_method(method) == expected
+
+
+class QuotaExceeded(Exception):
+    """An application exception."""
+
+
+@pytest.mark.parametrize(
+    ("exc", "expected"),
+    [
+        (RuntimeError("x"), "RuntimeError"),
+        (TimeoutError(), "TimeoutError"),
+        (QuotaExceeded(), f"{__name__}.QuotaExceeded"),
+    ],
+)
+def test_error_type_is_qualified_class_name(exc: BaseException, expected: str) -> None:
+    """Built-ins by bare name, everything else module-qualified."""
+    assert error_type_of(exc) == expected
+
+
+async def test_disabled_parts_record_nothing(harness: Harness) -> None:
+    """tracing/metrics/access_log off: no span, no series, no line; header still echoed."""
+    middleware = ToolkitASGIMiddleware(
+        asgi_ok, **harness.options(tracing=False, metrics=False, access_log=False)
+    )
+    sent = await call_asgi(middleware, http_scope("/ok", [(b"x-request-id", b"off-1")]))
+
+    assert dict(sent[0]["headers"])[b"x-request-id"] == b"off-1"
+    assert harness.spans() == []
+    assert harness.access_logs() == []
+    assert harness.duration_count("GET", "/ok", 200) == 0.0
