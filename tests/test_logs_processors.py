@@ -174,6 +174,14 @@ def test_render_json_keeps_any_value_on_one_line(value: str) -> None:
     assert json.loads(line) == {"event": value, "path": value}
 
 
+def test_render_json_escapes_hostile_keys_too() -> None:
+    """A field name taken from a request (``**headers``) cannot break the line either."""
+    key = 'x"\n{"level":"critical"}'
+    line = render_json(None, "info", {key: 1, "level": "info"})
+    assert line == '{"x\\"\\n{\\"level\\":\\"critical\\"}":1,"level":"info"}'
+    assert json.loads(line) == {key: 1, "level": "info"}
+
+
 def test_render_json_falls_back_to_repr() -> None:
     """A value JSON cannot encode is rendered with repr, and ``__structlog__`` is honoured."""
 
