@@ -142,3 +142,31 @@ async def test_disabled_parts_record_nothing(harness: Harness) -> None:
     assert harness.spans() == []
     assert harness.access_logs() == []
     assert harness.duration_count("GET", "/ok", 200) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("options", "incoming", "expected"),
+    [
+        ({"correlation_validator": lambda value: True}, "evil\r\nSet-Cookie: x=1", None),
+        ({"correlation_validator": lambda value: True}, "naïve", None),
+        ({"correlation_validator": lambda value: True}, "any thing", "any thing"),
+        ({"correlation_generator": lambda: "line\nbreak"}, "", None),
+        ({"correlation_generator": lambda: "custom-7"}, "", "custom-7"),
+    ],
+    ids=["crlf-accepted", "non-ascii-accepted", "permissive", "unsafe-generated", "custom"],
+)
+async def test_custom_strategies_cannot_put_unsafe_values_in_headers(
+    harness: Harness, options: dict[str, Any], incoming: str, expected: str | None
+) -> None:
+    """Custom validators and generators are plain callables, but a value with control
+    characters or non-ASCII never reaches a header: a uuid4 hex replaces it."""
+    middleware = ToolkitASGIMiddleware(asgi_ok, **harness.options(**options))
+    headers = [(b"x-request-id", incoming.encode())] if incoming else []
+    sent = await call_asgi(middleware, http_scope("/ok", headers))
+
+    echoed = dict(sent[0]["headers"])[b"x-request-id"].decode()
+    if expected is None:
+        assert len(echoed) == 32
+        assert echoed.isalnum()
+    else:
+        assert echoed == expected

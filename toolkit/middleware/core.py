@@ -142,7 +142,7 @@ class Telemetry:
             value = carrier.get(name)
             if value is not None:
                 try:
-                    if self.validate(value):
+                    if self.validate(value) and _header_safe(value):
                         return value
                 except Exception as exc:
                     self.report_error("correlation", exc)
@@ -150,10 +150,19 @@ class Telemetry:
                         return value
                 break
         try:
-            return self.generate()
+            generated = self.generate()
+            if _header_safe(generated):
+                return generated
+            raise ValueError(f"correlation generator returned an unsafe value: {generated!r}")
         except Exception as exc:
             self.report_error("correlation", exc)
             return new_correlation_id()
+
+
+def _header_safe(value: str) -> bool:
+    # Whatever a custom validator or generator lets through goes into a response header
+    # and log lines: never control characters (CR/LF) or non-ASCII.
+    return value.isascii() and value.isprintable() and bool(value)
 
 
 class RequestTelemetry:
