@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import yaml
 
 from toolkit.catalog.model import Catalog, Service
 from toolkit.generate.dashboards import overview_dashboard, service_dashboard
@@ -72,7 +73,7 @@ class _Renderer:
         text = render(self.env, template, context)
         try:
             return loads(text)
-        except (ValueError, Exception) as exc:  # json and yaml errors alike
+        except (ValueError, yaml.YAMLError) as exc:  # json errors are ValueErrors
             raise ValidationError(
                 path, f"template {template} produced unparsable output: {exc}"
             ) from exc

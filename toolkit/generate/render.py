@@ -46,15 +46,28 @@ def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
     return env
 
 
-def _template_frame(tb: TracebackType | None) -> tuple[str, int] | None:
+def _template_frame(env: jinja2.Environment, tb: TracebackType | None) -> tuple[str, int] | None:
     """The innermost template frame of a traceback Jinja rewrote: (template name, line)."""
     found = None
     while tb is not None:
-        template = tb.tb_frame.f_globals.get("__jinja_template__")
-        if template is not None and template.name is not None:
-            found = (template.name, tb.tb_lineno)
+        frame = tb.tb_frame
+        if "__jinja_exception__" in frame.f_globals:  # a frame Jinja rewrote to the template
+            found = (_template_name(env, frame.f_code.co_filename), tb.tb_lineno)
         tb = tb.tb_next
     return found
+
+
+def _template_name(env: jinja2.Environment, filename: str) -> str:
+    """The name a template file was loaded by, from its path in a search directory."""
+    path = Path(filename)
+    loader = env.loader
+    loaders = loader.loaders if isinstance(loader, jinja2.ChoiceLoader) else [loader]
+    for candidate in loaders:
+        if isinstance(candidate, jinja2.FileSystemLoader):
+            for root in candidate.searchpath:
+                if path.is_relative_to(root):
+                    return path.relative_to(root).as_posix()
+    return path.name
 
 
 def render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
@@ -70,13 +83,13 @@ def render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
     except jinja2.TemplateSyntaxError as exc:  # an {% import %} of a broken template
         raise TemplateError(exc.name or name, exc.lineno, exc.message or "syntax error") from exc
     except jinja2.UndefinedError as exc:
-        raise _located(name, exc, exc.message or "undefined variable") from exc
+        raise _located(env, name, exc, exc.message or "undefined variable") from exc
     except jinja2.TemplateError as exc:
-        raise _located(name, exc, str(exc)) from exc
+        raise _located(env, name, exc, str(exc)) from exc
 
 
-def _located(name: str, exc: BaseException, reason: str) -> TemplateError:
-    frame = _template_frame(exc.__traceback__)
+def _located(env: jinja2.Environment, name: str, exc: BaseException, reason: str) -> TemplateError:
+    frame = _template_frame(env, exc.__traceback__)
     if frame is None:
         return TemplateError(name, None, reason)
     return TemplateError(frame[0], frame[1], reason)

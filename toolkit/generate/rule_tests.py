@@ -134,11 +134,15 @@ def _failure_split(alert: AlertRule) -> tuple[int, int, str]:
     short_minutes = condition.short.seconds // 60
     for baseline, failure in _SPLITS:
         share = Decimal(failure) / Decimal(baseline + failure)
-        scale = -(-MIN_BASELINE_MINUTES // baseline)
+        most = (long_minutes - 1) // (baseline + failure)  # both phases inside the long window
+        if share <= threshold or most < 1:
+            continue
+        scale = min(-(-MIN_BASELINE_MINUTES // baseline), most)
         if scale * (baseline + failure) >= short_minutes and scale * failure <= short_minutes:
             scale = -(-(short_minutes + 1) // failure)  # the failure fills the short window
-        if share > threshold and scale * (baseline + failure) < long_minutes:
-            return scale * baseline, scale * failure, _humanize_percentage(share)
+            if scale > most:
+                continue
+        return scale * baseline, scale * failure, _humanize_percentage(share)
     # A tight window: no baseline fits beside the failure, so fill the long window.
     return BASELINE_MINUTES, long_minutes + MARGIN_MINUTES, "100%"
 

@@ -1,0 +1,70 @@
+"""Generated promtool test cases: series notation, exact expected values, coverage."""
+
+from __future__ import annotations
+
+import pytest
+from _generate_support import make_service
+
+from toolkit.catalog.model import Duration
+from toolkit.generate.rule_tests import Phase, _counter, _failure_split, build_test_cases
+from toolkit.generate.rules import build_rule_group
+
+
+def test_counter_notation() -> None:
+    """A counter over phases in promtool's expanding notation, starting at 0."""
+    phases = [Phase(3, ok=60), Phase(2, errors=60)]
+    assert _counter(phases, lambda p: p.ok) == "0 60+60x2 180+0x1"
+    assert _counter(phases, lambda p: p.errors) == "0 0+0x2 60+60x1"
+
+
+def test_every_alert_has_a_firing_case_and_two_quiet_cases() -> None:
+    """Healthy and zero-traffic cases expect silence from every alert; each alert fires once."""
+    group = build_rule_group(make_service())
+    cases = build_test_cases(group)
+    assert [c["name"] for c in cases] == [
+        "healthy traffic: no alert fires",
+        "no traffic at all: no alert fires (no NaN, no false page)",
+        "OrdersAvailabilityFastBurn fires after a healthy baseline",
+        "OrdersAvailabilitySlowBurn fires after a healthy baseline",
+        "OrdersLatencyFastBurn fires after a healthy baseline",
+        "OrdersLatencySlowBurn fires after a healthy baseline",
+        "OrdersTargetDown fires when the target stops answering",
+        "OrdersTargetAbsent fires when Prometheus has no target for the service",
+    ]
+    for quiet in cases[:2]:
+        assert {t["alertname"] for t in quiet["alert_rule_test"]} == {a.alert for a in group.alerts}
+        assert all(t["exp_alerts"] == [] for t in quiet["alert_rule_test"])
+
+
+def test_firing_case_expects_exact_labels_and_expanded_annotations() -> None:
+    """The expected alert carries every label and the description with $value filled in."""
+    group = build_rule_group(make_service(alert_labels={"region": "eu-west"}))
+    case = build_test_cases(group)[2]
+    quiet, firing = case["alert_rule_test"]
+    assert (quiet["eval_time"], quiet["exp_alerts"]) == ("10m", [])
+    assert firing["eval_time"] == "20m"
+    (expected,) = firing["exp_alerts"]
+    assert expected["exp_labels"] == {
+        "region": "eu-west",
+        "severity": "critical",
+        "service": "orders",
+        "team": "checkout",
+        "slo": "availability",
+    }
+    assert expected["exp_annotations"]["description"].startswith(
+        "50% of the requests to orders failed with a 5xx status over the last 1h or 6h"
+    )
+
+
+@pytest.mark.parametrize(
+    ("availability", "window", "split"),
+    [
+        (99.9, Duration("30d", 2_592_000), (10, 10, "50%")),  # 1h/5m: 5m holds only failure
+        (99.0, Duration("7d", 604_800), (6, 6, "50%")),  # 14m/1m: a 10 min baseline would not fit
+        (95.0, Duration("30d", 2_592_000), (10, 30, "75%")),  # threshold 72 %: 1:1 is not enough
+    ],
+)
+def test_failure_split(availability: float, window: Duration, split: tuple[int, int, str]) -> None:
+    """Baseline and failure fit the first long window; the share beats the threshold."""
+    group = build_rule_group(make_service(availability=availability, window=window, latency=None))
+    assert _failure_split(group.alerts[0]) == split
