@@ -124,6 +124,15 @@ LABEL_COMPONENT: Final = "component"
 CORRELATION_HEADER: Final = "X-Request-ID"
 CORRELATION_HEADER_ALIASES: Final = ("X-Correlation-ID",)
 
+# --- Readiness probe and health endpoints ---------------------------------------------------
+# Every request of ``toolkit probe`` carries this header (value "1"), so a service can keep
+# the probe's traffic out of its SLOs if it wants to.
+PROBE_HEADER: Final = "X-Toolkit-Probe"
+# Health endpoints (draft-inadarei-api-health-check): body ``{"status": "pass"|"warn"|"fail"}``.
+LIVEZ_PATH: Final = "/livez"
+READYZ_PATH: Final = "/readyz"
+HEALTH_CONTENT_TYPE: Final = "application/health+json"
+
 # --- Log fields -------------------------------------------------------------------------
 LOG_CORRELATION_ID: Final = "correlation_id"
 LOG_TRACE_ID: Final = "trace_id"
