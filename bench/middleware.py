@@ -3,7 +3,11 @@
 In-process, no sockets: each app is called directly, ASGI with a pre-built scope and
 no-op ``receive``/``send``, WSGI with a pre-built environ and a no-op ``start_response``.
 Every variant runs in every round, interleaved, so drift (frequency scaling, a noisy
-neighbour) hits them alike; the figure per variant is the median over rounds.
+neighbour) hits them alike. Time is the thread's CPU time, so time spent descheduled
+does not count; the figure per variant is its best round (the median shows the spread).
+Before timing, one request through each variant is checked: status 200, and as many
+spans, access-log lines, duration observations and ``X-Request-ID`` headers as its row
+claims — a benchmark of a middleware that silently does nothing would be worthless.
 
 Fairness: toolkit and the peers each get their own SDK ``TracerProvider`` with the same
 synchronous processor and a span exporter that drops spans; toolkit's logs go to
@@ -17,6 +21,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import io
+import json
+import logging
 import os
 import platform
 import statistics
@@ -27,9 +33,13 @@ from importlib import metadata
 from time import thread_time_ns
 from typing import Any, TextIO
 
+import structlog
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 from prometheus_client import CollectorRegistry
+
+from toolkit import semconv
+from toolkit.logs import configure_logging
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -43,21 +53,39 @@ TARGET_RATIO = 0.25  # issue 3: toolkit adds at most a quarter of what the peer 
 
 
 class DropSpanExporter(SpanExporter):
-    """Accept every span and keep none: export cost without memory growth."""
+    """Count every span and keep none: export cost without memory growth."""
+
+    def __init__(self) -> None:
+        self.exported = 0
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        """Drop ``spans``."""
+        """Count and drop ``spans``."""
+        self.exported += len(spans)
         return SpanExportResult.SUCCESS
 
     def shutdown(self) -> None:
         """Nothing to release."""
 
 
-def tracer_provider() -> TracerProvider:
-    """A fresh SDK provider that samples everything and exports to nowhere."""
+def tracer_provider(exporter: DropSpanExporter | None = None) -> TracerProvider:
+    """A fresh SDK provider that samples everything and exports to ``exporter``."""
     provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(DropSpanExporter()))
+    provider.add_span_processor(SimpleSpanProcessor(exporter or DropSpanExporter()))
     return provider
+
+
+@dataclass
+class Variant:
+    """One app to time, and what one request through it must produce (None: unchecked)."""
+
+    name: str
+    app: Any
+    exporter: DropSpanExporter | None = None
+    registry: CollectorRegistry | None = None
+    spans: int | None = None  # at least this many spans exported per request
+    access_lines: int | None = None  # toolkit access-log lines per request
+    durations: int | None = None  # toolkit duration-histogram observations per request
+    correlation_header: bool = False  # X-Request-ID on the response
 
 
 # The full stack, then without one part each: what every part costs.
@@ -69,19 +97,36 @@ TOOLKIT_VARIANTS: dict[str, str | None] = {
 }
 
 
-def toolkit_app(app: Any, off: str | None) -> Any:
+def toolkit_variant(name: str, app: Any, off: str | None) -> Variant:
     """``app`` under ``toolkit.instrument``, with the part named ``off`` switched off."""
     import toolkit
 
+    exporter, registry = DropSpanExporter(), CollectorRegistry()
     options: dict[str, Any] = {} if off is None else {off: False}
-    return toolkit.instrument(
+    wrapped = toolkit.instrument(
         app,
         service=SERVICE,
-        registry=CollectorRegistry(),
-        tracer_provider=tracer_provider(),
+        registry=registry,
+        tracer_provider=tracer_provider(exporter),
         configure_logging=False,
         **options,
     )
+    return Variant(
+        name,
+        wrapped,
+        exporter,
+        registry,
+        spans=0 if off == "tracing" else 1,
+        access_lines=0 if off == "access_log" else 1,
+        durations=0 if off == "metrics" else 1,
+        correlation_header=True,
+    )
+
+
+def peer_variant(name: str, wrap: Callable[[TracerProvider], Any], **expect: Any) -> Variant:
+    """A peer stack built by ``wrap`` around its own provider."""
+    exporter = DropSpanExporter()
+    return Variant(name, wrap(tracer_provider(exporter)), exporter, spans=1, **expect)
 
 
 # --- ASGI ---------------------------------------------------------------------------------
@@ -124,8 +169,8 @@ def starlette_app(middleware: Sequence[Any] = ()) -> ASGIApp:
     return Starlette(routes=[Route("/items/{item_id}", item)], middleware=list(middleware))
 
 
-def asgi_variants() -> dict[str, ASGIApp]:
-    """The bare app, the same app under toolkit, and under the peer stack."""
+def asgi_variants() -> list[Variant]:
+    """The bare app; under toolkit (whole and part by part); under the peer stack."""
     from asgi_correlation_id import CorrelationIdMiddleware
     from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
     from starlette.middleware import Middleware
@@ -134,14 +179,19 @@ def asgi_variants() -> dict[str, ASGIApp]:
     peer_inner = starlette_app(
         [Middleware(CorrelationIdMiddleware), Middleware(PrometheusMiddleware, group_paths=True)]
     )
-    return {
-        "bare Starlette": starlette_app(),
-        **{name: toolkit_app(starlette_app(), off) for name, off in TOOLKIT_VARIANTS.items()},
-        "peer stack": OpenTelemetryMiddleware(peer_inner, tracer_provider=tracer_provider()),
-        "OTel ASGI alone": OpenTelemetryMiddleware(
-            starlette_app(), tracer_provider=tracer_provider()
+    return [
+        Variant("bare Starlette", starlette_app()),
+        *(toolkit_variant(n, starlette_app(), off) for n, off in TOOLKIT_VARIANTS.items()),
+        peer_variant(
+            "peer stack",
+            lambda tp: OpenTelemetryMiddleware(peer_inner, tracer_provider=tp),
+            correlation_header=True,
         ),
-    }
+        peer_variant(
+            "OTel ASGI alone",
+            lambda tp: OpenTelemetryMiddleware(starlette_app(), tracer_provider=tp),
+        ),
+    ]
 
 
 async def _time_asgi(app: ASGIApp, requests: int) -> float:
@@ -152,7 +202,7 @@ async def _time_asgi(app: ASGIApp, requests: int) -> float:
     return (thread_time_ns() - start) / requests / 1000.0
 
 
-async def _check_asgi(name: str, app: ASGIApp) -> None:
+async def _asgi_response(app: ASGIApp) -> tuple[int, set[str]]:
     sent: list[Message] = []
 
     async def send(message: Message) -> None:
@@ -160,10 +210,7 @@ async def _check_asgi(name: str, app: ASGIApp) -> None:
 
     await app(dict(ASGI_SCOPE), _receive, send)
     start = sent[0]
-    headers = {k.decode().lower() for k, _ in start["headers"]}
-    expects_id = name in TOOLKIT_VARIANTS or name == "peer stack"
-    if start["status"] != 200 or (expects_id and "x-request-id" not in headers):
-        raise RuntimeError(f"{name}: unexpected response start {start!r}")
+    return start["status"], {k.decode().lower() for k, _ in start["headers"]}
 
 
 # --- WSGI ---------------------------------------------------------------------------------
@@ -212,24 +259,28 @@ def flask_app() -> Any:
     return app
 
 
-def wsgi_variants() -> dict[str, WSGIApp]:
-    """The bare app, toolkit, the peer stack, and OpenTelemetry's middleware alone."""
+def wsgi_variants() -> list[Variant]:
+    """The bare app; toolkit (whole and part by part); the peer stack; OpenTelemetry alone."""
     from opentelemetry.instrumentation.wsgi import OpenTelemetryMiddleware
     from prometheus_flask_exporter import PrometheusMetrics
 
-    peer = flask_app()
-    PrometheusMetrics(peer, registry=CollectorRegistry(), group_by="url_rule")
-    peer.wsgi_app = OpenTelemetryMiddleware(peer.wsgi_app, tracer_provider=tracer_provider())
-    otel_only = flask_app()
-    otel_only.wsgi_app = OpenTelemetryMiddleware(
-        otel_only.wsgi_app, tracer_provider=tracer_provider()
-    )
-    return {
-        "bare Flask": flask_app(),
-        **{name: toolkit_app(flask_app(), off) for name, off in TOOLKIT_VARIANTS.items()},
-        "peer stack": peer,
-        "OTel WSGI alone": otel_only,
-    }
+    def peer(provider: TracerProvider) -> Any:
+        app = flask_app()
+        PrometheusMetrics(app, registry=CollectorRegistry(), group_by="url_rule")
+        app.wsgi_app = OpenTelemetryMiddleware(app.wsgi_app, tracer_provider=provider)
+        return app
+
+    def otel_only(provider: TracerProvider) -> Any:
+        app = flask_app()
+        app.wsgi_app = OpenTelemetryMiddleware(app.wsgi_app, tracer_provider=provider)
+        return app
+
+    return [
+        Variant("bare Flask", flask_app()),
+        *(toolkit_variant(n, flask_app(), off) for n, off in TOOLKIT_VARIANTS.items()),
+        peer_variant("peer stack", peer),
+        peer_variant("OTel WSGI alone", otel_only),
+    ]
 
 
 def _call_wsgi(app: WSGIApp, start_response: Callable[..., Any]) -> None:
@@ -250,7 +301,7 @@ def _time_wsgi(app: WSGIApp, requests: int) -> float:
     return (thread_time_ns() - start) / requests / 1000.0
 
 
-def _check_wsgi(name: str, app: WSGIApp) -> None:
+def _wsgi_response(app: WSGIApp) -> tuple[int, set[str]]:
     seen: list[tuple[str, list[tuple[str, str]]]] = []
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -259,9 +310,54 @@ def _check_wsgi(name: str, app: WSGIApp) -> None:
 
     _call_wsgi(app, start_response)
     status, headers = seen[0]
-    names = {k.lower() for k, _ in headers}
-    if not status.startswith("200") or (name in TOOLKIT_VARIANTS and "x-request-id" not in names):
-        raise RuntimeError(f"{name}: unexpected response {status!r} {headers!r}")
+    return int(status.split()[0]), {k.lower() for k, _ in headers}
+
+
+# --- Checking that each variant does what its row claims -----------------------------------
+
+
+def _durations(registry: CollectorRegistry | None) -> float:
+    if registry is None:
+        return 0.0
+    name = f"{semconv.HTTP_SERVER_REQUEST_DURATION}_count"
+    return sum(
+        sample.value
+        for family in registry.collect()
+        for sample in family.samples
+        if sample.name == name
+    )
+
+
+async def check(
+    variant: Variant, respond: Callable[[Any], Awaitable[tuple[int, set[str]]]]
+) -> None:
+    """Send one request through ``variant``; raise if it does not do what its row claims."""
+    log = io.StringIO()
+    configure_logging(service=SERVICE, stream=log)
+    spans_before = variant.exporter.exported if variant.exporter else 0
+    durations_before = _durations(variant.registry)
+    status, headers = await respond(variant.app)
+    spans = (variant.exporter.exported if variant.exporter else 0) - spans_before
+    access = [
+        line
+        for line in log.getvalue().splitlines()
+        if json.loads(line).get(semconv.LOG_EVENT) == semconv.ACCESS_LOG_EVENT
+    ]
+    problems = []
+    if status != 200:
+        problems.append(f"status {status}")
+    if variant.correlation_header and "x-request-id" not in headers:
+        problems.append("no X-Request-ID on the response")
+    if variant.spans is not None and not (spans >= variant.spans if variant.spans else spans == 0):
+        problems.append(f"{spans} spans exported")
+    if variant.access_lines is not None and len(access) != variant.access_lines:
+        problems.append(f"{len(access)} access-log lines")
+    if variant.durations is not None:
+        observed = _durations(variant.registry) - durations_before
+        if observed != variant.durations:
+            problems.append(f"{observed:g} duration observations")
+    if problems:
+        raise RuntimeError(f"{variant.name.strip()}: {'; '.join(problems)}")
 
 
 # --- Running and reporting ----------------------------------------------------------------
@@ -287,44 +383,44 @@ def _figures(samples: dict[str, list[float]]) -> list[Figure]:
     ]
 
 
-def _rounds(
-    variants: dict[str, Any], timer: Callable[[Any, int], float], rounds: int, requests: int
+async def _measure(
+    variants: list[Variant],
+    respond: Callable[[Any], Awaitable[tuple[int, set[str]]]],
+    timer: Callable[[Any, int], Awaitable[float]],
+    rounds: int,
+    requests: int,
+    log: TextIO,
 ) -> dict[str, list[float]]:
-    samples: dict[str, list[float]] = {name: [] for name in variants}
-    for app in variants.values():  # warm-up: imports, caches, first-request paths
-        timer(app, max(requests // 10, 10))
+    for variant in variants:
+        await check(variant, respond)
+    configure_logging(service=SERVICE, stream=log)
+    samples: dict[str, list[float]] = {v.name: [] for v in variants}
+    for variant in variants:  # warm-up: imports, caches, first-request paths
+        await timer(variant.app, max(requests // 10, 10))
     for _ in range(rounds):
-        for name, app in variants.items():
+        for variant in variants:
             gc.collect()
-            samples[name].append(timer(app, requests))
+            samples[variant.name].append(await timer(variant.app, requests))
     return samples
 
 
-def run_asgi(rounds: int, requests: int) -> list[Figure]:
-    """Time the ASGI variants; return their figures."""
-
-    async def measure() -> dict[str, list[float]]:
-        variants = asgi_variants()
-        for name, app in variants.items():
-            await _check_asgi(name, app)
-        samples: dict[str, list[float]] = {name: [] for name in variants}
-        for app in variants.values():
-            await _time_asgi(app, max(requests // 10, 10))
-        for _ in range(rounds):
-            for name, app in variants.items():
-                gc.collect()
-                samples[name].append(await _time_asgi(app, requests))
-        return samples
-
-    return _figures(asyncio.run(measure()))
+def run_asgi(rounds: int, requests: int, log: TextIO) -> list[Figure]:
+    """Check and time the ASGI variants; return their figures."""
+    measure = _measure(asgi_variants(), _asgi_response, _time_asgi, rounds, requests, log)
+    return _figures(asyncio.run(measure))
 
 
-def run_wsgi(rounds: int, requests: int) -> list[Figure]:
-    """Time the WSGI variants; return their figures."""
-    variants = wsgi_variants()
-    for name, app in variants.items():
-        _check_wsgi(name, app)
-    return _figures(_rounds(variants, _time_wsgi, rounds, requests))
+def run_wsgi(rounds: int, requests: int, log: TextIO) -> list[Figure]:
+    """Check and time the WSGI variants; return their figures."""
+
+    async def respond(app: Any) -> tuple[int, set[str]]:
+        return _wsgi_response(app)
+
+    async def timer(app: Any, n: int) -> float:
+        return _time_wsgi(app, n)  # synchronous inside: no event-loop work is timed
+
+    measure = _measure(wsgi_variants(), respond, timer, rounds, requests, log)
+    return _figures(asyncio.run(measure))
 
 
 def ratio(figures: list[Figure]) -> float:
@@ -386,13 +482,17 @@ def _print_table(title: str, figures: list[Figure], out: TextIO) -> None:
 
 def benchmark(rounds: int = 9, requests: int = 800, out: TextIO | None = None) -> None:
     """Measure and print the per-request overhead of every variant, ASGI then WSGI."""
-    from toolkit.logs import configure_logging
-
     stream = sys.stdout if out is None else out
-    with open(os.devnull, "w", encoding="utf-8") as null:
-        configure_logging(service=SERVICE, stream=null)
-        asgi = run_asgi(rounds, requests)
-        wsgi = run_wsgi(rounds, requests)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        with open(os.devnull, "w", encoding="utf-8") as null:
+            asgi = run_asgi(rounds, requests, null)
+            wsgi = run_wsgi(rounds, requests, null)
+    finally:  # leave logging as it was: the next benchmark must not write to a closed file
+        structlog.reset_defaults()
+        root.handlers[:] = handlers
+        root.setLevel(level)
     print(
         f"Middleware overhead: CPU µs per request, best (and median) of {rounds} rounds "
         f"x {requests} requests;\nin-process (no sockets), spans dropped by a no-op "
