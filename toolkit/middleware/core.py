@@ -177,6 +177,7 @@ class RequestTelemetry:
         "correlation_id",
         "end",
         "method",
+        "method_label",
         "path",
         "request_size",
         "response_bytes",
@@ -201,6 +202,7 @@ class RequestTelemetry:
         self._start = perf_counter()
         self.core = core
         self.method = method
+        self.method_label = normalize_method(method)
         self.scheme = scheme
         self.path = path
         self.websocket = websocket
@@ -219,7 +221,7 @@ class RequestTelemetry:
             try:
                 metrics = core.metrics
                 assert metrics is not None  # record_metrics implies collectors
-                metrics.child(metrics.active, (normalize_method(method), scheme)).inc()
+                metrics.child(metrics.active, (self.method_label, scheme)).inc()
             except Exception as exc:
                 core.report_error("metrics", exc)
 
@@ -241,7 +243,7 @@ class RequestTelemetry:
             if self.websocket:
                 name = _WEBSOCKET
             else:
-                method = normalize_method(self.method)
+                method = self.method_label
                 attributes[semconv.SPAN_ATTR_HTTP_METHOD] = method
                 if method == semconv.OTHER_METHOD:
                     attributes[semconv.SPAN_ATTR_HTTP_METHOD_ORIGINAL] = self.method
@@ -307,7 +309,7 @@ class RequestTelemetry:
         metrics = self.core.metrics
         assert metrics is not None
         try:
-            method = normalize_method(self.method)
+            method = self.method_label
             labels = (method, route, str(status), error_type)
             metrics.child(metrics.duration, labels).observe(duration)
             metrics.child(metrics.response_size, labels).observe(self.response_bytes)
@@ -333,7 +335,7 @@ class RequestTelemetry:
                 if self.websocket
                 else (
                     semconv.SPAN_NAME_OTHER_METHOD
-                    if normalize_method(self.method) == semconv.OTHER_METHOD
+                    if self.method_label == semconv.OTHER_METHOD
                     else self.method
                 )
             )
