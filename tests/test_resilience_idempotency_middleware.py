@@ -10,6 +10,7 @@ from typing import Any
 import flask
 import httpx
 import pytest
+import werkzeug.test
 from _resilience_support import FakeClock
 from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
@@ -436,3 +437,57 @@ async def test_lifespan_and_websocket_scopes_pass_through() -> None:
     await asgi({"type": "lifespan"}, never, ignore)
     await asgi({"type": "websocket", "path": "/ws"}, never, ignore)
     assert seen == ["lifespan", "websocket"]
+
+
+async def test_client_gone_before_body_runs_nothing() -> None:
+    """A client that disconnects while sending its body: the app never runs, nothing sent."""
+    ran: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        ran.append("run")
+
+    store = MemoryStore()
+    asgi = IdempotencyMiddleware(app, store=store, registry=CollectorRegistry())
+    messages = iter(
+        [
+            {"type": "http.request", "body": b"{", "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+    )
+    sent: list[Any] = []
+
+    async def receive() -> Any:
+        return next(messages)
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/orders",
+        "query_string": b"",
+        "headers": [(b"idempotency-key", b"k")],
+    }
+    await asgi(scope, receive, send)
+    assert (ran, sent) == ([], [])
+    assert isinstance(store.begin("k", "fp", lock_ttl=1), Acquired)
+
+
+def test_wsgi_write_callable_output_is_stored() -> None:
+    """Bytes sent through the legacy write() callable are part of the stored response."""
+    calls: list[str] = []
+
+    def app(environ: Any, start_response: Any) -> list[bytes]:
+        calls.append("run")
+        write = start_response("201 Created", [("Content-Type", "text/plain")])
+        write(b"head-")
+        return [b"tail"]
+
+    wsgi = IdempotencyWSGIMiddleware(app, store=MemoryStore(), registry=CollectorRegistry())
+    client = werkzeug.test.Client(wsgi)  # httpx's WSGITransport drops write() output
+    first = client.post("/x", data=b"{}", headers={"Idempotency-Key": "k"})
+    second = client.post("/x", data=b"{}", headers={"Idempotency-Key": "k"})
+    assert (first.data, second.data) == (b"head-tail", b"head-tail")
+    assert second.headers["Idempotent-Replayed"] == "true"
+    assert calls == ["run"]

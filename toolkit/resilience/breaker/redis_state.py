@@ -8,6 +8,7 @@ sync with NTP).
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import redis
@@ -152,6 +153,7 @@ class RedisSharedState:
         self.prefix = prefix
         self._scripts: dict[str, Any] = {}
         self._async_scripts: dict[str, Any] = {}
+        self._init_lock = threading.Lock()  # threads may race to build the sync client
 
     def backend(self, name: str, config: BreakerConfig) -> RedisBackend:
         """The backend of breaker ``name``."""
@@ -160,9 +162,10 @@ class RedisSharedState:
     def script(self, source: str) -> Any:
         """The sync script object for ``source`` (registered once)."""
         if source not in self._scripts:
-            if self._client is None:
-                self._client = redis.Redis.from_url(self._url)
-            self._scripts[source] = self._client.register_script(source)
+            with self._init_lock:
+                if self._client is None:
+                    self._client = redis.Redis.from_url(self._url)
+                self._scripts[source] = self._client.register_script(source)
         return self._scripts[source]
 
     def async_script(self, source: str) -> Any:

@@ -92,6 +92,8 @@ class IdempotencyMiddleware:
             await _send_response(send, keyed.response)
             return
         body = await _read_body(receive, self._gate.options.max_body_bytes)
+        if isinstance(body, _Disconnected):
+            return  # the client left before its body arrived: nothing to run, no one to answer
         if body is None:
             await _send_response(send, self._gate.too_large().response)
             return
@@ -181,14 +183,22 @@ class _ResponseCapture:
         await self._send(message)
 
 
-async def _read_body(receive: Receive, limit: int) -> bytes | None:
-    """The whole request body, or ``None`` once it exceeds ``limit`` bytes."""
+class _Disconnected:
+    """The client went away before its whole body arrived."""
+
+
+_DISCONNECTED = _Disconnected()
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | _Disconnected | None:
+    """The whole request body, ``None`` once it exceeds ``limit`` bytes, or
+    ``_DISCONNECTED`` when the client went away before sending all of it."""
     chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            break  # http.disconnect: the app will see it on its own receive
+            return _DISCONNECTED
         chunk = bytes(message.get("body", b""))
         size += len(chunk)
         if size > limit:

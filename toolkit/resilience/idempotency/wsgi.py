@@ -123,14 +123,24 @@ class IdempotencyWSGIMiddleware:
         token: str,
     ) -> Iterable[bytes]:
         started: list[Any] = []
-
-        def capture_start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            started[:] = [status, headers]
-            return start_response(status, headers, exc_info)
-
         limit = self._gate.options.max_body_bytes
         chunks: list[bytes] = []
         size = 0
+
+        def capture_start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            started[:] = [status, headers]
+            write = start_response(status, headers, exc_info)
+
+            def capture_write(data: bytes) -> None:
+                # Legacy write(): the server sends it at once, so keep a copy only.
+                nonlocal size
+                size += len(data)
+                written.append(data)
+                write(data)
+
+            return capture_write
+
+        written: list[bytes] = []
         try:
             result = self.app(environ, capture_start)
             iterator = iter(result)
@@ -153,7 +163,8 @@ class IdempotencyWSGIMiddleware:
         body = b"".join(chunks)
         stored = None
         if started:
-            stored = self._gate.to_store(int(str(started[0]).split()[0]), started[1], body)
+            status = int(str(started[0]).split()[0])
+            stored = self._gate.to_store(status, started[1], b"".join(written) + body)
         if stored is None:
             self._release(keyed, token)
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -77,12 +78,14 @@ class RedisStore:
         self._clock = clock
         self._scripts: dict[str, Any] = {}
         self._async_scripts: dict[str, Any] = {}
+        self._init_lock = threading.Lock()  # threads may race to build the sync client
 
     def _script(self, name: str, source: str) -> Any:
         if name not in self._scripts:
-            if self._client is None:
-                self._client = redis.Redis.from_url(self._url)
-            self._scripts[name] = self._client.register_script(source)
+            with self._init_lock:
+                if self._client is None:
+                    self._client = redis.Redis.from_url(self._url)
+                self._scripts[name] = self._client.register_script(source)
         return self._scripts[name]
 
     def _async_script(self, name: str, source: str) -> Any:
