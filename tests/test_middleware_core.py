@@ -170,3 +170,24 @@ async def test_custom_strategies_cannot_put_unsafe_values_in_headers(
         assert echoed.isalnum()
     else:
         assert echoed == expected
+
+
+@pytest.mark.parametrize("asgi", [True, False], ids=["asgi", "wsgi"])
+async def test_server_span_parent_comes_from_the_request_only(harness: Harness, asgi: bool) -> None:
+    """A span left current in the server's context does not become the parent of the
+    next request's server span: without a traceparent the server span is a root."""
+    from opentelemetry import context, trace
+
+    leftover = harness.provider.get_tracer("test").start_span("leftover")
+    token = context.attach(trace.set_span_in_context(leftover))
+    try:
+        if asgi:
+            await call_asgi(ToolkitASGIMiddleware(asgi_ok, **harness.options()), http_scope("/ok"))
+        else:
+            call_wsgi(ToolkitWSGIMiddleware(wsgi_ok, **harness.options()), "/ok")
+    finally:
+        context.detach(token)
+
+    (span,) = harness.spans()
+    assert span.parent is None
+    assert span.context.trace_id != leftover.get_span_context().trace_id

@@ -164,3 +164,15 @@ def test_service_name_from_environment() -> None:
         OTEL_SERVICE_NAME="billing",
     )
     assert out == "billing billing"
+
+
+@pytest.mark.parametrize("framework", ["flask", "plain_asgi", "plain_wsgi"])
+def test_instrumenting_twice_wraps_once(framework: str) -> None:
+    """A second instrument() call on the result changes nothing."""
+    once = instrument(FACTORIES[framework](), **options())
+    inner = once.wsgi_app if framework == "flask" else once
+
+    twice = instrument(once, **options())
+
+    assert twice is once
+    assert (twice.wsgi_app if framework == "flask" else twice) is inner

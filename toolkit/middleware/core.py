@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 _log = logging.getLogger("toolkit.middleware")
 
 ACCESS_LOGGER = "toolkit.access"
+# A server span's parent comes from the request only, never from whatever context the
+# server thread happens to carry (e.g. left behind by a WSGI server that never closed a body).
+_ROOT_CONTEXT = otel_context.Context()
 _TRACE_FIELDS = ("traceparent", "tracestate", "baggage")
 _WEBSOCKET = "WEBSOCKET"
 _NO_ERROR = ""
@@ -228,7 +231,7 @@ class RequestTelemetry:
     def _start_span(self, carrier: dict[str, str]) -> None:
         core = self.core
         try:
-            parent = None
+            parent = _ROOT_CONTEXT
             for field in core.trace_fields:
                 if field in carrier:
                     propagator = core.propagator

@@ -72,6 +72,8 @@ def instrument(app: Any, *, configure_logging: bool = True, **options: Unpack[Op
     an OTLP endpoint variable asks for it. ``configure_logging=False`` leaves logging
     alone; otherwise ``toolkit.logs.configure_logging(service=...)`` is called.
     """
+    if isinstance(app, (ToolkitASGIMiddleware, ToolkitWSGIMiddleware)):
+        return app  # instrumented already
     _ensure_tracer_provider(options)
     if configure_logging:
         _configure_logging(resolve_settings(options).service)
@@ -79,7 +81,8 @@ def instrument(app: Any, *, configure_logging: bool = True, **options: Unpack[Op
         from toolkit.middleware.flask import record_route_on as record_flask_route
 
         record_flask_route(app)
-        app.wsgi_app = ToolkitWSGIMiddleware(app.wsgi_app, **options)
+        if not isinstance(app.wsgi_app, ToolkitWSGIMiddleware):
+            app.wsgi_app = ToolkitWSGIMiddleware(app.wsgi_app, **options)
         return app
     if _is_instance(app, "django.core.handlers.wsgi", "WSGIHandler"):
         from toolkit.middleware.django import record_route_on
