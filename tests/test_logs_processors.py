@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Iterator
@@ -22,7 +21,6 @@ from toolkit.logs import (
     add_timestamp,
     add_trace_context,
     render_exception_as_dict,
-    render_json,
     shared_processors,
 )
 
@@ -152,45 +150,6 @@ def test_exception_is_rendered_as_a_dict_without_locals() -> None:
         ("test_exception_is_rendered_as_a_dict_without_locals", ["filename", "lineno", "name"])
     ]
     assert "exc_info" not in event
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        'foo\n{"level":"critical"}',
-        "a\r\nb",
-        'say "hi"',
-        "tab\tnul\x00esc\x1b",
-        "line\u2028separator\u2029",
-        "naïve ☃",
-    ],
-)
-def test_render_json_keeps_any_value_on_one_line(value: str) -> None:
-    """Request-borne text cannot end the line or start a field: it round-trips as data."""
-    line = render_json(None, "info", {"event": value, "path": value})
-    assert "\n" not in line
-    assert "\r" not in line
-    assert line.isascii()
-    assert json.loads(line) == {"event": value, "path": value}
-
-
-def test_render_json_escapes_hostile_keys_too() -> None:
-    """A field name taken from a request (``**headers``) cannot break the line either."""
-    key = 'x"\n{"level":"critical"}'
-    line = render_json(None, "info", {key: 1, "level": "info"})
-    assert line == '{"x\\"\\n{\\"level\\":\\"critical\\"}":1,"level":"info"}'
-    assert json.loads(line) == {key: 1, "level": "info"}
-
-
-def test_render_json_falls_back_to_repr() -> None:
-    """A value JSON cannot encode is rendered with repr, and ``__structlog__`` is honoured."""
-
-    class Custom:
-        def __structlog__(self) -> str:
-            return "custom!"
-
-    line = render_json(None, "info", {"a": {1}, "b": Custom(), "c": b"x"})
-    assert json.loads(line) == {"a": "{1}", "b": "custom!", "c": "b'x'"}
 
 
 def test_shared_processors_order() -> None:

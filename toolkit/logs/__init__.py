@@ -15,9 +15,9 @@ from toolkit.logs._processors import (
     add_timestamp,
     add_trace_context,
     render_exception_as_dict,
-    render_json,
     shared_processors,
 )
+from toolkit.logs._render import json_renderer, render_json
 from toolkit.logs._sink import (
     JSONLinesHandler,
     LineSink,
@@ -39,6 +39,7 @@ __all__ = [
     "add_timestamp",
     "add_trace_context",
     "configure_logging",
+    "json_renderer",
     "parse_level",
     "render_exception_as_dict",
     "render_json",

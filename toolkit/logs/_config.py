@@ -8,12 +8,8 @@ from typing import IO
 
 import structlog
 
-from toolkit.logs._processors import (
-    Processor,
-    add_record_extras,
-    render_json,
-    shared_processors,
-)
+from toolkit.logs._processors import Processor, add_record_extras, shared_processors
+from toolkit.logs._render import json_renderer
 from toolkit.logs._sink import JSONLinesHandler, LineSink, SinkLoggerFactory, WriteErrorHook
 
 _LEVEL_NAMES = {
@@ -65,9 +61,10 @@ def configure_logging(
     number = parse_level(level)
     sink = LineSink(sys.stdout if stream is None else stream, on_error=on_write_error)
     chain = shared_processors(service)
+    renderer = json_renderer()
 
     structlog.configure(
-        processors=[*chain, render_json],
+        processors=[*chain, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(number),
         logger_factory=SinkLoggerFactory(sink),
         context_class=dict,
@@ -79,7 +76,7 @@ def configure_logging(
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[add_record_extras, *chain],
-            processors=_final_processors(render_json),
+            processors=_final_processors(renderer),
         )
     )
     root = logging.getLogger()

@@ -7,10 +7,9 @@ structlog loggers and stdlib records alike.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from typing import Any, TypeAlias
+from typing import TypeAlias
 
 import structlog
 from opentelemetry import trace
@@ -136,34 +135,12 @@ def render_exception_as_dict() -> Processor:
     return structlog.processors.ExceptionRenderer(transformer)
 
 
-def _json_default(value: Any) -> Any:
-    # structlog's convention first, then repr: an unserialisable value never fails a line.
-    structlog_repr = getattr(value, "__structlog__", None)
-    if structlog_repr is not None:
-        return structlog_repr()
-    return repr(value)
-
-
-# Compact separators: the shortest valid JSON, for machines; same speed as the default.
-_encode = json.JSONEncoder(separators=(",", ":"), default=_json_default).encode
-
-
-def render_json(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> str:
-    """Render the event as one line of JSON (the final processor of a chain).
-
-    JSON escaping is what makes logs injection-proof: CR, LF, quotes and every other
-    control character in a value come out escaped, so a value can never end a line or
-    start a field. Non-ASCII comes out as ``\\uXXXX``, so lines are plain ASCII.
-    """
-    return _encode(event_dict)
-
-
 def shared_processors(service: str) -> list[Processor]:
     """Return toolkit's standard processor chain, without the final renderer.
 
     In order: structlog contextvars, ``level``, ``logger``, ``timestamp`` (ISO 8601,
     UTC), ``service``, ``correlation_id``, ``trace_id`` / ``span_id`` and the structured
-    ``exception``. Append a renderer (``render_json``) to use it.
+    ``exception``. Append a renderer (``json_renderer()``) to use it.
     """
     return [
         structlog.contextvars.merge_contextvars,
