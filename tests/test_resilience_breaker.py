@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -495,3 +499,37 @@ def test_unreachable_state_store_lets_calls_through(registry: CollectorRegistry)
         ("circuit breaker state store failed; call not tracked", "acquire")
     ]
     assert sample(registry, "circuitbreaker_calls_total", kind="successful") == 1.0
+
+
+@pytest.mark.slow
+def test_processes_share_exactly_the_permitted_trials(redis_url: str) -> None:
+    """3 processes x 20 threads hit one Redis-shared half-open breaker: exactly 3 trials
+    run cluster-wide, 57 calls are refused."""
+    name = f"inventory-{uuid.uuid4()}"
+    breaker = CircuitBreaker(
+        name,
+        shared_state=RedisSharedState(redis_url),
+        minimum_calls=2,
+        window_size=2,
+        wait_duration_in_open=0.05,
+        permitted_calls_in_half_open=TRIALS,
+        registry=CollectorRegistry(),
+    )
+    trip_and_half_open(breaker)
+    worker = Path(__file__).parent / "_resilience_breaker_worker.py"
+    processes = [
+        subprocess.Popen(
+            [sys.executable, str(worker), redis_url, name, "20", str(CALLERS), str(TRIALS)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    totals = {"ran": 0, "refused": 0, "timeout": 0}
+    for process in processes:
+        out, _ = process.communicate(timeout=60)
+        assert process.returncode == 0
+        # The last line: structlog's default configuration prints state changes too.
+        for kind, count in json.loads(out.strip().splitlines()[-1]).items():
+            totals[kind] += count
+    assert totals == {"ran": TRIALS, "refused": CALLERS - TRIALS, "timeout": 0}

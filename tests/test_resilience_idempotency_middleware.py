@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from structlog.testing import capture_logs
 
 from toolkit.resilience.idempotency import (
     IdempotencyMiddleware,
@@ -366,7 +367,17 @@ class BrokenStore(MemoryStore):
 async def test_store_down_fails_closed_with_503(make: Callable[..., Harness]) -> None:
     """By default a store failure refuses the request (503) rather than risk running twice."""
     h = make(store=BrokenStore())
-    response = await h.send()
+    with capture_logs() as logs:
+        response = await h.send()
+    assert logs == [
+        {
+            "event": "idempotency store failed",
+            "operation": "begin",
+            "action": "fail_closed",
+            "error": "StoreError('connection refused')",
+            "log_level": "error",
+        }
+    ]
     assert response.status_code == 503
     assert problem_of(response)["title"] == "Idempotency store unavailable"
     assert h.calls == []
@@ -491,3 +502,17 @@ def test_wsgi_write_callable_output_is_stored() -> None:
     assert (first.data, second.data) == (b"head-tail", b"head-tail")
     assert second.headers["Idempotent-Replayed"] == "true"
     assert calls == ["run"]
+
+
+def test_middlewares_share_collectors_per_registry() -> None:
+    """Several middleware instances on one registry reuse its collectors (no duplicate
+    registration error) and count into the same series."""
+    registry = CollectorRegistry()
+    store = MemoryStore()
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        return None
+
+    IdempotencyMiddleware(app, store=store, registry=registry)
+    IdempotencyWSGIMiddleware(flask_app([]).wsgi_app, store=store, registry=registry)
+    assert registry.get_sample_value("idempotency_replays_total") == 0.0
