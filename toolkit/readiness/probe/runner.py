@@ -1,0 +1,259 @@
+"""``probe_service``: call a running service from outside and check every live signal."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from toolkit import semconv
+from toolkit.readiness import checks as c
+from toolkit.readiness.model import Check
+from toolkit.readiness.probe.correlation import (
+    Attempt,
+    check_echo,
+    check_replaced,
+    malicious_ids,
+    raw_request,
+)
+from toolkit.readiness.probe.exposition import ExpositionError, Scrape, check_metrics
+from toolkit.readiness.probe.health import check_health
+from toolkit.readiness.probe.logsource import LogSource, check_logs, matching, parse_lines
+from toolkit.readiness.probe.receiver import SPAN_KIND_SERVER, SpanReceiver
+
+UNMATCHED_PREFIX = "/__toolkit_probe__/"
+COUNT_SETTLE_SECONDS = 2.0  # a request is counted when its response ends: allow a moment
+
+
+@dataclass(frozen=True)
+class ProbeOptions:
+    """How to probe: the path to call, where metrics are, how long to wait for signals."""
+
+    path: str = "/"
+    metrics_path: str = "/metrics"
+    correlation_header: str = semconv.CORRELATION_HEADER
+    wait_seconds: float = 10.0
+    request_timeout: float = 5.0
+
+
+@dataclass(frozen=True)
+class _Ids:
+    correlation_id: str
+    trace_id: str
+    parent_span_id: str
+
+    @classmethod
+    def new(cls) -> _Ids:
+        return cls(
+            correlation_id="probe-" + os.urandom(12).hex(),
+            trace_id=os.urandom(16).hex(),
+            parent_span_id=os.urandom(8).hex(),
+        )
+
+    @property
+    def traceparent(self) -> str:
+        return f"00-{self.trace_id}-{self.parent_span_id}-01"
+
+
+def _scrape(client: httpx.Client, path: str) -> tuple[Scrape | None, str]:
+    """``(scrape, problem)``: the parsed ``/metrics``, or ``None`` and why not."""
+    try:
+        response = client.get(path, headers={"Accept": "text/plain"})
+    except httpx.HTTPError as error:
+        return None, f"GET {path} failed: {error}"
+    if response.status_code != 200:
+        return None, f"GET {path} returned {response.status_code}"
+    try:
+        return Scrape.parse(response.text), ""
+    except ExpositionError as error:
+        return None, f"GET {path}: not Prometheus text exposition ({error})"
+
+
+def _unreachable(url: str, error: Exception) -> list[Check]:
+    reason = f"cannot reach {url}: {error}"
+    fix = "start the service, or give the probe its URL"
+    return [spec.failed(reason, fix) for spec in c.LIVE_CHECKS]
+
+
+def _settled_count(
+    client: httpx.Client, options: ProbeOptions, before: Scrape, sent: int
+) -> Scrape | None:
+    """The second scrape, retried for a moment while fewer requests are counted than sent."""
+    deadline = time.monotonic() + COUNT_SETTLE_SECONDS
+    while True:
+        after, _ = _scrape(client, options.metrics_path)
+        exclude = [options.metrics_path]
+        if after is None or time.monotonic() >= deadline:
+            return after
+        if semconv.HTTP_SERVER_REQUEST_DURATION not in after.families:
+            return after  # nothing will ever be counted: the names check says why
+        if after.duration_count(exclude) - before.duration_count(exclude) >= sent:
+            return after
+        time.sleep(0.05)
+
+
+def _metrics(
+    client: httpx.Client,
+    options: ProbeOptions,
+    before: Scrape | None,
+    problem: str,
+    sent: int,
+    raw_paths: list[str],
+) -> list[Check]:
+    """The metrics checks, given the first scrape and the ``sent`` requests made since."""
+    if before is None:
+        return [
+            c.METRICS_EXPOSITION.failed(problem),
+            *(spec.skipped(f"no {options.metrics_path} to read") for spec in _METRIC_DETAILS),
+        ]
+    after = _settled_count(client, options, before, sent)
+    if after is None:
+        return [
+            c.METRICS_EXPOSITION.failed(f"second scrape of {options.metrics_path} failed"),
+            *(spec.skipped(f"no {options.metrics_path} to read") for spec in _METRIC_DETAILS),
+        ]
+    exposition = c.METRICS_EXPOSITION.passed(
+        f"GET {options.metrics_path}: {len(after.families)} metric families parsed"
+    )
+    return [exposition, *check_metrics(before, after, sent, raw_paths, options.metrics_path)]
+
+
+_METRIC_DETAILS = (
+    c.METRICS_NAMES,
+    c.METRICS_LABELS,
+    c.METRICS_BUCKETS,
+    c.METRICS_ROUTES,
+    c.METRICS_COUNTS,
+)
+
+
+def _tracing(receiver: SpanReceiver | None, ids: _Ids, wait: float) -> list[Check]:
+    if receiver is None:
+        fix = "run the probe with its OTLP receiver (the default) and point the service at it"
+        return [
+            c.TRACE_SPAN.not_measured("no OTLP receiver to receive spans", fix),
+            c.TRACE_CORRELATION.not_measured("no OTLP receiver to receive spans", fix),
+        ]
+    span = receiver.wait_for(ids.trace_id, ids.parent_span_id, wait)
+    if span is None:
+        reason = (
+            f"no span of trace {ids.trace_id} with parent {ids.parent_span_id} reached "
+            f"{receiver.endpoint} within {wait:g}s"
+        )
+        return [c.TRACE_SPAN.failed(reason), c.TRACE_CORRELATION.skipped("no span received")]
+    if span.kind != SPAN_KIND_SERVER:
+        found = c.TRACE_SPAN.failed(
+            f"span {span.name!r} has the caller as parent but kind {span.kind}"
+        )
+    else:
+        found = c.TRACE_SPAN.passed(f"server span {span.name!r} from {span.service or '?'}")
+    attribute = span.attributes.get(semconv.SPAN_ATTR_CORRELATION_ID)
+    if attribute == ids.correlation_id:
+        correlation = c.TRACE_CORRELATION.passed(f"{semconv.SPAN_ATTR_CORRELATION_ID}={attribute}")
+    else:
+        correlation = c.TRACE_CORRELATION.failed(
+            f"{semconv.SPAN_ATTR_CORRELATION_ID} is {attribute!r}, not {ids.correlation_id}"
+        )
+    return [found, correlation]
+
+
+def _logs(logs: LogSource | None, ids: _Ids, deadline: float) -> list[Check]:
+    if logs is None:
+        fix = "pass --log-file PATH or --log-command CMD"
+        return [
+            c.LOGS_JSON.not_measured("no log source given", fix),
+            c.LOGS_CORRELATION.not_measured("no log source given", fix),
+        ]
+    while True:
+        lines = logs.lines()
+        if matching(parse_lines(lines)[0], ids.correlation_id, ids.trace_id):
+            break
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(0.1)
+    return check_logs(lines, ids.correlation_id, ids.trace_id, logs.describe())
+
+
+def _correlation(
+    client: httpx.Client, url: str, options: ProbeOptions, main: httpx.Response, ids: _Ids
+) -> list[Check]:
+    header = options.correlation_header
+    echo = check_echo(header, ids.correlation_id, main.headers.get(header), main.status_code)
+    attempts = []
+    for label, value in malicious_ids(ids.correlation_id):
+        response = client.get(options.path, headers={header: value})
+        attempts.append(Attempt(label, value, response.headers.get(header), response.status_code))
+    for label, value in (
+        ("CR/LF", ids.correlation_id + "\r\nX-Probe-Injected: 1"),
+        ("bare CR", ids.correlation_id + "\rX-Probe-Injected: 1"),
+    ):
+        try:
+            status, headers = raw_request(
+                url, options.path, [(header, value), (semconv.PROBE_HEADER, "1")]
+            )
+        except OSError:
+            continue  # the connection was dropped: nothing was echoed
+        returned = headers.get(header.lower())
+        if "x-probe-injected" in headers:
+            returned = value  # the response itself was split: the worst case
+        attempts.append(Attempt(label, value, returned, status, injection_only=True))
+    return [echo, check_replaced(header, attempts, echo.status.value == "pass")]
+
+
+def _health(client: httpx.Client) -> list[Check]:
+    results = []
+    for spec, path in (
+        (c.HEALTH_LIVEZ, semconv.LIVEZ_PATH),
+        (c.HEALTH_READYZ, semconv.READYZ_PATH),
+    ):
+        try:
+            response = client.get(path)
+        except httpx.HTTPError:
+            results.append(check_health(spec, path, None, "", b""))
+            continue
+        content_type = response.headers.get("content-type", "")
+        results.append(
+            check_health(spec, path, response.status_code, content_type, response.content)
+        )
+    return results
+
+
+def probe_service(
+    url: str,
+    *,
+    receiver: SpanReceiver | None,
+    logs: LogSource | None,
+    options: ProbeOptions | None = None,
+) -> list[Check]:
+    """Every live check of the service at ``url``.
+
+    ``receiver`` must be running at the endpoint the service exports its spans to
+    (``None``: tracing is not measured); ``logs`` is where the service's log lines show up
+    (``None``: logs are not measured). Every request carries ``X-Toolkit-Probe: 1``.
+    """
+    options = options or ProbeOptions()
+    ids = _Ids.new()
+    if logs is not None:
+        logs.mark()
+    headers = {semconv.PROBE_HEADER: "1"}
+    with httpx.Client(base_url=url, headers=headers, timeout=options.request_timeout) as client:
+        try:
+            main_headers = {
+                options.correlation_header: ids.correlation_id,
+                "traceparent": ids.traceparent,
+            }
+            before, problem = _scrape(client, options.metrics_path)
+            main = client.get(options.path, headers=main_headers)
+        except httpx.HTTPError as error:
+            return _unreachable(url, error)
+        # A path no service routes: its raw form must never show up as http_route.
+        unmatched = UNMATCHED_PREFIX + os.urandom(8).hex()
+        client.get(unmatched, headers={options.correlation_header: ids.correlation_id + "-2"})
+        metrics = _metrics(client, options, before, problem, 2, [unmatched])
+        results = [*metrics, *_correlation(client, url, options, main, ids), *_health(client)]
+    deadline = time.monotonic() + options.wait_seconds
+    results += _tracing(receiver, ids, options.wait_seconds)
+    results += _logs(logs, ids, deadline)
+    return results
