@@ -460,7 +460,12 @@ def versions() -> str:
         "prometheus-client",
         "structlog",
     ]
-    return ", ".join(f"{name} {metadata.version(name)}" for name in names)
+    found = ", ".join(f"{name} {metadata.version(name)}" for name in names)
+    try:
+        encoder = f"orjson {metadata.version('orjson')}"
+    except metadata.PackageNotFoundError:
+        encoder = "stdlib json (orjson not installed)"
+    return f"{found}; log encoder: {encoder}"
 
 
 def _print_table(title: str, figures: list[Figure], out: TextIO) -> None:
@@ -475,7 +480,7 @@ def _print_table(title: str, figures: list[Figure], out: TextIO) -> None:
     share = ratio(figures)
     verdict = "met" if share <= TARGET_RATIO else "NOT met"
     print(
-        f"  toolkit / peer stack (added): {share:.2f}  (target ≤ {TARGET_RATIO}: {verdict})",
+        f"  toolkit / peer stack (added): {share:.3f}  (target ≤ {TARGET_RATIO}: {verdict})",
         file=out,
     )
 
