@@ -16,6 +16,7 @@ from toolkit.catalog.model import (
     LatencySLO,
     PrometheusSelector,
     Service,
+    SplitAnswers,
     Tier,
 )
 from toolkit.catalog.problems import CatalogError, Problem
@@ -32,6 +33,7 @@ __all__ = [
     "Problem",
     "PrometheusSelector",
     "Service",
+    "SplitAnswers",
     "Tier",
     "format_seconds",
     "load_catalog",

@@ -45,3 +45,4 @@ class ServiceDraft:
     prometheus_node: yaml.Node | None = None
     address: str | None = None
     address_node: yaml.Node | None = None
+    gate: int | None = None

@@ -80,6 +80,18 @@ class Service:
     description: str = ""
     dependencies: tuple[str, ...] = ()
     alert_labels: Mapping[str, str] = field(default_factory=dict)
+    gate: int | None = None  # readiness level CI requires before a split (1-3)
+
+
+@dataclass(frozen=True)
+class SplitAnswers:
+    """The catalog's ``assessment``: the numbers ``toolkit assess`` weighs (all optional)."""
+
+    team_size: int | None = None
+    peak_rps: float | None = None
+    capacity_rps: float | None = None
+    deploys_automated: bool | None = None
+    scaling_timeline: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +101,7 @@ class Catalog:
     path: Path
     services: tuple[Service, ...]
     externals: tuple[External, ...] = ()
+    assessment: SplitAnswers | None = None
 
     def service(self, name: str) -> Service:
         """Return the service called ``name``; ``KeyError`` if there is none."""

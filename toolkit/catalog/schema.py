@@ -23,6 +23,7 @@ from toolkit.catalog.names import (
     suggest_name,
 )
 from toolkit.catalog.nodes import NodeReader, child_path, describe, item_path, line_of, shown
+from toolkit.catalog.readiness import read_assessment, read_gate
 from toolkit.catalog.references import check_references
 from toolkit.catalog.settings import (
     DEFAULT_TIER,
@@ -36,7 +37,7 @@ from toolkit.catalog.settings import (
 )
 from toolkit.semconv import JOB
 
-TOP_KEYS: Final = ("version", "defaults", "externals", "services")
+TOP_KEYS: Final = ("version", "defaults", "externals", "services", "assessment")
 EXTERNAL_KEYS: Final = ("name", "address", "description")
 SERVICE_KEYS: Final = (
     "name",
@@ -49,6 +50,7 @@ SERVICE_KEYS: Final = (
     "prometheus",
     "address",
     "alert_labels",
+    "gate",
 )
 PROMETHEUS_KEYS: Final = ("job", "labels")
 CATALOG_VERSION: Final = 1
@@ -82,12 +84,16 @@ def read_catalog(reader: NodeReader, root: yaml.Node, path: Path) -> Catalog | N
     for draft, settings in zip(services, merged, strict=True):
         check_complete(reader, settings, draft.node)
     check_references(reader, externals, services)
+    assessment = (
+        read_assessment(reader, top["assessment"], "assessment") if "assessment" in top else None
+    )
     if reader.problems:
         return None
     return Catalog(
         path=path,
         services=tuple(_build_service(d, s) for d, s in zip(services, merged, strict=True)),
         externals=tuple(_build_external(draft) for draft in externals),
+        assessment=assessment,
     )
 
 
@@ -180,6 +186,8 @@ def _service(reader: NodeReader, node: yaml.Node, path: str) -> ServiceDraft:
         )
     if "prometheus" in values:
         _prometheus(reader, values["prometheus"], child_path(path, "prometheus"), draft)
+    if "gate" in values:
+        draft.gate = read_gate(reader, values["gate"], child_path(path, "gate"))
     return draft
 
 
@@ -251,4 +259,5 @@ def _build_service(draft: ServiceDraft, settings: Settings) -> Service:
         description=draft.description,
         dependencies=tuple(d.name for d in draft.dependencies if d.name is not None),
         alert_labels=settings.alert_labels,
+        gate=draft.gate,
     )
