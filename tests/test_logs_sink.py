@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import logging
+import os
+import signal
 import threading
 
 import pytest
@@ -121,3 +123,21 @@ def test_handler_reports_a_formatting_error_without_raising(
     handler.handle(logging.LogRecord("lib", logging.INFO, "f.py", 1, "%d", ("x",), None))
     assert stream.getvalue() == ""
     assert "--- Logging error ---" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_can_write_while_the_parent_holds_the_lock() -> None:
+    """A lock held at fork time (another thread mid-write) does not deadlock the child."""
+    read_end, write_end = os.pipe()
+    with os.fdopen(write_end, "w") as stream:
+        sink = LineSink(stream)
+        with sink._lock:  # as if another thread were writing when the process forked
+            pid = os.fork()
+            if pid == 0:  # child: must not block on the inherited, held lock
+                signal.alarm(5)  # a deadlock ends the child by SIGALRM, failing the test
+                sink.write_line("from the child")
+                os._exit(0)
+        _, status = os.waitpid(pid, 0)
+    with os.fdopen(read_end) as received:
+        assert received.read() == "from the child\n"
+    assert os.waitstatus_to_exitcode(status) == 0

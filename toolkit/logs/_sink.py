@@ -10,13 +10,34 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 import threading
+import weakref
 from collections.abc import Callable
 from typing import IO, Any
 
 WriteErrorHook = Callable[[Exception], object]
 """Called with the exception each time a line cannot be written (e.g. to count it)."""
+
+# A lock held by another thread when the process forks (gunicorn --preload forks workers
+# from a master that may be logging) stays held forever in the child: give every live
+# sink a new lock there, as the stdlib does for its handlers. The hook is registered
+# once, when the first sink is made, never at import time.
+_live_sinks: weakref.WeakSet[LineSink] = weakref.WeakSet()
+_fork_hook: list[bool] = []
+
+
+def _renew_locks_after_fork() -> None:
+    for sink in list(_live_sinks):
+        sink._lock = threading.Lock()
+
+
+def _track(sink: LineSink) -> None:
+    _live_sinks.add(sink)
+    if not _fork_hook and hasattr(os, "register_at_fork"):
+        _fork_hook.append(True)
+        os.register_at_fork(after_in_child=_renew_locks_after_fork)
 
 
 class LineSink:
@@ -26,7 +47,7 @@ class LineSink:
     ``failures`` and passed to ``on_error`` (whose own errors are swallowed too).
     """
 
-    __slots__ = ("_lock", "_reported", "failures", "on_error", "stream")
+    __slots__ = ("__weakref__", "_lock", "_reported", "failures", "on_error", "stream")
 
     def __init__(self, stream: IO[str], *, on_error: WriteErrorHook | None = None) -> None:
         self.stream = stream
@@ -34,6 +55,7 @@ class LineSink:
         self.failures = 0
         self._reported = False
         self._lock = threading.Lock()
+        _track(self)
 
     def write_line(self, line: str) -> None:
         """Write ``line`` and a newline, then flush, so a crash loses no finished line."""
