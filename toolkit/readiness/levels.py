@@ -36,8 +36,14 @@ def order_checks(checks: Iterable[Check]) -> tuple[Check, ...]:
 
 
 def service_report(
-    service: str, checks: Iterable[Check], required_level: int, url: str | None = None
+    service: str,
+    checks: Iterable[Check],
+    required_level: int,
+    url: str | None = None,
+    *,
+    static_only: bool = False,
 ) -> ServiceReport:
-    """A :class:`ServiceReport` with its level computed from ``checks``."""
+    """A :class:`ServiceReport`, its level computed from ``checks`` (none if ``static_only``)."""
     ordered = order_checks(checks)
-    return ServiceReport(service, ordered, service_level(ordered), required_level, url)
+    level = None if static_only else service_level(ordered)
+    return ServiceReport(service, ordered, level, required_level, url)

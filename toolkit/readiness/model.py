@@ -44,18 +44,31 @@ class Check:
 
 @dataclass(frozen=True)
 class ServiceReport:
-    """Every check run for one service, its level and the level it must reach."""
+    """Every check run for one service, its level and the level it must reach.
+
+    ``level`` is ``None`` when only the static checks ran (``toolkit check``): they are
+    level-3 prerequisites, and a level needs the live probe's evidence too.
+    """
 
     service: str
     checks: tuple[Check, ...]
-    level: int
+    level: int | None
     required_level: int
     url: str | None = None
 
     @property
     def ready(self) -> bool:
-        """Whether the service reached its required level."""
-        return self.level >= self.required_level
+        """Whether the service meets its requirement.
+
+        With a level: it reached ``required_level``. Static checks only: none of them
+        blocks, when the requirement includes them (level 3).
+        """
+        if self.level is not None:
+            return self.level >= self.required_level
+        highest = max((check.level for check in self.checks), default=0)
+        if self.required_level < highest:
+            return True
+        return not any(check.status.blocks_level for check in self.checks)
 
     def check(self, check_id: str) -> Check:
         """The check called ``check_id``; ``KeyError`` if it was not run."""

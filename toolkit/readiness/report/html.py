@@ -41,7 +41,15 @@ def _status_cell(check: Check | None) -> str:
     return f'<td class="cell {status}" title="{title}">{_SYMBOL[check.status]}</td>'
 
 
+def _level(service: ServiceReport) -> str:
+    return "static only" if service.level is None else str(service.level)
+
+
 def _verdict(service: ServiceReport) -> str:
+    if service.level is None:
+        if service.ready:
+            return '<span class="ready">static checks pass</span>'
+        return '<span class="not-ready">static checks fail</span>'
     if service.ready:
         return '<span class="ready">ready</span>'
     return f'<span class="not-ready">not ready (needs level {service.required_level})</span>'
@@ -63,7 +71,7 @@ def _matrix(report: Report) -> str:
         cells = "".join(_status_cell(found.get(check_id)) for _, check_id in ids)
         rows.append(
             f'<tr><th scope="row"><a href="#svc-{escape(service.service)}">'
-            f"{escape(service.service)}</a></th><td>{service.level}</td>"
+            f"{escape(service.service)}</a></th><td>{_level(service)}</td>"
             f"<td>{_verdict(service)}</td>{cells}</tr>"
         )
     return (
@@ -85,7 +93,7 @@ def _details(service: ServiceReport) -> str:
     url = f" — {escape(service.url)}" if service.url else ""
     return (
         f'<h2 id="svc-{escape(service.service)}">{escape(service.service)}{url}</h2>'
-        f"<p>Level {service.level} of {READY_LEVEL}: {_verdict(service)}</p>"
+        f"<p>Level {_level(service)} of {READY_LEVEL}: {_verdict(service)}</p>"
         "<table><thead><tr><th>status</th><th>level</th><th>check</th><th>reason</th></tr>"
         f"</thead><tbody>{''.join(rows)}</tbody></table>"
     )

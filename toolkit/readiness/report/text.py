@@ -16,8 +16,10 @@ _MARK = {
 }
 
 
-def level_text(level: int) -> str:
-    """``level 2 (metrics, tracing and health)``, or ``level 0`` below the first."""
+def level_text(level: int | None) -> str:
+    """``level 2 (metrics, tracing and health)``, ``level 0`` below the first."""
+    if level is None:
+        return "static checks only (the level needs toolkit probe)"
     name = LEVEL_NAMES.get(level)
     return f"level {level} ({name})" if name else f"level {level}"
 
@@ -26,11 +28,11 @@ def _service(service: ServiceReport, color: bool) -> list[str]:
     def paint(text: str, fg: str, bold: bool = False) -> str:
         return click.style(text, fg=fg, bold=bold) if color else text
 
-    verdict = (
-        paint("ready", "green", True)
-        if service.ready
-        else paint(f"NOT READY (needs level {service.required_level})", "red", True)
-    )
+    if service.level is None:
+        good, bad = "static checks pass", "STATIC CHECKS FAIL"
+    else:
+        good, bad = "ready", f"NOT READY (needs level {service.required_level})"
+    verdict = paint(good, "green", True) if service.ready else paint(bad, "red", True)
     where = f"  {service.url}" if service.url else ""
     lines = [
         f"{paint(service.service, 'white', True)}{where}: {level_text(service.level)} — {verdict}"
