@@ -193,3 +193,55 @@ def test_excluded_path_keeps_only_correlation(harness: Harness) -> None:
     assert harness.spans() == []
     assert harness.access_logs() == []
     assert get_correlation_id() is None
+
+
+def test_client_gone_mid_body_is_recorded_once(harness: Harness) -> None:
+    """The server stops iterating after one chunk (client gone) and closes the body: the
+    request is recorded once with the bytes that got out; nothing stays active."""
+    body = Body([b"one", b"two", b"three"])
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        environ[ROUTE_KEY] = "/feed"
+        start_response("200 OK", [])
+        return body
+
+    middleware = ToolkitWSGIMiddleware(app, **harness.options())
+    result: Any = middleware({"PATH_INFO": "/feed", "REQUEST_METHOD": "GET"}, lambda *a: None)
+    chunks = iter(result)
+    assert next(chunks) == b"one"
+    result.close()
+
+    assert body.closed is True
+    (access,) = harness.access_logs()
+    assert access[semconv.LOG_RESPONSE_BYTES] == 3
+    assert access[semconv.LOG_STATUS] == 200
+    active = {semconv.LABEL_METHOD: "GET", semconv.LABEL_URL_SCHEME: "http"}
+    assert harness.sample(semconv.HTTP_SERVER_ACTIVE_REQUESTS, active) == 0.0
+    assert get_correlation_id() is None
+
+
+def test_app_context_survives(harness: Harness) -> None:
+    """ContextVars the caller set are visible in the app; structlog contextvars the app
+    binds appear on the access-log line but do not leak into the server thread's next
+    request."""
+    import contextvars
+
+    import structlog
+
+    tenant = contextvars.ContextVar[str]("tenant")
+    seen: list[str] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        seen.append(tenant.get())
+        structlog.contextvars.bind_contextvars(user_id="u-9")
+        start_response("200 OK", [])
+        return iter([b"ok"])
+
+    tenant.set("acme")
+    middleware = ToolkitWSGIMiddleware(app, **harness.options())
+    call_wsgi(middleware, "/ctx")
+
+    assert seen == ["acme"]
+    (access,) = harness.access_logs()
+    assert access["user_id"] == "u-9"
+    assert structlog.contextvars.get_contextvars() == {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from contextvars import Context, copy_context
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -69,6 +70,22 @@ class ToolkitWSGIMiddleware:
                 carrier[name] = value
         if telemetry.is_excluded(path):
             return self._correlation_only(environ, start_response, carrier)
+        # The request runs in a copy of the server thread's context, and so does the
+        # iteration of its body: what the app binds (structlog contextvars, its own
+        # ContextVars) cannot leak into the thread's next request, even if a server
+        # never closes a body.
+        context = copy_context()
+        return context.run(self._observe, environ, start_response, carrier, path, context)
+
+    def _observe(
+        self,
+        environ: Environ,
+        start_response: StartResponse,
+        carrier: dict[str, str],
+        path: str,
+        context: Context,
+    ) -> Iterable[bytes]:
+        telemetry = self.telemetry
         scheme = environ.get("wsgi.url_scheme", "http")
         request = RequestTelemetry(
             telemetry,
@@ -118,7 +135,7 @@ class ToolkitWSGIMiddleware:
             request.response_bytes += sum(map(len, result))
             self._finish(request, environ, None)
             return result
-        return _ObservedBody(self, request, environ, result)
+        return _ObservedBody(self, request, environ, result, context)
 
     def _attributes(self, environ: Environ, scheme: str, path: str) -> dict[str, Any]:
         attributes: dict[str, Any] = {
@@ -191,7 +208,15 @@ class ToolkitWSGIMiddleware:
 class _ObservedBody:
     """The app's response iterable, counted; the request finishes when it is closed."""
 
-    __slots__ = ("_environ", "_error", "_finished", "_middleware", "_request", "_result")
+    __slots__ = (
+        "_context",
+        "_environ",
+        "_error",
+        "_finished",
+        "_middleware",
+        "_request",
+        "_result",
+    )
 
     def __init__(
         self,
@@ -199,7 +224,9 @@ class _ObservedBody:
         request: RequestTelemetry,
         environ: Environ,
         result: Iterable[bytes],
+        context: Context,
     ) -> None:
+        self._context = context
         self._middleware = middleware
         self._request = request
         self._environ = environ
@@ -209,8 +236,14 @@ class _ObservedBody:
 
     def __iter__(self) -> Iterator[bytes]:
         request = self._request
+        run = self._context.run
         try:
-            for chunk in self._result:
+            iterator = run(iter, self._result)
+            while True:
+                try:
+                    chunk = run(next, iterator)
+                except StopIteration:
+                    break
                 request.response_bytes += len(chunk)
                 yield chunk
         except Exception as exc:
@@ -220,6 +253,9 @@ class _ObservedBody:
 
     def close(self) -> None:
         """Close the app's iterable, then record the request (once)."""
+        self._context.run(self._close)
+
+    def _close(self) -> None:
         try:
             close = getattr(self._result, "close", None)
             if close is not None:
