@@ -90,7 +90,9 @@ def _observability(level: int | None) -> tuple[Sign, str]:
 def _deploys(automated: bool | None) -> tuple[Sign, str]:
     question = "deploys automated"
     if automated is None:
-        return Sign(question, "not answered", None, "give --deploys-automated or --manual"), ""
+        return Sign(
+            question, "not answered", None, "give --deploys-automated or --manual-deploys"
+        ), ""
     if not automated:
         reason = "every new service multiplies the manual deploys"
         return Sign(question, "no", True, reason), "manual deploys"

@@ -10,6 +10,7 @@ from html import escape
 
 from toolkit.readiness.checks import LEVEL_NAMES, READY_LEVEL
 from toolkit.readiness.model import Assessment, Check, Report, ServiceReport, Status
+from toolkit.readiness.report.text import summary_line
 
 _SYMBOL = {
     Status.PASS: "✓",
@@ -123,16 +124,16 @@ def render_html(report: Report) -> str:
     legend = "".join(
         f'<span class="{status.value}">{_SYMBOL[status]} {status.value}</span>' for status in Status
     )
-    ready = sum(1 for s in report.services if s.ready)
-    body = [
-        f"<h1>{escape(report.title)}</h1>",
-        f"<p>{ready} of {len(report.services)} services ready. A service may be split out "
-        f"at level {READY_LEVEL}; its level is the highest whose checks all pass.</p>",
-        f"<ul>{levels}</ul>",
-        f'<p class="legend">{legend}</p>',
-        _matrix(report),
-        *(_details(service) for service in report.services),
-    ]
+    body = [f"<h1>{escape(report.title)}</h1>"]
+    if report.services:
+        body += [
+            f"<p>{escape(summary_line(report))}. A service's level is the highest whose "
+            "checks, and every lower level's, all pass.</p>",
+            f"<ul>{levels}</ul>",
+            f'<p class="legend">{legend}</p>',
+            _matrix(report),
+            *(_details(service) for service in report.services),
+        ]
     if report.assessment is not None:
         body.append(_assessment(report.assessment))
     return (

@@ -57,18 +57,28 @@ def _assessment(assessment: Assessment, color: bool) -> list[str]:
     return lines
 
 
+def summary_line(report: Report) -> str:
+    """``3 of 5 services ready (…)``, or how many pass their static checks."""
+    ready = sum(1 for s in report.services if s.ready)
+    total = len(report.services)
+    if all(s.level is None for s in report.services):
+        return (
+            f"{ready} of {total} services pass their static checks (the level-{READY_LEVEL} "
+            "prerequisites; toolkit probe measures the levels below)"
+        )
+    return f"{ready} of {total} services ready (a service may be split out at level {READY_LEVEL})"
+
+
 def render_text(report: Report, *, color: bool = False) -> str:
     """The report as terminal text; ``color`` adds ANSI colours (use it on a TTY only)."""
     lines: list[str] = []
     for service in report.services:
         lines += _service(service, color)
         lines.append("")
-    ready = sum(1 for s in report.services if s.ready)
-    lines.append(
-        f"{ready} of {len(report.services)} services ready "
-        f"(a service may be split out at level {READY_LEVEL})"
-    )
+    if report.services:
+        lines.append(summary_line(report))
     if report.assessment is not None:
-        lines.append("")
+        if report.services:
+            lines.append("")
         lines += _assessment(report.assessment, color)
     return "\n".join(lines) + "\n"

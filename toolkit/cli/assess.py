@@ -1,0 +1,85 @@
+"""``toolkit assess``: are we distributing too early? A verdict with its numbers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from toolkit.catalog import SplitAnswers
+from toolkit.readiness.assess import AssessmentInput, assess, merge_answers
+from toolkit.readiness.checks import READY_LEVEL
+from toolkit.readiness.model import VERDICT_READY, Report
+from toolkit.readiness.output import EXIT_USAGE, emit, load_catalog_or_exit, report_options
+
+
+def level_from_report(path: Path) -> int | None:
+    """The lowest level among the services of a ``--format json`` report (``None``: none)."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        levels = [s["level"] for s in document["services"] if s.get("level") is not None]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        click.echo(f"toolkit assess: {path}: not a readiness JSON report ({error})", err=True)
+        raise SystemExit(EXIT_USAGE) from None
+    return min(levels) if levels else None
+
+
+@click.command(name="assess")
+@click.argument(
+    "catalog_file", metavar="[CATALOG]", required=False, type=click.Path(path_type=Path)
+)
+@click.option("--team-size", type=click.IntRange(min=1), help="Engineers on the system.")
+@click.option("--peak-rps", type=click.FloatRange(min=0, min_open=True), help="Peak req/s today.")
+@click.option(
+    "--capacity-rps",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Req/s one server sustained in a load test.",
+)
+@click.option(
+    "--deploys-automated/--manual-deploys",
+    default=None,
+    help="Whether a deploy is one automated pipeline run.",
+)
+@click.option("--timeline", help="The dated event that needs more scale.")
+@click.option(
+    "--observability-level",
+    type=click.IntRange(0, READY_LEVEL),
+    help="Readiness level reached (default: the lowest in --report).",
+)
+@click.option(
+    "--report",
+    "report_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A `toolkit probe/check --format json` report to take the level from.",
+)
+@report_options
+def assess_command(
+    catalog_file: Path | None,
+    team_size: int | None,
+    peak_rps: float | None,
+    capacity_rps: float | None,
+    deploys_automated: bool | None,
+    timeline: str | None,
+    observability_level: int | None,
+    report_file: Path | None,
+    output_format: str,
+    junit_file: Path | None,
+    html_file: Path | None,
+) -> None:
+    """Weigh a split: team size, load against one server, observability, deploys, timeline.
+
+    Answers come from the flags, else the catalog's `assessment` section. Exit 0 when the
+    verdict is "split", 1 for "not yet" or "unknown", 2 on bad input.
+    """
+    from_catalog = None
+    if catalog_file is not None:
+        from_catalog = load_catalog_or_exit("assess", catalog_file).assessment
+    flags = SplitAnswers(team_size, peak_rps, capacity_rps, deploys_automated, timeline)
+    level = observability_level
+    if level is None and report_file is not None:
+        level = level_from_report(report_file)
+    assessment = assess(AssessmentInput(merge_answers(from_catalog, flags), level))
+    report = Report((), "Split assessment", assessment)
+    emit(report, output_format, junit_file, html_file)
+    raise SystemExit(0 if assessment.verdict == VERDICT_READY else 1)
