@@ -1,0 +1,137 @@
+"""Tests for toolkit.readiness.probe.runner: the live probe against real uvicorn processes.
+
+One good fake service passes every live check; each broken one lacks one signal, and the
+probe must fail exactly the checks of that signal (dependent checks are skipped) and
+name the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests._readiness_support import free_port, run_app
+from toolkit.readiness import Status
+from toolkit.readiness.checks import LIVE_CHECKS
+from toolkit.readiness.model import Check
+from toolkit.readiness.probe import FileLogSource, ProbeOptions, SpanReceiver, probe_service
+
+OPTIONS = ProbeOptions(wait_seconds=3.0)
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[SpanReceiver]:
+    """One OTLP receiver for the module's services, on a free port."""
+    with SpanReceiver(port=0) as running:
+        yield running
+
+
+def _probe(kind: str, receiver: SpanReceiver, tmp_path: Path) -> dict[str, Check]:
+    with run_app(kind, tmp_path / f"{kind}.log", receiver.endpoint) as app:
+        checks = probe_service(
+            app.url, receiver=receiver, logs=FileLogSource(app.log_file), options=OPTIONS
+        )
+    return {check.id: check for check in checks}
+
+
+def _by_status(checks: dict[str, Check], status: Status) -> set[str]:
+    return {check_id for check_id, check in checks.items() if check.status is status}
+
+
+def test_good_service_passes_every_live_check(receiver: SpanReceiver, tmp_path: Path) -> None:
+    """An instrumented app with health endpoints passes all 14 live checks."""
+    checks = _probe("good", receiver, tmp_path)
+    assert set(checks) == {spec.id for spec in LIVE_CHECKS}
+    failing = {cid: c.reason for cid, c in checks.items() if c.status is not Status.PASS}
+    assert failing == {}
+    assert checks["metrics.counts"].reason == "+2 requests counted for the probe's 2"
+
+
+BROKEN = [
+    (
+        "no_echo",
+        {"correlation.echo"},
+        {"correlation.replace"},
+        "wrap the app with toolkit.instrument(app, service=...)",
+    ),
+    (
+        "no_span",
+        {"trace.span"},
+        {"trace.correlation"},
+        "export spans over OTLP: set OTEL_EXPORTER_OTLP_ENDPOINT and extract W3C traceparent",
+    ),
+    (
+        "wrong_metrics",
+        {"metrics.names"},
+        {"metrics.labels", "metrics.buckets", "metrics.routes", "metrics.counts"},
+        "emit http_server_request_duration_seconds and friends (toolkit.instrument does)",
+    ),
+    (
+        "raw_routes",
+        {"metrics.routes"},
+        set(),
+        "label http_route with the route template (/items/{id}); unmatched paths get one value",
+    ),
+    (
+        "text_logs",
+        {"logs.json"},
+        {"logs.correlation"},
+        "call toolkit.logs.configure_logging(service=...) and run uvicorn with log_config=None",
+    ),
+    (
+        "no_health",
+        {"health.livez", "health.readyz"},
+        set(),
+        "enable health endpoints: /livez and /readyz answering application/health+json",
+    ),
+]
+
+
+@pytest.mark.parametrize(("kind", "failing", "skipped", "fix"), BROKEN, ids=[b[0] for b in BROKEN])
+def test_service_lacking_a_signal_fails_exactly_its_check(
+    receiver: SpanReceiver,
+    tmp_path: Path,
+    kind: str,
+    failing: set[str],
+    skipped: set[str],
+    fix: str,
+) -> None:
+    """The missing signal's checks fail with their fix; every other check passes or skips."""
+    checks = _probe(kind, receiver, tmp_path)
+    assert _by_status(checks, Status.FAIL) == failing
+    assert _by_status(checks, Status.SKIPPED) == skipped
+    assert _by_status(checks, Status.PASS) == set(checks) - failing - skipped
+    assert {checks[check_id].fix for check_id in failing} == {fix}
+
+
+def test_raw_path_is_named_in_the_reason(receiver: SpanReceiver, tmp_path: Path) -> None:
+    """The routes check quotes the raw path the probe sent."""
+    reason = _probe("raw_routes", receiver, tmp_path)["metrics.routes"].reason
+    assert reason.startswith("raw paths in http_route: '/__toolkit_probe__/")
+
+
+def test_without_receiver_or_logs_those_checks_are_not_measured(tmp_path: Path) -> None:
+    """No receiver and no log source: tracing and logs are "not measured", with the fix."""
+    with run_app("good", tmp_path / "good.log", None) as app:
+        checks = {
+            c.id: c for c in probe_service(app.url, receiver=None, logs=None, options=OPTIONS)
+        }
+    assert _by_status(checks, Status.NOT_MEASURED) == {
+        "trace.span",
+        "trace.correlation",
+        "logs.json",
+        "logs.correlation",
+    }
+    assert checks["logs.json"].fix == "pass --log-file PATH or --log-command CMD"
+
+
+def test_unreachable_service_fails_every_live_check() -> None:
+    """Nothing listening: every live check fails, saying the service cannot be reached."""
+    url = f"http://127.0.0.1:{free_port()}"
+    checks = probe_service(url, receiver=None, logs=None, options=OPTIONS)
+    assert [c.id for c in checks] == [spec.id for spec in LIVE_CHECKS]
+    assert {c.status for c in checks} == {Status.FAIL}
+    assert {c.fix for c in checks} == {"start the service, or give the probe its URL"}
+    assert checks[0].reason.startswith(f"cannot reach {url}: ")
