@@ -136,7 +136,8 @@ class RedisSharedState:
     Keys: ``<prefix>{<name>}`` (a hash: state, generation, open time, half-open trial
     counters) and ``<prefix>{<name>}:window``; the braces keep both in one cluster slot.
     The sync client serves sync calls and the asyncio client async ones; both are built
-    from ``url`` on first use unless given (an asyncio client belongs to one event loop).
+    from ``url`` on first use unless given (an asyncio client belongs to one event loop),
+    each with a blocking pool of ``max_connections`` (a burst waits, up to 20 s).
     """
 
     def __init__(
@@ -145,11 +146,14 @@ class RedisSharedState:
         *,
         client: redis.Redis | None = None,
         async_client: redis.asyncio.Redis | None = None,
+        max_connections: int = 50,
         prefix: str = "toolkit:breaker:",
     ) -> None:
         self._url = url
         self._client = client
         self._async_client = async_client
+        self._owns_async_client = async_client is None
+        self._max_connections = max_connections
         self.prefix = prefix
         self._scripts: dict[str, Any] = {}
         self._async_scripts: dict[str, Any] = {}
@@ -164,7 +168,11 @@ class RedisSharedState:
         if source not in self._scripts:
             with self._init_lock:
                 if self._client is None:
-                    self._client = redis.Redis.from_url(self._url)
+                    self._client = redis.Redis(
+                        connection_pool=redis.BlockingConnectionPool.from_url(
+                            self._url, max_connections=self._max_connections
+                        )
+                    )
                 self._scripts[source] = self._client.register_script(source)
         return self._scripts[source]
 
@@ -172,14 +180,18 @@ class RedisSharedState:
         """The asyncio script object for ``source`` (registered once)."""
         if source not in self._async_scripts:
             if self._async_client is None:
-                self._async_client = redis.asyncio.Redis.from_url(self._url)
+                self._async_client = redis.asyncio.Redis(
+                    connection_pool=redis.asyncio.BlockingConnectionPool.from_url(
+                        self._url, max_connections=self._max_connections
+                    )
+                )
             self._async_scripts[source] = self._async_client.register_script(source)
         return self._async_scripts[source]
 
     async def aclose(self) -> None:
-        """Close the asyncio client."""
-        if self._async_client is not None:
-            await self._async_client.aclose()
+        """Close the asyncio client and its pool if this object built them."""
+        if self._async_client is not None and self._owns_async_client:
+            await self._async_client.aclose(close_connection_pool=True)
             self._async_client = None
             self._async_scripts.clear()
 

@@ -58,8 +58,10 @@ class RedisStore:
     Sync methods use ``client`` (``redis.Redis``), async methods ``async_client``
     (``redis.asyncio.Redis``): both are built from ``url`` on first use unless given. An
     asyncio client belongs to the event loop it first ran on: use one store per loop, or
-    pass your own ``async_client``. Expiry compares the callers' clocks (injectable for
-    tests), so the machines sharing a store need roughly synchronised clocks (NTP).
+    pass your own ``async_client``. Clients built from ``url`` use a blocking pool of
+    ``max_connections``: a burst waits up to 20 s for a free connection instead of failing.
+    Expiry compares the callers' clocks (injectable for tests), so the machines sharing a
+    store need roughly synchronised clocks (NTP).
     """
 
     def __init__(
@@ -68,12 +70,15 @@ class RedisStore:
         *,
         client: redis.Redis | None = None,
         async_client: redis.asyncio.Redis | None = None,
+        max_connections: int = 50,
         prefix: str = "toolkit:idempotency:",
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._url = url
         self._client = client
         self._async_client = async_client
+        self._owns_async_client = async_client is None
+        self._max_connections = max_connections
         self._prefix = prefix
         self._clock = clock
         self._scripts: dict[str, Any] = {}
@@ -84,14 +89,22 @@ class RedisStore:
         if name not in self._scripts:
             with self._init_lock:
                 if self._client is None:
-                    self._client = redis.Redis.from_url(self._url)
+                    self._client = redis.Redis(
+                        connection_pool=redis.BlockingConnectionPool.from_url(
+                            self._url, max_connections=self._max_connections
+                        )
+                    )
                 self._scripts[name] = self._client.register_script(source)
         return self._scripts[name]
 
     def _async_script(self, name: str, source: str) -> Any:
         if name not in self._async_scripts:
             if self._async_client is None:
-                self._async_client = redis.asyncio.Redis.from_url(self._url)
+                self._async_client = redis.asyncio.Redis(
+                    connection_pool=redis.asyncio.BlockingConnectionPool.from_url(
+                        self._url, max_connections=self._max_connections
+                    )
+                )
             self._async_scripts[name] = self._async_client.register_script(source)
         return self._async_scripts[name]
 
@@ -161,9 +174,9 @@ class RedisStore:
         return int(reply) == 1
 
     async def aclose(self) -> None:
-        """Close the asyncio client if this store created it."""
-        if self._async_client is not None:
-            await self._async_client.aclose()
+        """Close the asyncio client and its pool if this object built them."""
+        if self._async_client is not None and self._owns_async_client:
+            await self._async_client.aclose(close_connection_pool=True)
             self._async_client = None
             self._async_scripts.clear()
 
