@@ -118,6 +118,12 @@ async def test_decorated_async_function_counts_failure(
     assert sample(registry, "circuitbreaker_calls_total", kind="failed") == 1.0
 
 
+def test_sync_call_refuses_coroutine_functions(make: Callable[..., CircuitBreaker]) -> None:
+    """call() on an async function is a TypeError, not a silent "success"."""
+    with pytest.raises(TypeError, match=r"afail is async: use `await breaker.acall\(...\)`"):
+        make().call(afail)
+
+
 def test_open_breaker_refuses_without_calling(
     make: Callable[..., CircuitBreaker], registry: CollectorRegistry, clock: FakeClock
 ) -> None:

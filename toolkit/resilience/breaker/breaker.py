@@ -126,6 +126,9 @@ class CircuitBreaker:
     # --- public call styles -------------------------------------------------------------
     def call(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """Run ``fn(*args, **kwargs)`` through the breaker."""
+        if inspect.iscoroutinefunction(fn):
+            # It would "succeed" at once by returning an un-awaited coroutine.
+            raise TypeError(f"{fn.__qualname__} is async: use `await breaker.acall(...)`")
         ticket = self._acquire()
         try:
             result = fn(*args, **kwargs)

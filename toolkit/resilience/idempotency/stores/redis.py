@@ -30,7 +30,7 @@ end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'fp', ARGV[2], 'token', ARGV[3],
            'exp', tostring(tonumber(ARGV[1]) + tonumber(ARGV[4])))
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[4]) + tonumber(ARGV[5]))
 return {1}
 """
 _COMPLETE = """
@@ -61,7 +61,9 @@ class RedisStore:
     pass your own ``async_client``. Clients built from ``url`` use a blocking pool of
     ``max_connections``: a burst waits up to 20 s for a free connection instead of failing.
     Expiry compares the callers' clocks (injectable for tests), so the machines sharing a
-    store need roughly synchronised clocks (NTP).
+    store need roughly synchronised clocks (NTP). An in-progress record whose lock expired
+    is collected ``in_progress_grace`` seconds later; until then its (slow) owner may still
+    store the result, as with the other stores.
     """
 
     def __init__(
@@ -72,6 +74,7 @@ class RedisStore:
         async_client: redis.asyncio.Redis | None = None,
         max_connections: int = 50,
         prefix: str = "toolkit:idempotency:",
+        in_progress_grace: float = 3600.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._url = url
@@ -80,6 +83,7 @@ class RedisStore:
         self._owns_async_client = async_client is None
         self._max_connections = max_connections
         self._prefix = prefix
+        self._grace_ms = _ms(in_progress_grace)
         self._clock = clock
         self._scripts: dict[str, Any] = {}
         self._async_scripts: dict[str, Any] = {}
@@ -115,7 +119,8 @@ class RedisStore:
         self, key: str, fingerprint: str, lock_ttl: float
     ) -> tuple[list[str], list[Any]]:
         token = uuid.uuid4().hex
-        return [self._prefix + key], [self._now_ms(), fingerprint, token, _ms(lock_ttl)]
+        args = [self._now_ms(), fingerprint, token, _ms(lock_ttl), self._grace_ms]
+        return [self._prefix + key], args
 
     def begin(self, key: str, fingerprint: str, *, lock_ttl: float) -> BeginResult:
         """Lock ``key`` for this request or report the existing record."""
