@@ -1,0 +1,96 @@
+"""Tests for toolkit.readiness.probe.logsource: reading log lines and the log checks."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from toolkit.readiness.model import Status
+from toolkit.readiness.probe.logsource import (
+    CommandLogSource,
+    FileLogSource,
+    check_logs,
+    parse_lines,
+)
+
+CID, TID = "probe-1", "4bf92f3577b34da6a3ce929d0e0e4736"
+LINE = json.dumps({"event": "request", "correlation_id": CID, "trace_id": TID})
+
+
+def test_file_source_returns_complete_lines_written_after_mark(tmp_path: Path) -> None:
+    """Lines before ``mark`` and an unfinished last line are left out."""
+    path = tmp_path / "app.log"
+    path.write_text("old line\n")
+    source = FileLogSource(path)
+    source.mark()
+    with path.open("a") as out:
+        out.write("new 1\nnew 2\npartial")
+    assert source.lines() == ["new 1", "new 2"]
+
+
+def test_file_source_of_a_missing_file_is_empty(tmp_path: Path) -> None:
+    """A file that does not exist (yet) gives no lines."""
+    source = FileLogSource(tmp_path / "none.log")
+    source.mark()
+    assert source.lines() == []
+
+
+def test_command_source_returns_stdout_lines() -> None:
+    """The command's stdout, split into lines; its description is the command line."""
+    source = CommandLogSource([sys.executable, "-c", "print('a'); print('b')"])
+    assert source.lines() == ["a", "b"]
+    assert CommandLogSource("docker logs --since 1m app").describe() == "docker logs --since 1m app"
+
+
+def test_command_that_cannot_run_gives_no_lines() -> None:
+    """A missing executable is no lines, not a crash."""
+    assert CommandLogSource("/nonexistent/tool").lines() == []
+
+
+def test_lines_are_split_into_json_objects_and_others() -> None:
+    """JSON objects count; arrays, text and blank lines do not (blank lines are ignored)."""
+    objects, other = parse_lines([LINE, "", "[1]", "INFO plain"])
+    assert objects == [json.loads(LINE)]
+    assert other == ["[1]", "INFO plain"]
+
+
+def test_json_lines_with_both_ids_pass() -> None:
+    """JSON lines, one carrying the probe's IDs: both checks pass."""
+    checks = check_logs([LINE, json.dumps({"event": "x"})], CID, TID, "app.log")
+    assert [(c.id, c.status, c.reason) for c in checks] == [
+        ("logs.json", Status.PASS, "2 JSON lines from app.log"),
+        (
+            "logs.correlation",
+            Status.PASS,
+            f"a line with correlation_id={CID} and the probe's trace_id",
+        ),
+    ]
+
+
+def test_line_without_trace_id_fails_naming_it() -> None:
+    """The correlation ID without the trace ID names ``trace_id`` as missing."""
+    line = json.dumps({"correlation_id": CID, "trace_id": None})
+    check = check_logs([line], CID, TID, "app.log")[1]
+    assert (check.status, check.reason) == (
+        Status.FAIL,
+        "no JSON line carries the probe's trace_id (1 lines searched)",
+    )
+
+
+def test_text_lines_fail_json_and_skip_correlation() -> None:
+    """Any non-JSON line fails logs.json; without JSON lines the correlation check skips."""
+    checks = check_logs(["INFO started", "INFO request"], CID, TID, "app.log")
+    assert [(c.status, c.reason) for c in checks] == [
+        (Status.FAIL, "2 of 2 lines are not JSON, e.g. 'INFO started'"),
+        (Status.SKIPPED, "no JSON lines to search"),
+    ]
+
+
+def test_nothing_logged_fails() -> None:
+    """No lines at all during the probe fails logs.json."""
+    check = check_logs([], CID, TID, "app.log")[0]
+    assert (check.status, check.reason) == (
+        Status.FAIL,
+        "nothing logged to app.log during the probe",
+    )
