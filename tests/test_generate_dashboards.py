@@ -53,6 +53,9 @@ def test_service_dashboard_panels() -> None:
         ("Outbound error ratio by target", "timeseries", "percentunit"),
         ("Outbound latency p99 by target", "timeseries", "s"),
         ("Dependencies", "table", "short"),
+        ("Circuit breakers", "stat", "short"),
+        ("Circuit breaker calls by outcome", "timeseries", "reqps"),
+        ("Circuit breaker failure rate", "timeseries", "percent"),
     ]
 
 
@@ -136,8 +139,28 @@ def test_overview_lists_every_service_with_links() -> None:
 
 
 def test_dependency_section_is_an_extension_point() -> None:
-    """The dependency panels come from a tuple of builders (the circuit breaker adds one)."""
-    assert [build.__name__ for build in DEPENDENCY_PANELS] == ["outbound_panels"]
+    """The dependency panels come from a tuple of builders: outbound calls, circuit breakers."""
+    assert [build.__name__ for build in DEPENDENCY_PANELS] == ["outbound_panels", "breaker_panels"]
+
+
+def test_breaker_state_is_mapped_to_names_and_colours() -> None:
+    """The breaker stat shows each state's index in CIRCUITBREAKER_STATES as its name."""
+    panel = service_dashboard(make_service(), "h")["panels"][16]
+    assert panel["targets"][0]["expr"] == (
+        '0 * max by (name) (circuitbreaker_state{job="orders",state="closed"}) + '
+        '1 * max by (name) (circuitbreaker_state{job="orders",state="open"}) + '
+        '2 * max by (name) (circuitbreaker_state{job="orders",state="half_open"})'
+    )
+    assert panel["mappings"] == [
+        {
+            "type": "value",
+            "options": {
+                "0": {"text": "closed", "color": "green", "index": 0},
+                "1": {"text": "open", "color": "red", "index": 1},
+                "2": {"text": "half_open", "color": "orange", "index": 2},
+            },
+        }
+    ]
 
 
 @pytest.mark.parametrize("path", sorted(templates_dir().glob("*.j2")), ids=lambda p: p.name)
@@ -147,7 +170,7 @@ def test_templates_spell_no_metric_or_label_name(path: Path) -> None:
     names = {
         value
         for key, value in vars(semconv).items()
-        if key.startswith(("HTTP_", "LABEL_", "RECORD_"))
+        if key.startswith(("HTTP_", "LABEL_", "RECORD_", "CIRCUITBREAKER_", "TELEMETRY_"))
         and isinstance(value, str)
         and ("_" in value or ":" in value)
     }

@@ -65,6 +65,7 @@ class Panel:
     max: float | None = None
     decimals: int | None = None
     links: list[dict[str, str]] = field(default_factory=list)
+    mappings: list[dict[str, Any]] = field(default_factory=list)
     id: int = 0
     grid: dict[str, int] = field(default_factory=dict)
 
@@ -83,6 +84,7 @@ class Panel:
             "thresholds": [{"color": s.color, "value": s.value} for s in self.thresholds],
             "threshold_lines": self.threshold_lines,
             "links": self.links,
+            "mappings": self.mappings,
             "targets": [
                 {
                     "ref_id": _REF_IDS[index],
@@ -346,9 +348,56 @@ def outbound_panels(service: Service) -> list[Panel]:
     ]
 
 
-# Builders of the dependency section, in order. The circuit-breaker panels (issue 7)
-# plug in here, once its metrics exist in ``toolkit.semconv``.
-DEPENDENCY_PANELS: tuple[Callable[[Service], list[Panel]], ...] = (outbound_panels,)
+# A state added to semconv later gets blue (see .get below) rather than breaking the import.
+_BREAKER_COLORS = dict(zip(semconv.CIRCUITBREAKER_STATES, ("green", "red", "orange"), strict=False))
+
+
+def breaker_panels(service: Service) -> list[Panel]:
+    """Circuit breakers (toolkit.resilience): state, calls by outcome, failure rate."""
+    queries = ServiceQueries(service)
+    name = "{{" + semconv.LABEL_BREAKER_NAME + "}}"
+    states = {
+        str(index): {"text": state, "color": _BREAKER_COLORS.get(state, "blue"), "index": index}
+        for index, state in enumerate(semconv.CIRCUITBREAKER_STATES)
+    }
+    return [
+        Panel(
+            "stat",
+            "Circuit breakers",
+            "Current state of each circuit breaker in this service.",
+            [Target(queries.breaker_state(), name, instant=True)],
+            thresholds=[Step("blue")],
+            mappings=[{"type": "value", "options": states}],
+        ),
+        Panel(
+            "timeseries",
+            "Circuit breaker calls by outcome",
+            "Calls through each breaker per second: successful, failed, ignored, not permitted.",
+            [
+                Target(
+                    queries.breaker_calls(),
+                    f"{name} {{{{{semconv.LABEL_BREAKER_KIND}}}}}",
+                )
+            ],
+            unit="reqps",
+            min=0,
+        ),
+        Panel(
+            "timeseries",
+            "Circuit breaker failure rate",
+            "Failure rate of each breaker's sliding window (-1 until enough calls were made).",
+            [Target(queries.breaker_failure_rate(), name)],
+            unit="percent",
+            max=100,
+        ),
+    ]
+
+
+# Builders of the dependency section, in order: a new kind of dependency metric adds one.
+DEPENDENCY_PANELS: tuple[Callable[[Service], list[Panel]], ...] = (
+    outbound_panels,
+    breaker_panels,
+)
 
 
 def _trace_link(service: Service) -> dict[str, str]:

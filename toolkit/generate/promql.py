@@ -199,6 +199,31 @@ class ServiceQueries:
             f"{semconv.LABEL_SERVER_ADDRESS}) ({self._rate(self._client(_BUCKET), RATE_INTERVAL)}))"
         )
 
+    # --- circuit breakers (toolkit.resilience) --------------------------------------------
+    def breaker_state(self) -> str:
+        """Each breaker's state as a number: its index in ``CIRCUITBREAKER_STATES``."""
+        name = semconv.LABEL_BREAKER_NAME
+        terms = [
+            f"{index} * max by ({name}) ({semconv.CIRCUITBREAKER_STATE}"
+            f"{self.selector(f'{semconv.LABEL_BREAKER_STATE}={quote(state)}')})"
+            for index, state in enumerate(semconv.CIRCUITBREAKER_STATES)
+        ]
+        return " + ".join(terms)
+
+    def breaker_calls(self) -> str:
+        """Calls through each breaker per second, by outcome."""
+        return (
+            f"sum by ({semconv.LABEL_BREAKER_NAME}, {semconv.LABEL_BREAKER_KIND}) "
+            f"({self._rate(semconv.CIRCUITBREAKER_CALLS, RATE_INTERVAL)})"
+        )
+
+    def breaker_failure_rate(self) -> str:
+        """Failure rate of each breaker's sliding window, in percent (-1: too few calls)."""
+        return (
+            f"max by ({semconv.LABEL_BREAKER_NAME}) "
+            f"({semconv.CIRCUITBREAKER_FAILURE_RATE}{self.selector()})"
+        )
+
 
 def recording_name(window: str) -> str:
     """Name of the recorded SLI error ratio over ``window``."""

@@ -16,7 +16,7 @@ from typing import Any
 
 from toolkit import semconv
 from toolkit.catalog.model import Service
-from toolkit.generate.promql import ServiceQueries, le_label_value
+from toolkit.generate.promql import ServiceQueries, le_label_value, quote
 from toolkit.generate.rules import (
     AVAILABILITY,
     BURN,
@@ -66,7 +66,7 @@ def _counter(phases: list[Phase], per_minute: Any) -> str:
 
 
 def _series_name(metric: str, labels: dict[str, str]) -> str:
-    inner = ",".join(f'{name}="{labels[name]}"' for name in sorted(labels))
+    inner = ",".join(f"{name}={quote(labels[name])}" for name in sorted(labels))
     return f"{metric}{{{inner}}}"
 
 
