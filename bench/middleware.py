@@ -485,7 +485,7 @@ def _print_table(title: str, figures: list[Figure], out: TextIO) -> None:
     )
 
 
-def benchmark(rounds: int = 9, requests: int = 800, out: TextIO | None = None) -> None:
+def benchmark(rounds: int = 7, requests: int = 600, out: TextIO | None = None) -> None:
     """Measure and print the per-request overhead of every variant, ASGI then WSGI."""
     stream = sys.stdout if out is None else out
     root = logging.getLogger()
