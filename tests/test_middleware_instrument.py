@@ -96,7 +96,8 @@ def test_configure_logging_is_called_with_service(monkeypatch: pytest.MonkeyPatc
     instrument(FACTORIES["plain_wsgi"](), **wired)
     instrument(FACTORIES["plain_wsgi"](), **options())
 
-    assert calls == [{"service": "orders"}]
+    assert [call["service"] for call in calls] == ["orders"]
+    assert callable(calls[0]["on_write_error"])
 
 
 def run_python(code: str, **env: str) -> str:
@@ -176,3 +177,37 @@ def test_instrumenting_twice_wraps_once(framework: str) -> None:
 
     assert twice is once
     assert (twice.wsgi_app if framework == "flask" else twice) is inner
+
+
+def test_log_lines_that_cannot_be_written_are_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With configure_logging on, a log sink that fails is counted per line in
+    toolkit_telemetry_errors_total{component="log_sink"}, and requests go on."""
+    import io
+    import logging
+
+    import structlog
+    from middleware_fixtures import call_wsgi
+
+    from toolkit import semconv
+    from toolkit.logs import JSONLinesHandler
+
+    class FullDisk(io.StringIO):
+        def write(self, text: str) -> int:
+            raise OSError("No space left on device")
+
+    monkeypatch.setattr("sys.stdout", FullDisk())
+    wired = options()
+    del wired["configure_logging"]
+    try:
+        app = instrument(FACTORIES["plain_wsgi"](), **wired)
+        responses = [call_wsgi(app, "/items/1") for _ in range(3)]
+    finally:
+        root = logging.getLogger()
+        for handler in [h for h in root.handlers if isinstance(h, JSONLinesHandler)]:
+            root.removeHandler(handler)
+        structlog.reset_defaults()
+
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    labels = {semconv.LABEL_COMPONENT: "log_sink"}
+    # per request: the app's own log line and the access-log line
+    assert wired["registry"].get_sample_value(semconv.TELEMETRY_ERRORS, labels) == 6.0

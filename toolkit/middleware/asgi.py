@@ -87,7 +87,6 @@ class ToolkitASGIMiddleware:
         client = scope.get("client")
         if client:
             attributes[semconv.SPAN_ATTR_CLIENT_ADDRESS] = client[0]
-            attributes[semconv.SPAN_ATTR_CLIENT_PORT] = client[1]
         server = scope.get("server")
         if server:
             attributes[semconv.SPAN_ATTR_SERVER_ADDRESS] = server[0]

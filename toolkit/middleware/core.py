@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 _log = logging.getLogger("toolkit.middleware")
 
 ACCESS_LOGGER = "toolkit.access"
+LOG_SINK_COMPONENT = "log_sink"
 # A server span's parent comes from the request only, never from whatever context the
 # server thread happens to carry (e.g. left behind by a WSGI server that never closed a body).
 _ROOT_CONTEXT = otel_context.Context()
@@ -122,11 +123,18 @@ class Telemetry:
             return True
         return self.excluded_urls is not None and self.excluded_urls.search(path) is not None
 
-    def report_error(self, component: str, exc: BaseException) -> None:
-        """Count a swallowed telemetry failure; log the first one of each component."""
+    def count_error(self, component: str) -> None:
+        """Count a swallowed telemetry failure without logging it (for the log sink)."""
         try:
             if self.metrics is not None:
                 self.metrics.child(self.metrics.telemetry_errors, (component,)).inc()
+        except Exception:  # pragma: no cover - the last line of defence
+            pass
+
+    def report_error(self, component: str, exc: BaseException) -> None:
+        """Count a swallowed telemetry failure; log the first one of each component."""
+        self.count_error(component)
+        try:
             with self._report_lock:
                 first = component not in self._reported
                 self._reported.add(component)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from toolkit.middleware.asgi import ToolkitASGIMiddleware
 from toolkit.middleware.config import resolve_settings
+from toolkit.middleware.core import LOG_SINK_COMPONENT, Telemetry
 from toolkit.middleware.wsgi import ToolkitWSGIMiddleware
 
 if TYPE_CHECKING:
@@ -47,13 +48,40 @@ def _ensure_tracer_provider(options: Options) -> None:
     trace.set_tracer_provider(build_tracer_provider(service))
 
 
-def _configure_logging(service: str) -> None:
+def _configure_logging(telemetry: Telemetry) -> None:
     try:
         from toolkit.logs import configure_logging
     except ImportError:  # pragma: no cover - toolkit.logs ships with the package
         _log.warning("toolkit.logs is not available: logging left as it is")
         return
-    configure_logging(service=service)
+    # A line that cannot be written is counted, never logged (that would loop).
+    configure_logging(
+        service=telemetry.service,
+        on_write_error=lambda exc: telemetry.count_error(LOG_SINK_COMPONENT),
+    )
+
+
+def _wrap(app: Any, options: Options) -> ToolkitASGIMiddleware | ToolkitWSGIMiddleware:
+    """Wrap ``app``; for Flask, wrap ``app.wsgi_app`` in place and return that wrapper."""
+    if _is_instance(app, "flask", "Flask"):
+        from toolkit.middleware.flask import record_route_on as record_flask_route
+
+        record_flask_route(app)
+        if not isinstance(app.wsgi_app, ToolkitWSGIMiddleware):
+            app.wsgi_app = ToolkitWSGIMiddleware(app.wsgi_app, **options)
+        wrapper: ToolkitWSGIMiddleware = app.wsgi_app
+        return wrapper
+    if _is_instance(app, "django.core.handlers.wsgi", "WSGIHandler"):
+        from toolkit.middleware.django import record_route_on
+
+        return ToolkitWSGIMiddleware(record_route_on(app), **options)
+    if _is_instance(app, "django.core.handlers.asgi", "ASGIHandler"):
+        from toolkit.middleware.django import record_route_on
+
+        return ToolkitASGIMiddleware(record_route_on(app), **options)
+    if is_asgi_app(app):
+        return ToolkitASGIMiddleware(app, **options)
+    return ToolkitWSGIMiddleware(app, **options)
 
 
 def instrument(app: Any, *, configure_logging: bool = True, **options: Unpack[Options]) -> Any:
@@ -70,28 +98,14 @@ def instrument(app: Any, *, configure_logging: bool = True, **options: Unpack[Op
     Unless a ``tracer_provider`` is given (or one is set globally already), an SDK
     provider is built and set globally; it exports only when ``OTEL_TRACES_EXPORTER`` or
     an OTLP endpoint variable asks for it. ``configure_logging=False`` leaves logging
-    alone; otherwise ``toolkit.logs.configure_logging(service=...)`` is called.
+    alone; otherwise ``toolkit.logs.configure_logging(service=...)`` is called, with log
+    lines that cannot be written counted in ``toolkit_telemetry_errors_total``.
+    Instrumenting an instrumented app changes nothing.
     """
     if isinstance(app, (ToolkitASGIMiddleware, ToolkitWSGIMiddleware)):
-        return app  # instrumented already
-    _ensure_tracer_provider(options)
-    if configure_logging:
-        _configure_logging(resolve_settings(options).service)
-    if _is_instance(app, "flask", "Flask"):
-        from toolkit.middleware.flask import record_route_on as record_flask_route
-
-        record_flask_route(app)
-        if not isinstance(app.wsgi_app, ToolkitWSGIMiddleware):
-            app.wsgi_app = ToolkitWSGIMiddleware(app.wsgi_app, **options)
         return app
-    if _is_instance(app, "django.core.handlers.wsgi", "WSGIHandler"):
-        from toolkit.middleware.django import record_route_on
-
-        return ToolkitWSGIMiddleware(record_route_on(app), **options)
-    if _is_instance(app, "django.core.handlers.asgi", "ASGIHandler"):
-        from toolkit.middleware.django import record_route_on
-
-        return ToolkitASGIMiddleware(record_route_on(app), **options)
-    if is_asgi_app(app):
-        return ToolkitASGIMiddleware(app, **options)
-    return ToolkitWSGIMiddleware(app, **options)
+    _ensure_tracer_provider(options)
+    wrapped = _wrap(app, options)
+    if configure_logging:
+        _configure_logging(wrapped.telemetry)
+    return app if wrapped is getattr(app, "wsgi_app", None) else wrapped
