@@ -56,6 +56,7 @@ def test_service_dashboard_panels() -> None:
         ("Circuit breakers", "stat", "short"),
         ("Circuit breaker calls by outcome", "timeseries", "reqps"),
         ("Circuit breaker failure rate", "timeseries", "percent"),
+        ("Telemetry errors", "timeseries", "short"),
     ]
 
 

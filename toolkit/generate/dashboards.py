@@ -301,6 +301,25 @@ def traffic_panels(service: Service, budget: Decimal) -> list[Panel]:
     ]
 
 
+def telemetry_panels(service: Service) -> list[Panel]:
+    """The instrumentation's own health: failures it swallowed to keep requests going."""
+    component = "{{" + semconv.LABEL_COMPONENT + "}}"
+    return [
+        Panel(
+            "timeseries",
+            "Telemetry errors",
+            "Failures of the telemetry itself (exporter, log sink, hooks), counted and "
+            "swallowed so that requests went on; anything above zero deserves a look.",
+            [Target(ServiceQueries(service).telemetry_errors(), component)],
+            unit="short",
+            width=GRID_WIDTH,
+            height=6,
+            thresholds=[Step("green"), Step("red", 0.0)],
+            min=0,
+        )
+    ]
+
+
 def outbound_panels(service: Service) -> list[Panel]:
     """Outbound calls by target, from the HTTP client metrics."""
     queries = ServiceQueries(service)
@@ -418,6 +437,7 @@ def service_dashboard(service: Service, header: str) -> dict[str, Any]:
     panels = slo_panels(service) + traffic_panels(service, budget)
     for build in DEPENDENCY_PANELS:
         panels += build(service)
+    panels += telemetry_panels(service)
     description = f"{header}. {service.description}".strip()
     return {
         "uid": dashboard_uid(service.name),

@@ -173,6 +173,13 @@ class ServiceQueries:
         """How many times faster than sustainable the budget burns, from recorded SLIs."""
         return f"{self.recorded_ratio(kind, window)} / {format_number(budget)}"
 
+    def telemetry_errors(self) -> str:
+        """Telemetry failures the middleware swallowed, per second, by component."""
+        return (
+            f"sum by ({semconv.LABEL_COMPONENT}) "
+            f"({self._rate(semconv.TELEMETRY_ERRORS, RATE_INTERVAL)})"
+        )
+
     # --- dependencies (client metrics) -----------------------------------------------------
     def _client(self, suffix: str) -> str:
         return semconv.HTTP_CLIENT_REQUEST_DURATION + suffix
