@@ -365,3 +365,18 @@ async def test_concurrent_requests_keep_their_own_state(harness: Harness) -> Non
         assert line[semconv.LOG_SPAN_ID] == format(span.context.span_id, "016x")
         assert line[semconv.LOG_TRACE_ID] == format(span.context.trace_id, "032x")
     assert len({s.context.trace_id for s in spans.values()}) == 200
+
+
+async def test_app_returning_without_response_counts_as_500(harness: Harness) -> None:
+    """An app that returns without sending a response: the server answers 500, and so
+    do the metrics and the access log."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        scope[ROUTE_KEY] = "/silent"
+
+    middleware = ToolkitASGIMiddleware(app, **harness.options())
+    assert await call_asgi(middleware, http_scope("/silent")) == []
+
+    assert harness.duration_count("GET", "/silent", 500, "500") == 1.0
+    (access,) = harness.access_logs()
+    assert access[semconv.LOG_STATUS] == 500

@@ -183,7 +183,6 @@ class RequestTelemetry:
         "_cid_token",
         "_ctx_token",
         "_start",
-        "attributes",
         "core",
         "correlation_id",
         "end",
@@ -221,13 +220,12 @@ class RequestTelemetry:
         self.response_bytes = 0
         self.request_size: int | None = None
         self.end = 0.0
-        self.attributes = attributes
         cid = self.correlation_id = core.correlation_id_from(carrier)
         self._cid_token: Token[str | None] | None = correlation_id_var.set(cid)
         self.span: trace.Span | None = None
         self._ctx_token: object = None
         if core.tracer is not None:
-            self._start_span(carrier)
+            self._start_span(carrier, attributes)
         if core.record_metrics and not websocket:
             try:
                 metrics = core.metrics
@@ -236,7 +234,7 @@ class RequestTelemetry:
             except Exception as exc:
                 core.report_error("metrics", exc)
 
-    def _start_span(self, carrier: dict[str, str]) -> None:
+    def _start_span(self, carrier: dict[str, str], attributes: dict[str, Any]) -> None:
         core = self.core
         try:
             parent = _ROOT_CONTEXT
@@ -249,7 +247,6 @@ class RequestTelemetry:
                         else propagator.extract(carrier)
                     )
                     break
-            attributes = self.attributes
             attributes[semconv.SPAN_ATTR_CORRELATION_ID] = self.correlation_id
             if self.websocket:
                 name = _WEBSOCKET
@@ -280,7 +277,9 @@ class RequestTelemetry:
         end = self.end or perf_counter()
         duration = end - self._start
         status = self.status
-        if exc is not None and status == 0:
+        if status == 0 and not self.websocket:
+            # No response started: the middleware (exception) or the server (an app that
+            # returned without responding) answers 500.
             status = 500
         if exc is not None:
             error_type = error_type_of(exc)
