@@ -263,6 +263,15 @@ def test_invalid_level_raises_value_error_naming_it(level: Any) -> None:
     assert logging.getLogger().handlers == handlers
 
 
+@pytest.mark.parametrize("service", ["", "  "])
+def test_empty_service_raises_value_error(service: str) -> None:
+    """A line must name its service: an empty name is refused before anything changes."""
+    with pytest.raises(ValueError) as caught:
+        configure_logging(service=service, stream=io.StringIO())
+    assert str(caught.value) == f"service must be a non-empty name, got {service!r}"
+    assert not structlog.is_configured()
+
+
 class BrokenStream(io.StringIO):
     """A sink whose every write fails, like a closed pipe."""
 

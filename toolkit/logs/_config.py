@@ -56,8 +56,11 @@ def configure_logging(
     Calling it again replaces the previous configuration: the root logger keeps exactly
     one toolkit handler, and handlers toolkit did not install are left alone. A failing
     ``stream`` never raises into the caller: see ``LineSink``; ``on_write_error`` is called
-    with each write error (e.g. to count it).
+    with each write error (e.g. to count it). An empty ``service`` or an unknown
+    ``level`` raises ``ValueError`` before anything is changed.
     """
+    if not isinstance(service, str) or not service.strip():
+        raise ValueError(f"service must be a non-empty name, got {service!r}")
     number = parse_level(level)
     sink = LineSink(sys.stdout if stream is None else stream, on_error=on_write_error)
     chain = shared_processors(service)
