@@ -57,7 +57,9 @@ def run_app(kind: str, log_file: Path, otlp_endpoint: str | None) -> Iterator[Ru
             if process.poll() is not None:
                 raise RuntimeError(f"{kind} exited: {log_file.read_text(errors='replace')}")
             try:
-                httpx.get(url + "/", timeout=1.0)
+                # /metrics makes no span (the middleware leaves it out): nothing is
+                # exported before the test's receiver is listening.
+                httpx.get(url + "/metrics", timeout=1.0)
                 break
             except httpx.HTTPError:
                 if time.monotonic() > deadline:
