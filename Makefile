@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py
 
-test: lint typecheck pytest
+test: lint typecheck check-generated pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check toolkit tests examples bench
@@ -31,6 +31,13 @@ pytest: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Regenerate the committed dashboards/ and alert-rules/ for the example catalog.
+generate: $(STAMP)
+	$(BIN)/toolkit generate examples/services.yaml --out .
+
+check-generated: $(STAMP)
+	$(BIN)/toolkit generate examples/services.yaml --out . --check
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
