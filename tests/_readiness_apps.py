@@ -5,6 +5,7 @@ Run as ``python tests/_readiness_apps.py KIND PORT``: serves the app under uvico
 each broken kind lacks exactly one signal:
 
 - ``good``: ``toolkit.instrument`` plus hand-made ``/livez`` and ``/readyz``;
+- ``good_fastapi``: the same on FastAPI, which emits a server span of its own too;
 - ``no_echo``: the correlation header is stripped from responses;
 - ``no_span``: spans are recorded but exported nowhere (no OTLP endpoint);
 - ``wrong_metrics``: its own metrics under other names (``http_requests_total``);
@@ -34,6 +35,7 @@ from toolkit import semconv
 
 KINDS = (
     "good",
+    "good_fastapi",
     "no_echo",
     "no_span",
     "wrong_metrics",
@@ -67,6 +69,18 @@ def starlette_app(*, with_health: bool = True, extra: list[Route] | None = None)
     if with_health:
         routes += [Route(semconv.LIVEZ_PATH, health), Route(semconv.READYZ_PATH, health)]
     return Starlette(routes=routes)
+
+
+def fastapi_app() -> ASGIApp:
+    """The good app on FastAPI (its own OpenTelemetry spans included)."""
+    from fastapi import FastAPI
+
+    app = FastAPI()
+    app.add_api_route("/", home)
+    app.add_api_route("/items/{item_id}", item)
+    app.add_api_route(semconv.LIVEZ_PATH, health)
+    app.add_api_route(semconv.READYZ_PATH, health)
+    return toolkit.instrument(app, service="probe-test")  # type: ignore[no-any-return]
 
 
 def strip_correlation(app: ASGIApp) -> ASGIApp:
@@ -144,6 +158,8 @@ def build(kind: str) -> ASGIApp:
         os.environ.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
     if kind in ("good", "no_span"):
         return toolkit.instrument(starlette_app(), service="probe-test")  # type: ignore[no-any-return]
+    if kind == "good_fastapi":
+        return fastapi_app()
     if kind == "no_echo":
         return strip_correlation(toolkit.instrument(starlette_app(), service="probe-test"))
     if kind == "wrong_metrics":

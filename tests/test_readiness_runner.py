@@ -40,9 +40,15 @@ def _by_status(checks: dict[str, Check], status: Status) -> set[str]:
     return {check_id for check_id, check in checks.items() if check.status is status}
 
 
-def test_good_service_passes_every_live_check(receiver: SpanReceiver, tmp_path: Path) -> None:
-    """An instrumented app with health endpoints passes all 14 live checks."""
-    checks = _probe("good", receiver, tmp_path)
+@pytest.mark.parametrize("kind", ["good", "good_fastapi"])
+def test_good_service_passes_every_live_check(
+    receiver: SpanReceiver, tmp_path: Path, kind: str
+) -> None:
+    """An instrumented app with health endpoints passes all 14 live checks.
+
+    On FastAPI too, which exports a second server span (without the correlation ID).
+    """
+    checks = _probe(kind, receiver, tmp_path)
     assert set(checks) == {spec.id for spec in LIVE_CHECKS}
     failing = {cid: c.reason for cid, c in checks.items() if c.status is not Status.PASS}
     assert failing == {}

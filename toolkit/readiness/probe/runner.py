@@ -143,6 +143,19 @@ def _tracing(receiver: SpanReceiver | None, ids: _Ids, wait: float) -> list[Chec
             f"{receiver.endpoint} within {wait:g}s"
         )
         return [c.TRACE_SPAN.failed(reason), c.TRACE_CORRELATION.skipped("no span received")]
+    # Some frameworks (recent FastAPI) emit a server span of their own next to the
+    # middleware's: any server span of the request that carries the ID will do.
+    siblings = [
+        s
+        for s in receiver.spans()
+        if s.trace_id == ids.trace_id
+        and s.parent_span_id == ids.parent_span_id
+        and s.kind == SPAN_KIND_SERVER
+    ]
+    for sibling in siblings:
+        if sibling.attributes.get(semconv.SPAN_ATTR_CORRELATION_ID) == ids.correlation_id:
+            span = sibling
+            break
     if span.kind != SPAN_KIND_SERVER:
         found = c.TRACE_SPAN.failed(
             f"span {span.name!r} has the caller as parent but kind {span.kind}"
