@@ -30,6 +30,7 @@ th{background:#f6f8fa}
 .pass{background:#dafbe1;color:#116329}.fail{background:#ffebe9;color:#a40e26}
 .warn{background:#fff8c5;color:#7d4e00}.skipped,.not_measured{background:#f6f8fa;color:#57606a}
 .ready{color:#116329;font-weight:bold}.not-ready{color:#a40e26;font-weight:bold}
+.ready,.not-ready{white-space:nowrap}
 .fix{color:#57606a}.legend span{padding:0 .4rem;margin-right:.3rem}
 """
 
@@ -122,7 +123,8 @@ def render_html(report: Report) -> str:
         f"<li>Level {level}: {escape(name)}</li>" for level, name in LEVEL_NAMES.items()
     )
     legend = "".join(
-        f'<span class="{status.value}">{_SYMBOL[status]} {status.value}</span>' for status in Status
+        f'<span class="{status.value}">{_SYMBOL[status]} {status.value.replace("_", " ")}</span>'
+        for status in Status
     )
     body = [f"<h1>{escape(report.title)}</h1>"]
     if report.services:
