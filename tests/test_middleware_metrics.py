@@ -61,3 +61,20 @@ def test_children_are_cached() -> None:
     labels = ("GET", "/", "200", "")
 
     assert metrics.child(metrics.duration, labels) is metrics.child(metrics.duration, labels)
+
+
+def test_observers_are_cached_and_request_size_not_precreated() -> None:
+    """observers() returns the same pair for the same labels and creates no request-size
+    series (a GET without a body must not show an empty request-size histogram)."""
+    registry = CollectorRegistry()
+    metrics = server_metrics(registry)
+    labels = ("GET", "/", "200", "")
+
+    assert metrics.observers(labels) is metrics.observers(labels)
+    samples = [
+        sample.name
+        for metric in registry.collect()
+        for sample in metric.samples
+        if sample.name.startswith(semconv.HTTP_SERVER_REQUEST_BODY_SIZE)
+    ]
+    assert samples == []

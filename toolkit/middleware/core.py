@@ -180,6 +180,7 @@ class RequestTelemetry:
     """The telemetry of one request or websocket: created per request, never shared."""
 
     __slots__ = (
+        "_active",
         "_cid_token",
         "_ctx_token",
         "_start",
@@ -226,11 +227,14 @@ class RequestTelemetry:
         self._ctx_token: object = None
         if core.tracer is not None:
             self._start_span(carrier, attributes)
+        self._active: Any = None
         if core.record_metrics and not websocket:
             try:
                 metrics = core.metrics
                 assert metrics is not None  # record_metrics implies collectors
-                metrics.child(metrics.active, (self.method_label, scheme)).inc()
+                active = metrics.child(metrics.active, (self.method_label, scheme))
+                active.inc()
+                self._active = active
             except Exception as exc:
                 core.report_error("metrics", exc)
 
@@ -321,11 +325,13 @@ class RequestTelemetry:
         try:
             method = self.method_label
             labels = (method, route, str(status), error_type)
-            metrics.child(metrics.duration, labels).observe(duration)
-            metrics.child(metrics.response_size, labels).observe(self.response_bytes)
+            duration_child, response_child = metrics.observers(labels)
+            duration_child.observe(duration)
+            response_child.observe(self.response_bytes)
             if self.request_size is not None:
                 metrics.child(metrics.request_size, labels).observe(self.request_size)
-            metrics.child(metrics.active, (method, self.scheme)).dec()
+            if self._active is not None:
+                self._active.dec()
         except Exception as exc:
             self.core.report_error("metrics", exc)
 

@@ -59,6 +59,7 @@ class ServerMetrics:
         # Label values are bounded (known methods, route templates, status codes), so
         # these caches are too. Lookups skip prometheus-client's lock and validation.
         self._children: dict[tuple[int, _LabelValues], Any] = {}
+        self._observers: dict[_LabelValues, tuple[Any, Any]] = {}
 
     def child(self, metric: Histogram | Gauge | Counter, values: _LabelValues) -> Any:
         """Return ``metric.labels(*values)``, cached."""
@@ -66,6 +67,18 @@ class ServerMetrics:
         found = self._children.get(key)
         if found is None:
             found = self._children[key] = metric.labels(*values)
+        return found
+
+    def observers(self, values: _LabelValues) -> tuple[Any, Any]:
+        """Return the (duration, response size) children of one label set: one cached
+        lookup per request instead of two. (Request size is observed only when known, so
+        its children are made on demand, never as empty series.)"""
+        found = self._observers.get(values)
+        if found is None:
+            found = self._observers[values] = (
+                self.duration.labels(*values),
+                self.response_size.labels(*values),
+            )
         return found
 
 
