@@ -11,7 +11,6 @@ from middleware_apps import FACTORIES
 from prometheus_client import CollectorRegistry
 
 from toolkit.middleware import ToolkitASGIMiddleware, ToolkitWSGIMiddleware, instrument
-from toolkit.middleware.flask import _store_rule
 from toolkit.middleware.instrument import is_asgi_app
 
 pytestmark = pytest.mark.filterwarnings("ignore::Warning")
@@ -56,7 +55,7 @@ def test_flask_app_is_returned_with_wsgi_app_wrapped() -> None:
     assert instrument(app, **options()) is app
     assert type(app.wsgi_app) is ToolkitWSGIMiddleware
     assert app.wsgi_app.app == original
-    assert app.before_request_funcs[None][0] is _store_rule
+    assert app._toolkit_route_hook is True
 
 
 def test_django_handler_gets_route_hook() -> None:

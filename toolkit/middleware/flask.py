@@ -4,25 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from toolkit.middleware.routes import ROUTE_KEY
-
-
-def _store_rule() -> None:
-    from flask import request
-
-    rule = request.url_rule
-    if rule is not None:
-        request.environ[ROUTE_KEY] = rule.rule
+FLASK_REQUEST_KEY = "toolkit.flask_request"
+"""Environ key under which the Flask request object is kept for the route lookup."""
 
 
 def record_route_on(app: Any) -> Any:
     """Make a Flask app report each request's URL rule; returns it. Idempotent.
 
-    Registers a ``before_request`` function ahead of the app's own (Flask has matched the
-    URL by then, including for 404s, where there is no rule). Flask clears its request
-    from the environ when the request ends, so the rule is copied out while it runs.
+    Wraps the instance's ``request_context`` (which ``Flask.wsgi_app`` calls first) to
+    keep the request object in the environ: Flask matches the URL when it pushes that
+    context and clears ``environ["werkzeug.request"]`` when it pops it, so the middleware
+    reads ``request.url_rule`` from this key once the app has run. No per-request
+    ``before_request`` hook (Flask inspects those for coroutines on every call).
     """
-    funcs = app.before_request_funcs.setdefault(None, [])
-    if _store_rule not in funcs:
-        funcs.insert(0, _store_rule)
+    if getattr(app, "_toolkit_route_hook", False):
+        return app
+    original = app.request_context
+
+    def request_context(environ: dict[str, Any]) -> Any:
+        context = original(environ)
+        environ[FLASK_REQUEST_KEY] = context.request
+        return context
+
+    app.request_context = request_context
+    app._toolkit_route_hook = True
     return app

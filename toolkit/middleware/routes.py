@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import Any
 
+from toolkit.middleware.flask import FLASK_REQUEST_KEY
+
 ROUTE_KEY = "toolkit.route"
 """Scope/environ key under which an app (or the Django hook) stores the route template."""
 
@@ -87,9 +89,14 @@ def _starlette_mounted_path(scope: MutableMapping[str, Any], root_path: str) -> 
 def wsgi_route(environ: MutableMapping[str, Any]) -> str | None:
     """Return the route template of a handled WSGI request, ``None`` if none matched.
 
-    Flask and Django put it under ``ROUTE_KEY`` through the hooks ``instrument`` installs.
+    Django puts it under ``ROUTE_KEY`` and Flask leaves its request object under
+    ``FLASK_REQUEST_KEY``, through the hooks ``instrument`` installs.
     """
     route = environ.get(ROUTE_KEY)
     if route is not None:
         return str(route)
+    request = environ.get(FLASK_REQUEST_KEY)
+    if request is not None:
+        rule = request.url_rule
+        return None if rule is None else str(rule.rule)
     return None
