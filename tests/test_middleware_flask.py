@@ -1,0 +1,58 @@
+"""Flask route hook: the matched URL rule reaches the WSGI middleware."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from middleware_fixtures import call_wsgi
+
+from toolkit.middleware.flask import FLASK_REQUEST_KEY, record_route_on
+from toolkit.middleware.routes import wsgi_route
+
+
+def flask_app() -> Any:
+    from flask import Flask
+
+    app = Flask("route_hook_test")
+
+    @app.get("/orders/<int:order_id>/lines/<line>")
+    def line(order_id: int, line: str) -> str:
+        return "ok"
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "route"),
+    [
+        ("/orders/7/lines/a", 200, "/orders/<int:order_id>/lines/<line>"),
+        ("/orders/x/lines/a", 404, None),
+        ("/nowhere", 404, None),
+    ],
+)
+def test_rule_is_read_after_the_request(path: str, status: int, route: str | None) -> None:
+    """After Flask ran, the environ still leads to the matched rule (None for 404s)."""
+    app = record_route_on(flask_app())
+    seen: list[dict[str, Any]] = []
+    inner = app.wsgi_app
+
+    def spy(environ: dict[str, Any], start_response: Any) -> Any:
+        seen.append(environ)
+        return inner(environ, start_response)
+
+    app.wsgi_app = spy
+    response = call_wsgi(app, path)
+
+    assert response.status_code == status
+    assert FLASK_REQUEST_KEY in seen[0]
+    assert wsgi_route(seen[0]) == route
+
+
+def test_hook_is_installed_once() -> None:
+    """A second call leaves the wrapper as it is."""
+    app = record_route_on(flask_app())
+    wrapper = app.request_context
+
+    assert record_route_on(app) is app
+    assert app.request_context is wrapper
