@@ -135,6 +135,29 @@ def test_probe_without_catalog_cannot_reach_level_three(tmp_path: Path) -> None:
     assert "fix: pass --catalog CATALOG" in output
 
 
+def test_probe_reads_logs_from_a_command(tmp_path: Path) -> None:
+    """``--log-command`` runs the command and searches its stdout for the probe's IDs."""
+    with run_app("good", tmp_path / "app.log", None) as app:
+        code, output = _run(
+            "probe",
+            app.url,
+            "--service",
+            "orders",
+            "--no-otlp",
+            "--log-command",
+            f"cat {app.log_file}",
+            "--format",
+            "json",
+        )
+    checks = {c["id"]: c for c in json.loads(output)["services"][0]["checks"]}
+    assert (checks["logs.json"]["status"], checks["logs.correlation"]["status"]) == (
+        "pass",
+        "pass",
+    )
+    assert checks["logs.json"]["reason"].endswith(f"JSON lines from cat {app.log_file}")
+    assert code == 1  # no catalog, no receiver: level 1 at most
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
