@@ -7,8 +7,11 @@ name the fix.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -141,3 +144,35 @@ def test_unreachable_service_fails_every_live_check() -> None:
     assert {c.status for c in checks} == {Status.FAIL}
     assert {c.fix for c in checks} == {"start the service, or give the probe its URL"}
     assert checks[0].reason.startswith(f"cannot reach {url}: ")
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """Answers 404 to everything and records each request's probe marker."""
+
+    markers: ClassVar[list[str | None]] = []
+
+    def do_GET(self) -> None:
+        self.markers.append(self.headers.get("X-Toolkit-Probe"))
+        self.send_response(404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+def test_every_probe_request_carries_the_marker_header() -> None:
+    """Each request the probe makes, raw socket ones included, has ``X-Toolkit-Probe: 1``."""
+    _Recorder.markers = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        checks = probe_service(url, receiver=None, logs=None, options=OPTIONS)
+    finally:
+        server.shutdown()
+        server.server_close()
+    # /metrics (404, so no second scrape), main, unmatched, 3 malicious, 2 raw, 2 health
+    assert _Recorder.markers == ["1"] * 10
+    assert {c.id: c.status for c in checks}["correlation.echo"] is Status.FAIL

@@ -16,7 +16,10 @@ RAW_TIMEOUT_SECONDS = 5.0
 
 @dataclass(frozen=True)
 class Attempt:
-    """What the probe sent as correlation ID and what came back (``None``: no header)."""
+    """What the probe sent as correlation ID and what came back (``None``: no header).
+
+    ``status_code`` is ``None`` when the server closed the connection instead of answering.
+    """
 
     label: str
     sent: str
@@ -85,8 +88,8 @@ def check_replaced(header: str, attempts: Sequence[Attempt], echo_works: bool) -
     problems = []
     for attempt in attempts:
         if attempt.returned is None:
-            if attempt.status_code == 400:
-                continue  # refused by the HTTP server before the app saw it: safe
+            if attempt.status_code in (400, None):
+                continue  # refused (400 or connection closed) before the app saw it: safe
             problems.append(f"{attempt.label}: no {header} in the response")
         elif (
             attempt.returned == attempt.sent or "\r" in attempt.returned or "\n" in attempt.returned

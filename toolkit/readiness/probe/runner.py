@@ -196,7 +196,11 @@ def _correlation(
     echo = check_echo(header, ids.correlation_id, main.headers.get(header), main.status_code)
     attempts = []
     for label, value in malicious_ids(ids.correlation_id):
-        response = client.get(options.path, headers={header: value})
+        try:
+            response = client.get(options.path, headers={header: value})
+        except httpx.TransportError:
+            attempts.append(Attempt(label, value, None, None))  # connection dropped: refused
+            continue
         attempts.append(Attempt(label, value, response.headers.get(header), response.status_code))
     for label, value in (
         ("CR/LF", ids.correlation_id + "\r\nX-Probe-Injected: 1"),
@@ -251,21 +255,19 @@ def probe_service(
     if logs is not None:
         logs.mark()
     headers = {semconv.PROBE_HEADER: "1"}
+    main_headers = {options.correlation_header: ids.correlation_id, "traceparent": ids.traceparent}
+    # A path no service routes: its raw form must never show up as http_route.
+    unmatched = UNMATCHED_PREFIX + os.urandom(8).hex()
     with httpx.Client(base_url=url, headers=headers, timeout=options.request_timeout) as client:
         try:
-            main_headers = {
-                options.correlation_header: ids.correlation_id,
-                "traceparent": ids.traceparent,
-            }
             before, problem = _scrape(client, options.metrics_path)
             main = client.get(options.path, headers=main_headers)
+            client.get(unmatched, headers={options.correlation_header: ids.correlation_id + "-2"})
+            metrics = _metrics(client, options, before, problem, 2, [unmatched])
+            correlation = _correlation(client, url, options, main, ids)
+            results = [*metrics, *correlation, *_health(client)]
         except httpx.HTTPError as error:
             return _unreachable(url, error)
-        # A path no service routes: its raw form must never show up as http_route.
-        unmatched = UNMATCHED_PREFIX + os.urandom(8).hex()
-        client.get(unmatched, headers={options.correlation_header: ids.correlation_id + "-2"})
-        metrics = _metrics(client, options, before, problem, 2, [unmatched])
-        results = [*metrics, *_correlation(client, url, options, main, ids), *_health(client)]
     deadline = time.monotonic() + options.wait_seconds
     results += _tracing(receiver, ids, options.wait_seconds)
     results += _logs(logs, ids, deadline)
