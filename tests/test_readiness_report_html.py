@@ -27,6 +27,7 @@ def _render_in_chromium(page: Path, profile: Path) -> tuple[str, list[str]]:
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
+            "--disable-dev-shm-usage",
             "--no-first-run",
             "--disable-background-networking",
             "--disable-component-update",

@@ -18,7 +18,7 @@ from toolkit.generate.documents import load_yaml
 from toolkit.generate.pipeline import DASHBOARDS_DIR, RULES_DIR, RuleFormat, rules_file_name
 from toolkit.generate.validate import validate_dashboard, validate_rule_tests, validate_rules_file
 from toolkit.readiness import checks as c
-from toolkit.readiness.model import Check
+from toolkit.readiness.model import Check, Status
 
 # An availability above this leaves less than ~4.3 minutes of errors in 30 days: too
 # little budget for any alert to be actionable.
@@ -173,9 +173,9 @@ def _rules(
         ]
     exists = c.RULES_EXISTS.passed(f"{rules} and {tests} found")
     current = _current(c.RULES_CURRENT, rules, rules_text, expected)
-    if current.status.value == "pass":
+    if current.status is Status.PASS:
         current = _current(c.RULES_CURRENT, tests, tests_text, expected)
-        if current.status.value == "pass":
+        if current.status is Status.PASS:
             current = c.RULES_CURRENT.passed(f"{rules} and {tests} match the catalog")
     try:
         validate_rules_file(rules, load_yaml(rules_text))

@@ -10,7 +10,7 @@ import httpx
 
 from toolkit import semconv
 from toolkit.readiness import checks as c
-from toolkit.readiness.model import Check
+from toolkit.readiness.model import Check, Status
 from toolkit.readiness.probe.correlation import (
     Attempt,
     check_echo,
@@ -216,7 +216,7 @@ def _correlation(
         if "x-probe-injected" in headers:
             returned = value  # the response itself was split: the worst case
         attempts.append(Attempt(label, value, returned, status, injection_only=True))
-    return [echo, check_replaced(header, attempts, echo.status.value == "pass")]
+    return [echo, check_replaced(header, attempts, echo.status is Status.PASS)]
 
 
 def _health(client: httpx.Client) -> list[Check]:
