@@ -380,3 +380,30 @@ async def test_app_returning_without_response_counts_as_500(harness: Harness) ->
     assert harness.duration_count("GET", "/silent", 500, "500") == 1.0
     (access,) = harness.access_logs()
     assert access[semconv.LOG_STATUS] == 500
+
+
+async def test_fastapi_native_tracing_yields_to_toolkit(harness: Harness) -> None:
+    """FastAPI's own server span (FastAPI >= 0.16x) is not added beside toolkit's.
+
+    FastAPI extracts its parent from the request headers, not from the current span, so
+    both spans would be siblings and the handler's log lines would carry another trace.
+    """
+    from fastapi import FastAPI
+
+    app = FastAPI(telemetry={"tracer_provider": harness.provider})
+
+    @app.get("/items/{item_id}")
+    async def item(item_id: str) -> dict[str, str]:
+        structlog.get_logger("app").info("handled", item_id=item_id)
+        return {"id": item_id}
+
+    middleware = ToolkitASGIMiddleware(app, **harness.options())
+    messages = await call_asgi(middleware, http_scope("/items/7"))
+
+    assert messages[0]["status"] == 200
+    assert [span.name for span in harness.spans()] == ["GET /items/{item_id}"]
+    trace_id = format(harness.spans()[0].context.trace_id, "032x")
+    assert [(line["event"], line["trace_id"]) for line in harness.logs()] == [
+        ("handled", trace_id),
+        (semconv.ACCESS_LOG_EVENT, trace_id),
+    ]

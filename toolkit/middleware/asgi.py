@@ -24,6 +24,9 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _INTERNAL_ERROR = b"Internal Server Error"
+_TELEMETRY_SCOPES = frozenset({"http", "websocket"})
+# The scope key by which FastAPI marks a request whose telemetry is already handled.
+_FASTAPI_TELEMETRY = "fastapi.telemetry"
 
 
 class ToolkitASGIMiddleware:
@@ -53,6 +56,10 @@ class ToolkitASGIMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one connection scope."""
         scope_type = scope["type"]
+        if scope_type in _TELEMETRY_SCOPES:
+            # toolkit owns this request's telemetry: FastAPI's native instrumentation
+            # would start a second server span parented on the headers, not on ours.
+            scope[_FASTAPI_TELEMETRY] = None
         if scope_type == "http":
             path = scope["path"]
             if path == self._metrics_path:
