@@ -9,6 +9,7 @@ from typing import Any
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
 from toolkit import semconv
+from toolkit.middleware.multiprocess import enable_multiprocess, multiprocess_directory
 
 _LabelValues = tuple[str, ...]
 
@@ -35,6 +36,8 @@ class ServerMetrics:
             "Number of active HTTP server requests.",
             semconv.SERVER_ACTIVE_LABELS,
             registry=registry,
+            # Multi-process mode: the sum over live workers; a dead worker's file is dropped.
+            multiprocess_mode="livesum",
         )
         self.request_size = Histogram(
             semconv.HTTP_SERVER_REQUEST_BODY_SIZE,
@@ -91,6 +94,11 @@ _by_registry: weakref.WeakKeyDictionary[CollectorRegistry, ServerMetrics] = (
 def server_metrics(registry: CollectorRegistry | None = None) -> ServerMetrics:
     """Return the collectors of ``registry`` (default: prometheus-client's), creating them once."""
     target = REGISTRY if registry is None else registry
+    directory = multiprocess_directory()
+    if directory is not None:
+        # Join multi-process mode before any labelled child exists, whatever the import
+        # order was (prometheus-client decides its value class at import time).
+        enable_multiprocess(directory)
     with _lock:
         found = _by_registry.get(target)
         if found is None:

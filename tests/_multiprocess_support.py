@@ -1,0 +1,92 @@
+"""Real worker processes for the multi-process tests: forked, writing metrics, exiting."""
+
+from __future__ import annotations
+
+import os
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+from toolkit import semconv
+
+ROUTE = "/items/{id}"
+DURATION_LABELS = {
+    semconv.LABEL_METHOD: "GET",
+    semconv.LABEL_ROUTE: ROUTE,
+    semconv.LABEL_STATUS_CODE: "200",
+    semconv.LABEL_ERROR_TYPE: "",
+}
+ACTIVE_LABELS = {semconv.LABEL_METHOD: "GET", semconv.LABEL_URL_SCHEME: "http"}
+COUNT = semconv.HTTP_SERVER_REQUEST_DURATION + "_count"
+
+
+@dataclass
+class Worker:
+    """A forked worker: its PID and the pipe that keeps it alive until closed."""
+
+    pid: int
+    release_fd: int | None
+
+    def exit(self) -> None:
+        """Let a held worker exit and reap it."""
+        if self.release_fd is not None:
+            os.close(self.release_fd)
+            self.release_fd = None
+        os.waitpid(self.pid, 0)
+
+    def kill(self) -> None:
+        """SIGKILL a held worker and reap it."""
+        os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        if self.release_fd is not None:
+            os.close(self.release_fd)
+            self.release_fd = None
+
+
+def _work(directory: Path, requests: int, active: int) -> None:
+    from prometheus_client import CollectorRegistry
+
+    from toolkit.middleware.metrics import ServerMetrics
+    from toolkit.middleware.multiprocess import enable_multiprocess
+
+    enable_multiprocess(directory)
+    metrics = ServerMetrics(CollectorRegistry())
+    values = tuple(DURATION_LABELS.values())
+    for _ in range(requests):
+        metrics.duration.labels(*values).observe(0.02)
+    if active:
+        metrics.active.labels(*ACTIVE_LABELS.values()).inc(active)
+
+
+def start_worker(directory: Path, requests: int, *, active: int = 0, hold: bool = False) -> Worker:
+    """Fork a worker that records ``requests`` requests (and ``active`` in flight).
+
+    Without ``hold`` the worker exits at once and is reaped; with it, it stays alive
+    (its metrics written) until :meth:`Worker.exit` or :meth:`Worker.kill`.
+    """
+    ready_r, ready_w = os.pipe()
+    release_r, release_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        code = 0
+        try:
+            os.close(ready_r)
+            os.close(release_w)
+            _work(directory, requests, active)
+            os.write(ready_w, b"1")
+            if hold:
+                os.read(release_r, 1)
+        except BaseException:
+            code = 1
+        os._exit(code)
+    os.close(ready_w)
+    os.close(release_r)
+    started = os.read(ready_r, 1)
+    os.close(ready_r)
+    worker = Worker(pid, release_w)
+    if started != b"1":
+        worker.exit()
+        raise RuntimeError("worker process failed")
+    if not hold:
+        worker.exit()
+    return worker

@@ -1,0 +1,167 @@
+"""toolkit.middleware.multiprocess: dead workers compacted, nothing lost or counted twice."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from tests._multiprocess_support import ACTIVE_LABELS, COUNT, DURATION_LABELS, start_worker
+from toolkit import semconv
+from toolkit.middleware.endpoint import render_metrics
+from toolkit.middleware.multiprocess import (
+    clear_directory,
+    compact,
+    is_worker_alive,
+    mark_worker_dead,
+    multiprocess_directory,
+    scrape_registry,
+)
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="fork and flock")
+
+
+def _count(directory: Path) -> float | None:
+    return scrape_registry(directory).get_sample_value(COUNT, DURATION_LABELS)
+
+
+def _active(directory: Path) -> float | None:
+    return scrape_registry(directory).get_sample_value(
+        semconv.HTTP_SERVER_ACTIVE_REQUESTS, ACTIVE_LABELS
+    )
+
+
+def _files(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if p.name.endswith(".db"))
+
+
+def test_exited_workers_are_folded_into_one_archive(tmp_path: Path) -> None:
+    """Three workers that exited: the scrape sums them, then only the archive is left."""
+    for requests in (5, 7, 11):
+        start_worker(tmp_path, requests, active=1)
+    assert len(_files(tmp_path)) == 6
+    assert _count(tmp_path) == 23.0
+    assert _files(tmp_path) == ["histogram_archive.db"]
+    assert _active(tmp_path) is None
+    assert _count(tmp_path) == 23.0
+
+
+def test_live_workers_stay_and_dead_gauges_go(tmp_path: Path) -> None:
+    """A live worker keeps its files and gauge; a killed one's counts stay, its gauge goes."""
+    live = start_worker(tmp_path, 3, active=2, hold=True)
+    doomed = start_worker(tmp_path, 4, active=5, hold=True)
+    try:
+        assert _count(tmp_path) == 7.0
+        assert _active(tmp_path) == 7.0
+        doomed.kill()
+        assert _count(tmp_path) == 7.0
+        assert _active(tmp_path) == 2.0
+        assert _files(tmp_path) == sorted(
+            [f"gauge_livesum_{live.pid}.db", "histogram_archive.db", f"histogram_{live.pid}.db"]
+        )
+    finally:
+        live.exit()
+    assert _count(tmp_path) == 7.0
+    assert _active(tmp_path) is None
+
+
+def test_histogram_buckets_survive_compaction(tmp_path: Path) -> None:
+    """Bucket counts and the sum are the same before and after compaction."""
+    held = start_worker(tmp_path, 4, hold=True)
+    before = scrape_registry(tmp_path)
+    labels = {**DURATION_LABELS, semconv.LABEL_LE: "0.025"}
+    name = semconv.HTTP_SERVER_REQUEST_DURATION
+    assert before.get_sample_value(name + "_bucket", labels) == 4.0
+    held.exit()
+    after = scrape_registry(tmp_path)
+    assert after.get_sample_value(name + "_bucket", labels) == 4.0
+    assert after.get_sample_value(name + "_bucket", {**labels, "le": "0.01"}) == 0.0
+    assert after.get_sample_value(name + "_sum", DURATION_LABELS) == pytest.approx(0.08)
+
+
+def test_concurrent_compactions_count_each_worker_once(tmp_path: Path) -> None:
+    """Eight processes compacting the same dead workers at once: each is added once."""
+    for requests in (1, 2, 3, 4):
+        start_worker(tmp_path, requests)
+    compactors = []
+    for _ in range(8):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            code = 0
+            try:
+                compact(tmp_path)
+            except BaseException:
+                code = 1
+            os._exit(code)
+        compactors.append(pid)
+    codes = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in compactors]
+    assert codes == [0] * 8
+    assert _count(tmp_path) == 10.0
+    assert _files(tmp_path) == ["histogram_archive.db"]
+
+
+def test_mark_worker_dead_compacts_only_that_worker(tmp_path: Path) -> None:
+    """The gunicorn hook's call folds the named worker and leaves other dead ones alone."""
+    first = start_worker(tmp_path, 2)
+    second = start_worker(tmp_path, 3)
+    result = mark_worker_dead(first.pid, tmp_path)
+    assert result.dead_pids == (first.pid,)
+    assert _files(tmp_path) == sorted(["histogram_archive.db", f"histogram_{second.pid}.db"])
+    assert _count(tmp_path) == 5.0
+
+
+def test_worker_lock_decides_liveness(tmp_path: Path) -> None:
+    """A held worker lock means alive; once its process is gone, dead; no lock: PID check."""
+    held = start_worker(tmp_path, 1, hold=True)
+    assert is_worker_alive(tmp_path, held.pid) is True
+    assert (tmp_path / f"toolkit_worker_{held.pid}.lock").exists()
+    held.kill()
+    assert is_worker_alive(tmp_path, held.pid) is False
+    assert is_worker_alive(tmp_path, os.getpid()) is True
+    compact(tmp_path)
+    assert not (tmp_path / f"toolkit_worker_{held.pid}.lock").exists()
+    # No lock file: a PID no process has is dead.
+    assert is_worker_alive(tmp_path, held.pid) is False
+
+
+def test_a_worker_without_metrics_leaves_no_lock_file(tmp_path: Path) -> None:
+    """A worker that recorded nothing is still cleaned up (its lock file goes)."""
+    worker = start_worker(tmp_path, 0)
+    assert (tmp_path / f"toolkit_worker_{worker.pid}.lock").exists()
+    assert compact(tmp_path).dead_pids == (worker.pid,)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["toolkit.lock"]
+
+
+def test_clear_directory_removes_every_metrics_file(tmp_path: Path) -> None:
+    """A new server run starts from an empty directory."""
+    start_worker(tmp_path, 2)
+    compact(tmp_path)
+    start_worker(tmp_path, 1)
+    clear_directory(tmp_path)
+    assert _files(tmp_path) == []
+    assert _count(tmp_path) is None
+
+
+def test_render_metrics_serves_the_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With PROMETHEUS_MULTIPROC_DIR set, /metrics is the sum over the workers' files."""
+    start_worker(tmp_path, 6)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    assert multiprocess_directory() == tmp_path
+    body, content_type = render_metrics(CollectorRegistry(), None)
+    assert content_type.startswith("text/plain")
+    line = (
+        'http_server_request_duration_seconds_count{error_type="",http_request_method="GET",'
+        'http_response_status_code="200",http_route="/items/{id}"} 6.0'
+    )
+    assert line in body.decode().splitlines()
+
+
+def test_multiprocess_directory_is_none_without_the_variable() -> None:
+    """No variable, no multi-process mode."""
+    assert multiprocess_directory({}) is None
+    assert multiprocess_directory({"PROMETHEUS_MULTIPROC_DIR": "/x"}) == Path("/x")
