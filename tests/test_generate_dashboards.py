@@ -119,24 +119,40 @@ def test_layout_wraps_and_never_overlaps() -> None:
     assert [p.id for p in panels] == [1, 2, 3, 4]
 
 
-def test_overview_lists_every_service_with_links() -> None:
-    """Each service: SLI and burn-rate stats titled with tier and team, linking to its dashboard."""
+def test_overview_is_one_table_whatever_the_catalog_size() -> None:
+    """Three counts and one table whose columns are one query each over recorded series."""
     catalog: Catalog = varied_catalog()
     overview = overview_dashboard(catalog, "h")
-    titles = [p["title"] for p in overview["panels"]]
-    assert titles == [
-        "orders · critical · team checkout · availability",
-        "orders · critical · team checkout · availability burn rate 1h",
-        "orders · critical · team checkout · latency",
-        "orders · critical · team checkout · latency burn rate 1h",
-        "users · standard · team checkout · availability",
-        "users · standard · team checkout · availability burn rate 56m",
-        "users · standard · team checkout · latency",
-        "users · standard · team checkout · latency burn rate 56m",
-        "notifications · experimental · team checkout · availability",
-        "notifications · experimental · team checkout · availability burn rate 14m",
+    assert [p["title"] for p in overview["panels"]] == [
+        "Objectives",
+        "Error budget overspent",
+        "Burning fast",
+        "Services",
     ]
-    assert overview["panels"][0]["links"] == [{"title": "orders dashboard", "url": "/d/svc-orders"}]
+    table = overview["panels"][3]
+    by = "max by (service, slo, tier, team, dashboard)"
+    assert [(t["legend"], t["expr"]) for t in table["targets"]] == [
+        ("objective", f'{by} (slo:objective:ratio{{service!=""}})'),
+        ("budget left", f'{by} (slo:period_error_budget_remaining:ratio{{service!=""}})'),
+        ("burn rate", f'{by} (slo:page_burn_rate:ratio{{service!=""}})'),
+    ]
+    assert overview["panels"][2]["targets"][0]["expr"] == (
+        'count(slo:page_burn_rate:ratio{service!=""} > 14.4) or vector(0)'
+    )
+    assert table["overrides"][0] == {
+        "matcher": {"id": "byName", "options": "service"},
+        "properties": [
+            {
+                "id": "links",
+                "value": [
+                    {"title": "${__value.text} dashboard", "url": "/d/${__data.fields.dashboard}"}
+                ],
+            }
+        ],
+    }
+    assert table["grid"]["h"] == 4 + 5  # one row per objective: 2 + 2 + 1
+    bigger = Catalog(catalog.path, tuple(make_service(f"s{n}") for n in range(300)))
+    assert [p["grid"]["h"] for p in overview_dashboard(bigger, "h")["panels"]] == [4, 4, 4, 30]
 
 
 def test_dependency_section_is_an_extension_point() -> None:

@@ -206,7 +206,7 @@ def test_every_recording_rule_produces_a_series(stack: dict[str, Any]) -> None:
     """Each recorded SLI of the service appears in Prometheus."""
     rules = yaml.safe_load(stack["files"]["alert-rules/shop.rules.yaml"])["groups"][0]["rules"]
     recorded = [r for r in rules if "record" in r]
-    assert len(recorded) == 14
+    assert len(recorded) == 20
     for rule in recorded:
         selector = ",".join(f'{k}="{v}"' for k, v in rule["labels"].items())
         expr = f"{rule['record']}{{{selector}}}"
@@ -225,13 +225,13 @@ def test_every_rule_evaluates_without_error(stack: dict[str, Any]) -> None:
     assert [
         (r["name"], r["health"], r.get("lastError", "")) for r in rules if r["health"] != "ok"
     ] == []
-    assert len(rules) == 20
+    assert len(rules) == 26
 
 
 def test_every_panel_query_parses_and_returns_data(stack: dict[str, Any]) -> None:
     """Every target of every dashboard panel runs; those on server metrics return data."""
     queries = _panel_queries(stack["files"])
-    assert len(queries) == 33  # 29 on the service dashboard, 4 on the overview
+    assert len(queries) == 35  # 29 on the service dashboard, 6 on the overview
     for path, title, expr in queries:
         if _emitted_by_the_middleware(expr):
             _wait_until(

@@ -29,11 +29,36 @@ def test_one_group_per_service_with_every_window_recorded() -> None:
     assert group.name == "orders"
     recorded = [(r.record, r.labels["slo"]) for r in group.recording_rules]
     windows = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"]
+    overview = ["slo:objective:ratio", "slo:period_error_budget_remaining:ratio"]
     assert recorded == [
         (f"slo:sli_error:ratio_rate{w}", slo)
         for slo in ("availability", "latency")
         for w in windows
+    ] + [
+        (name, slo)
+        for slo in ("availability", "latency")
+        for name in [*overview, "slo:page_burn_rate:ratio"]
     ]
+
+
+def test_overview_series_are_recorded_under_uniform_names() -> None:
+    """Objective (a constant), budget left over the window and page burn rate, labelled alike."""
+    group = build_rule_group(make_service())
+    rules = {(r.record, r.labels["slo"]): r for r in group.recording_rules}
+    objective = rules["slo:objective:ratio", "latency"]
+    assert objective.expr == "vector(0.99)"
+    assert objective.labels == {
+        "service": "orders",
+        "slo": "latency",
+        "team": "checkout",
+        "tier": "critical",
+        "dashboard": "svc-orders",
+    }
+    burn = rules["slo:page_burn_rate:ratio", "availability"]
+    assert burn.expr == ('slo:sli_error:ratio_rate1h{service="orders",slo="availability"} / 0.001')
+    budget = rules["slo:period_error_budget_remaining:ratio", "availability"]
+    assert budget.expr.startswith("1 - (((sum(increase(") and budget.expr.endswith("/ 0.001)")
+    assert "[30d]" in budget.expr
 
 
 def test_alert_names_and_exact_thresholds() -> None:

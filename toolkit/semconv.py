@@ -87,6 +87,17 @@ KNOWN_METHODS: Final = frozenset(
 # The SLI error ratio (bad events / all events) over a window, one series per service and
 # SLO: ``slo:sli_error:ratio_rate5m{service="orders", slo="availability"}``.
 RECORD_SLI_ERROR_RATIO_PREFIX: Final = "slo:sli_error:ratio_rate"
+# Uniformly named series per service and SLO, whatever its window, for the overview table
+# (one query per column for the whole catalog). They carry LABEL_SERVICE, LABEL_SLO,
+# LABEL_TIER, LABEL_TEAM and LABEL_DASHBOARD (the uid of the service's dashboard).
+# The objective as a ratio (0.999), constant: every SLO has this series, even at no traffic.
+RECORD_SLO_OBJECTIVE: Final = "slo:objective:ratio"
+# 1 - error ratio / error budget over the whole SLO window (negative once overspent).
+RECORD_SLO_BUDGET_REMAINING: Final = "slo:period_error_budget_remaining:ratio"
+# The burn rate over the first page window (1h for a 30-day objective).
+RECORD_SLO_PAGE_BURN_RATE: Final = "slo:page_burn_rate:ratio"
+LABEL_TIER: Final = "tier"
+LABEL_DASHBOARD: Final = "dashboard"
 LABEL_SERVICE: Final = "service"
 LABEL_SLO: Final = "slo"
 LABEL_TEAM: Final = "team"

@@ -7,8 +7,6 @@ and where, the templates decide how a panel of each type is written.
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -17,15 +15,13 @@ from typing import Any
 from toolkit import semconv
 from toolkit.catalog.model import Catalog, Service
 from toolkit.generate.promql import ServiceQueries, format_number
+from toolkit.generate.render import Record
 from toolkit.generate.rules import SLOSpec, slo_specs
-from toolkit.generate.windows import burn_alert_specs
+from toolkit.generate.uids import OVERVIEW_UID, dashboard_uid
+from toolkit.generate.windows import REFERENCE_WINDOW_SECONDS, burn_alert_specs
 
 GRID_WIDTH = 24
-UID_MAX = 40
-OVERVIEW_UID = "toolkit-overview"
-SERVICE_UID_PREFIX = "svc-"
 DASHBOARD_TAG = "toolkit"
-_UID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 _REF_IDS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
@@ -66,37 +62,44 @@ class Panel:
     decimals: int | None = None
     links: list[dict[str, str]] = field(default_factory=list)
     mappings: list[dict[str, Any]] = field(default_factory=list)
+    # Tables only: per-column field overrides, columns to hide, column positions.
+    overrides: list[dict[str, Any]] = field(default_factory=list)
+    hidden_columns: dict[str, bool] = field(default_factory=lambda: {"Time": True})
+    column_order: dict[str, int] = field(default_factory=dict)
     id: int = 0
     grid: dict[str, int] = field(default_factory=dict)
 
-    def context(self) -> dict[str, Any]:
+    def context(self) -> Record:
         """The panel as the template sees it (targets get their ``refId``)."""
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "title": self.title,
-            "description": self.description,
-            "grid": self.grid,
-            "unit": self.unit,
-            "min": self.min,
-            "max": self.max,
-            "decimals": self.decimals,
-            "thresholds": [{"color": s.color, "value": s.value} for s in self.thresholds],
-            "threshold_lines": self.threshold_lines,
-            "links": self.links,
-            "mappings": self.mappings,
-            "targets": [
-                {
-                    "ref_id": _REF_IDS[index],
-                    "expr": target.expr,
-                    "legend": target.legend,
-                    "instant": target.instant,
-                    "exemplar": target.exemplar,
-                    "format": "table" if target.table else "time_series",
-                }
+        return Record(
+            id=self.id,
+            kind=self.kind,
+            title=self.title,
+            description=self.description,
+            grid=self.grid,
+            unit=self.unit,
+            min=self.min,
+            max=self.max,
+            decimals=self.decimals,
+            thresholds=[{"color": s.color, "value": s.value} for s in self.thresholds],
+            threshold_lines=self.threshold_lines,
+            links=[Record(link) for link in self.links],
+            mappings=self.mappings,
+            overrides=self.overrides,
+            hidden_columns=self.hidden_columns,
+            column_order=self.column_order,
+            targets=[
+                Record(
+                    ref_id=_REF_IDS[index],
+                    expr=target.expr,
+                    legend=target.legend,
+                    instant=target.instant,
+                    exemplar=target.exemplar,
+                    format="table" if target.table else "time_series",
+                )
                 for index, target in enumerate(self.targets)
             ],
-        }
+        )
 
 
 def lay_out(panels: list[Panel]) -> list[Panel]:
@@ -110,16 +113,6 @@ def lay_out(panels: list[Panel]) -> list[Panel]:
         x += panel.width
         row_height = max(row_height, panel.height)
     return panels
-
-
-def dashboard_uid(service_name: str) -> str:
-    """A stable Grafana uid for a service: readable when it can be, always <= 40 chars."""
-    slug = _UID_UNSAFE.sub("-", service_name)
-    uid = SERVICE_UID_PREFIX + slug
-    if slug == service_name and len(uid) <= UID_MAX:
-        return uid
-    digest = hashlib.sha256(service_name.encode()).hexdigest()[:10]
-    return f"{uid[: UID_MAX - len(digest) - 1]}-{digest}"
 
 
 def _ratio_steps(budget: Decimal) -> list[Step]:
@@ -439,66 +432,152 @@ def service_dashboard(service: Service, header: str) -> dict[str, Any]:
         panels += build(service)
     panels += telemetry_panels(service)
     description = f"{header}. {service.description}".strip()
+    return Record(
+        uid=dashboard_uid(service.name),
+        title=f"{service.name} service",
+        description=description,
+        tags=[DASHBOARD_TAG, f"team:{service.team}", f"tier:{service.tier.value}"],
+        overview_uid=OVERVIEW_UID,
+        panels=[panel.context() for panel in lay_out(panels)],
+    )
+
+
+# Columns of the overview table: (legend, recorded series) in order.
+_OVERVIEW_COLUMNS = (
+    ("objective", semconv.RECORD_SLO_OBJECTIVE),
+    ("budget left", semconv.RECORD_SLO_BUDGET_REMAINING),
+    ("burn rate", semconv.RECORD_SLO_PAGE_BURN_RATE),
+)
+_OVERVIEW_LABELS = (
+    semconv.LABEL_SERVICE,
+    semconv.LABEL_SLO,
+    semconv.LABEL_TIER,
+    semconv.LABEL_TEAM,
+    semconv.LABEL_DASHBOARD,
+)
+_TABLE_ROW_HEIGHT = 1  # grid units per table row, roughly (cellHeight "sm")
+_TABLE_MAX_HEIGHT = 30
+
+
+def _overview_series(record: str) -> str:
+    """One recorded series for every SLO of the catalog, labels only (no ``__name__``)."""
+    by = ", ".join(_OVERVIEW_LABELS)
+    return f'max by ({by}) ({record}{{{semconv.LABEL_SERVICE}!=""}})'
+
+
+def _override(column: str, *properties: tuple[str, Any]) -> dict[str, Any]:
     return {
-        "uid": dashboard_uid(service.name),
-        "title": f"{service.name} service",
-        "description": description,
-        "tags": [DASHBOARD_TAG, f"team:{service.team}", f"tier:{service.tier.value}"],
-        "overview_uid": OVERVIEW_UID,
-        "panels": [panel.context() for panel in lay_out(panels)],
+        "matcher": {"id": "byName", "options": column},
+        "properties": [{"id": key, "value": value} for key, value in properties],
     }
 
 
-def _overview_panels(service: Service) -> list[Panel]:
-    queries = ServiceQueries(service)
-    fast, _ = _burn_windows(service)
-    link = [{"title": f"{service.name} dashboard", "url": f"/d/{dashboard_uid(service.name)}"}]
-    heading = f"{service.name} · {service.tier.value} · team {service.team}"
-    panels = []
-    for slo in slo_specs(service):
-        panels.append(
-            Panel(
-                "stat",
-                f"{heading} · {slo.kind}",
-                f"{slo.kind.capitalize()} SLI over {service.slo.window.text}; "
-                f"objective {_slo_label(service, slo)}. Red: objective missed.",
-                [Target(queries.slo_window_success(slo.kind), slo.kind, instant=True)],
-                unit="percentunit",
-                width=6,
-                height=4,
-                thresholds=_sli_steps(slo.target),
-                decimals=3,
-                links=link,
-            )
-        )
-        panels.append(
-            Panel(
-                "stat",
-                f"{heading} · {slo.kind} burn rate {fast}",
-                f"{slo.kind.capitalize()} error budget burn rate over {fast}.",
-                [Target(queries.burn_rate(slo.kind, fast, slo.budget), fast, instant=True)],
-                unit="x",
-                width=6,
-                height=4,
-                thresholds=_burn_steps(service),
-                decimals=1,
-                links=link,
-            )
-        )
-    if len(panels) == 2:  # no latency SLO: keep one service per grid row
-        panels[0].width = panels[1].width = 12
-    return panels
+def _steps(steps: list[Step]) -> dict[str, Any]:
+    return {"mode": "absolute", "steps": [{"color": s.color, "value": s.value} for s in steps]}
 
 
-def overview_dashboard(catalog: Catalog, header: str) -> dict[str, Any]:
+def _page_factors() -> tuple[float, float]:
+    """The burn rates the page alert fires at (6x and 14.4x, whatever the window)."""
+    page = burn_alert_specs(REFERENCE_WINDOW_SECONDS)[0]
+    slow, fast = sorted(c.factor for c in page.conditions)
+    return float(slow), float(fast)
+
+
+def overview_panels(slo_count: int) -> list[Panel]:
+    """Counts at a glance, then one table row per service and SLO, whatever the catalog size.
+
+    Every column is one query over the uniformly named series the rules record for each
+    service (``toolkit.semconv.RECORD_SLO_*``), so the dashboard's size does not grow
+    with the catalog. The service column links to each service's dashboard.
+    """
+    slow, fast = _page_factors()
+    budget = semconv.RECORD_SLO_BUDGET_REMAINING
+    burn = semconv.RECORD_SLO_PAGE_BURN_RATE
+    background = ("custom.cellOptions", {"type": "color-background"})
+    label = semconv.LABEL_SERVICE
+    link = {
+        "title": "${__value.text} dashboard",
+        "url": f"/d/${{__data.fields.{semconv.LABEL_DASHBOARD}}}",
+    }
+    table = Panel(
+        "table",
+        "Services",
+        "Every service and objective of the catalog: its tier and team, the objective, the "
+        "error budget left over its SLO window (red: overspent) and the burn rate over the "
+        "first page window (1h for a 30-day objective; orange from the 6h page rate, red "
+        "from the 1h one). Empty cells: no traffic. Click a service for its dashboard.",
+        [
+            Target(_overview_series(record), legend, instant=True, table=True)
+            for legend, record in _OVERVIEW_COLUMNS
+        ],
+        width=GRID_WIDTH,
+        height=min(_TABLE_MAX_HEIGHT, 4 + slo_count * _TABLE_ROW_HEIGHT),
+        overrides=[
+            _override(label, ("links", [link])),
+            _override(semconv.LABEL_DASHBOARD, ("custom.hidden", True)),
+            _override("objective", ("unit", "percentunit")),
+            _override(
+                "budget left",
+                ("unit", "percentunit"),
+                ("decimals", 1),
+                ("thresholds", _steps(_budget_steps())),
+                background,
+            ),
+            _override(
+                "burn rate",
+                ("unit", "x"),
+                ("decimals", 1),
+                ("thresholds", _steps([Step("green"), Step("orange", slow), Step("red", fast)])),
+                background,
+            ),
+        ],
+        column_order={
+            **{name: index for index, name in enumerate(_OVERVIEW_LABELS)},
+            **{f"Value #{_REF_IDS[i]}": len(_OVERVIEW_LABELS) + i for i in range(3)},
+        },
+    )
+    anywhere = f'{{{label}!=""}}'
+    return [
+        Panel(
+            "stat",
+            "Objectives",
+            "Service level objectives in the catalog (availability and latency).",
+            [
+                Target(
+                    f"count({semconv.RECORD_SLO_OBJECTIVE}{anywhere})", "objectives", instant=True
+                )
+            ],
+            thresholds=[Step("blue")],
+            height=4,
+        ),
+        Panel(
+            "stat",
+            "Error budget overspent",
+            "Objectives whose error budget over their SLO window is spent.",
+            [Target(f"count({budget}{anywhere} < 0) or vector(0)", "overspent", instant=True)],
+            thresholds=[Step("green"), Step("red", 1.0)],
+            height=4,
+        ),
+        Panel(
+            "stat",
+            "Burning fast",
+            f"Objectives burning their error budget faster than {fast:g}x over the first "
+            "page window: the fast-burn page is firing or about to.",
+            [Target(f"count({burn}{anywhere} > {fast:g}) or vector(0)", "burning", instant=True)],
+            thresholds=[Step("green"), Step("red", 1.0)],
+            height=4,
+        ),
+        table,
+    ]
+
+
+def overview_dashboard(catalog: Catalog, header: str) -> Record:
     """The template context of the overview: every service's SLO status and burn rate."""
-    panels: list[Panel] = []
-    for service in catalog.services:
-        panels += _overview_panels(service)
-    return {
-        "uid": OVERVIEW_UID,
-        "title": "Services overview",
-        "description": f"{header}. SLO status and burn rate of every service in the catalog.",
-        "tags": [DASHBOARD_TAG],
-        "panels": [panel.context() for panel in lay_out(panels)],
-    }
+    slo_count = sum(len(slo_specs(service)) for service in catalog.services)
+    return Record(
+        uid=OVERVIEW_UID,
+        title="Services overview",
+        description=f"{header}. SLO status and burn rate of every service in the catalog.",
+        tags=[DASHBOARD_TAG],
+        panels=[panel.context() for panel in lay_out(overview_panels(slo_count))],
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -14,7 +13,7 @@ import yaml
 
 from toolkit.catalog.model import Catalog, Service
 from toolkit.generate.dashboards import overview_dashboard, service_dashboard
-from toolkit.generate.documents import HEADER, dump_json, dump_yaml, load_yaml
+from toolkit.generate.documents import HEADER, dump_json, dump_yaml, load_json, load_yaml
 from toolkit.generate.render import TemplateError, make_environment, render
 from toolkit.generate.rule_tests import EVALUATION_INTERVAL, build_test_cases
 from toolkit.generate.rules import build_rule_group
@@ -80,7 +79,7 @@ class _Renderer:
 
     def dashboard(self, template: str, path: str, dashboard: dict[str, Any]) -> str:
         context = {"dashboard": dashboard, "schema_version": SCHEMA_VERSION, "header": HEADER}
-        document = self.parsed(template, path, context, json.loads)
+        document = self.parsed(template, path, context, load_json)
         validate_dashboard(path, document)
         return dump_json(document)
 

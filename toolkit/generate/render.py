@@ -23,9 +23,40 @@ class TemplateError(Exception):
         super().__init__(f"template {where}: {reason}")
 
 
+# Jinja's own tojson escapes <, >, & and ' for HTML; generated files are not HTML.
+# Built once: json.dumps with a non-default argument builds a new encoder per call, and
+# templates call this filter hundreds of times per file.
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+_encode_string: Any = getattr(json.encoder, "c_encode_basestring", None) or (
+    json.encoder.py_encode_basestring
+)
+
+
+_CONSTANTS = {True: "true", False: "false", None: "null"}
+
+
 def _tojson(value: Any) -> str:
-    # Jinja's own tojson escapes <, >, & and ' for HTML; generated files are not HTML.
-    return json.dumps(value, ensure_ascii=False)
+    kind = type(value)
+    if kind is str:  # the common case, straight to the C string encoder
+        return str(_encode_string(value))
+    if kind is bool or value is None:
+        return _CONSTANTS[value]
+    if kind is int:
+        return str(value)
+    return _ENCODER.encode(value)
+
+
+class Record(dict[str, Any]):
+    """A template context mapping whose keys templates also read as plain attributes.
+
+    Jinja's ``x.name`` tries ``getattr`` first and falls back to ``x["name"]`` after an
+    ``AttributeError``; on a plain dict that exception is raised for every lookup. Here
+    the keys are instance attributes too, found on the first try. Build, do not mutate.
+    """
+
+    def __init__(self, *args: Any, **fields: Any) -> None:
+        super().__init__(*args, **fields)
+        self.__dict__.update(self)
 
 
 def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
@@ -41,6 +72,9 @@ def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        # One run compiles each template once and never looks at the disk again.
+        auto_reload=False,
+        cache_size=-1,
     )
     env.filters["tojson"] = _tojson
     return env

@@ -22,6 +22,7 @@ from decimal import Decimal
 from toolkit import semconv
 from toolkit.catalog.model import Service, Tier
 from toolkit.generate.promql import ServiceQueries, error_budget, format_number, recording_name
+from toolkit.generate.uids import dashboard_uid
 from toolkit.generate.windows import (
     BurnAlertSpec,
     BurnCondition,
@@ -219,6 +220,37 @@ def _target_alerts(service: Service, queries: ServiceQueries) -> tuple[AlertRule
     return down, absent
 
 
+def overview_labels(service: Service, slo: SLOSpec) -> dict[str, str]:
+    """The labels of a service's overview series: identity, tier, team, dashboard uid."""
+    return {
+        semconv.LABEL_SERVICE: service.name,
+        semconv.LABEL_SLO: slo.kind,
+        semconv.LABEL_TEAM: service.team,
+        semconv.LABEL_TIER: service.tier.value,
+        semconv.LABEL_DASHBOARD: dashboard_uid(service.name),
+    }
+
+
+def _overview_rules(
+    service: Service, queries: ServiceQueries, slo: SLOSpec, page: BurnAlertSpec
+) -> list[RecordingRule]:
+    """Uniformly named series for the overview table: objective, budget left, burn rate."""
+    labels = overview_labels(service, slo)
+    objective = format_number(Decimal(repr(slo.target)) / 100)
+    fast = page.conditions[0].long.text
+    return [
+        RecordingRule(semconv.RECORD_SLO_OBJECTIVE, f"vector({objective})", labels),
+        RecordingRule(
+            semconv.RECORD_SLO_BUDGET_REMAINING,
+            queries.budget_remaining(slo.kind, slo.budget),
+            labels,
+        ),
+        RecordingRule(
+            semconv.RECORD_SLO_PAGE_BURN_RATE, queries.burn_rate(slo.kind, fast, slo.budget), labels
+        ),
+    ]
+
+
 def build_rule_group(service: Service) -> RuleGroup:
     """Build every rule of ``service``: recorded SLIs first, then its alerts."""
     queries = ServiceQueries(service)
@@ -239,6 +271,8 @@ def build_rule_group(service: Service) -> RuleGroup:
                     labels={semconv.LABEL_SERVICE: service.name, semconv.LABEL_SLO: slo.kind},
                 )
             )
+    for slo in slos:
+        recording.extend(_overview_rules(service, queries, slo, specs[0]))
     alerts: list[AlertRule] = []
     for slo in slos:
         for spec in specs:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
+from functools import cache
 
 REFERENCE_WINDOW_SECONDS = 30 * 86_400
 _MINUTE = 60
@@ -79,6 +80,7 @@ def scale_window(reference_seconds: int, slo_window_seconds: int) -> Window:
     return Window(format_duration(seconds), seconds)
 
 
+@cache
 def burn_alert_specs(slo_window_seconds: int) -> tuple[BurnAlertSpec, ...]:
     """Return the page and ticket alert conditions for an SLO over this window."""
     return tuple(
