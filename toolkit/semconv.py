@@ -124,6 +124,8 @@ SPAN_ATTR_SERVER_ADDRESS: Final = "server.address"
 SPAN_ATTR_SERVER_PORT: Final = "server.port"
 SPAN_ATTR_NETWORK_PROTOCOL_VERSION: Final = "network.protocol.version"
 SPAN_ATTR_USER_AGENT: Final = "user_agent.original"
+# Client spans (outbound calls) also carry the full URL, credentials redacted.
+SPAN_ATTR_URL_FULL: Final = "url.full"
 # Span name of a request whose method is not in KNOWN_METHODS, as the conventions say.
 SPAN_NAME_OTHER_METHOD: Final = "HTTP"
 
@@ -143,6 +145,15 @@ PROBE_HEADER: Final = "X-Toolkit-Probe"
 LIVEZ_PATH: Final = "/livez"
 READYZ_PATH: Final = "/readyz"
 HEALTH_CONTENT_TYPE: Final = "application/health+json"
+# One series per readiness check: 1 when its last run passed (or warned), 0 when it failed.
+HEALTH_CHECK_STATUS: Final = "toolkit_health_check_status"
+LABEL_CHECK: Final = "check"
+
+# --- Span export (self-observability of the OTLP pipeline) ------------------------------
+# Finished spans that never reached the collector; ``reason`` is one of SPAN_DROP_REASONS.
+TELEMETRY_SPANS_DROPPED: Final = "toolkit_telemetry_spans_dropped_total"
+LABEL_REASON: Final = "reason"
+SPAN_DROP_REASONS: Final = ("queue_full", "export_failed")
 
 # --- Log fields -------------------------------------------------------------------------
 LOG_CORRELATION_ID: Final = "correlation_id"

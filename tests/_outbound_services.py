@@ -1,0 +1,144 @@
+"""Two real services for the outbound tests: ``orders`` calls ``stock`` over HTTP.
+
+Run as ``python tests/_outbound_services.py NAME PORT [DOWNSTREAM_URL]``; serves under
+uvicorn on 127.0.0.1:PORT, JSON logs on stdout, spans exported over OTLP/HTTP when
+``OTEL_EXPORTER_OTLP_ENDPOINT`` is set.
+
+- ``stock``: ``GET /stock/{item_id}`` logs a line and answers the correlation ID it saw.
+- ``orders``: ``GET /orders/{order_id}`` calls stock with httpx (AsyncTransport);
+  ``GET /orders-sync/{order_id}`` (a sync endpoint, run in a thread) with requests
+  (instrument_session).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+SCRIPT = Path(__file__)
+STARTUP_SECONDS = 20.0
+
+
+def build(name: str, downstream: str) -> Any:
+    """The app of service ``name``."""
+    import requests
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    import toolkit
+    from toolkit.outbound import AsyncTransport, instrument_session
+
+    log = logging.getLogger("app")
+
+    async def stock(request: Request) -> JSONResponse:
+        log.info("stock checked")
+        return JSONResponse(
+            {"item": request.path_params["item_id"], "seen": toolkit.get_correlation_id()}
+        )
+
+    client = httpx.AsyncClient(transport=AsyncTransport())
+    session = instrument_session(requests.Session())
+
+    async def order(request: Request) -> JSONResponse:
+        answer = await client.get(f"{downstream}/stock/{request.path_params['order_id']}")
+        log.info("order placed")
+        return JSONResponse({"stock": answer.json()})
+
+    def order_sync(request: Request) -> JSONResponse:
+        answer = session.get(f"{downstream}/stock/{request.path_params['order_id']}", timeout=5)
+        log.info("order placed")
+        return JSONResponse({"stock": answer.json()})
+
+    routes = (
+        [Route("/stock/{item_id}", stock)]
+        if name == "stock"
+        else [Route("/orders/{order_id}", order), Route("/orders-sync/{order_id}", order_sync)]
+    )
+    return toolkit.instrument(Starlette(routes=routes), service=name)
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Service:
+    """A running service: its URL and the file its logs go to."""
+
+    url: str
+    log_file: Path
+
+
+@contextmanager
+def run_service(
+    name: str, log_file: Path, otlp_endpoint: str, downstream: str = ""
+) -> Iterator[Service]:
+    """Serve ``name`` on a free port until the block ends."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "OTEL_BSP_SCHEDULE_DELAY": "50",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_endpoint,
+    }
+    with log_file.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, str(SCRIPT), name, str(port), downstream],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited: {log_file.read_text(errors='replace')}")
+            try:
+                httpx.get(url + "/metrics", timeout=1.0)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield Service(url, log_file)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def main() -> None:
+    """Serve ``NAME`` on 127.0.0.1:``PORT``."""
+    import uvicorn
+
+    name, port = sys.argv[1], int(sys.argv[2])
+    downstream = sys.argv[3] if len(sys.argv) > 3 else ""
+    uvicorn.run(
+        build(name, downstream), host="127.0.0.1", port=port, log_config=None, access_log=False
+    )
+
+
+if __name__ == "__main__":
+    main()
