@@ -93,7 +93,7 @@ async def test_failing_access_log_sink_is_counted(
     """An access logger that raises: the request goes on, the failure is counted."""
 
     class Broken:
-        def get(self) -> Any:
+        def log(self, fields: dict[str, Any]) -> None:
             raise OSError("disk full")
 
     middleware = ToolkitASGIMiddleware(asgi_ok, **harness.options())

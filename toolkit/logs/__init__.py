@@ -7,6 +7,7 @@ an app can assemble its own structlog chain from them.
 from __future__ import annotations
 
 from toolkit.logs._config import configure_logging, parse_level
+from toolkit.logs._fast import write_event_line
 from toolkit.logs._processors import (
     Processor,
     ServiceNameAdder,
@@ -44,4 +45,5 @@ __all__ = [
     "render_exception_as_dict",
     "render_json",
     "shared_processors",
+    "write_event_line",
 ]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import IO
+from typing import IO, cast
 
 import structlog
 
+from toolkit.logs._fast import InstalledChain, LineRenderer, install_chain
 from toolkit.logs._processors import Processor, add_record_extras, shared_processors
 from toolkit.logs._render import json_renderer
 from toolkit.logs._sink import JSONLinesHandler, LineSink, SinkLoggerFactory, WriteErrorHook
@@ -65,14 +66,30 @@ def configure_logging(
     sink = LineSink(sys.stdout if stream is None else stream, on_error=on_write_error)
     chain = shared_processors(service)
     renderer = json_renderer()
+    processors = [*chain, renderer]
+    wrapper_class = structlog.make_filtering_bound_logger(number)
+    logger_factory = SinkLoggerFactory(sink)
 
     structlog.configure(
-        processors=[*chain, renderer],
-        wrapper_class=structlog.make_filtering_bound_logger(number),
-        logger_factory=SinkLoggerFactory(sink),
+        processors=processors,
+        wrapper_class=wrapper_class,
+        logger_factory=logger_factory,
         context_class=dict,
         # Not cached: a logger fetched at import time follows a later reconfiguration.
         cache_logger_on_first_use=False,
+    )
+    # Lets write_event_line recognise this configuration (and skip structlog's machinery).
+    install_chain(
+        InstalledChain(
+            processors=processors,
+            snapshot=list(processors),
+            wrapper_class=wrapper_class,
+            logger_factory=logger_factory,
+            sink=sink,
+            service=service,
+            renderer=cast(LineRenderer, renderer),
+            min_level=number,
+        )
     )
 
     handler = JSONLinesHandler(sink)

@@ -21,6 +21,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from toolkit import __version__, semconv
 from toolkit.context import correlation_id_var
+from toolkit.logs import write_event_line
 from toolkit.middleware.config import Settings
 from toolkit.middleware.correlation import is_valid_correlation_id, new_correlation_id
 from toolkit.middleware.metrics import ServerMetrics, server_metrics
@@ -81,6 +82,15 @@ class AccessLogger:
             self._logger = structlog.stdlib.get_logger(ACCESS_LOGGER).bind()
             self._key = key
         return self._logger
+
+    def log(self, fields: dict[str, Any]) -> None:
+        """Log the access line: ``info(ACCESS_LOG_EVENT, **fields)`` on this logger.
+
+        Under toolkit's own logging configuration the line is written directly, the
+        same bytes without structlog's per-call machinery; otherwise through structlog.
+        """
+        if not write_event_line(ACCESS_LOGGER, semconv.ACCESS_LOG_EVENT, fields):
+            self.get().info(semconv.ACCESS_LOG_EVENT, **fields)
 
 
 class Telemetry:
@@ -299,16 +309,15 @@ class RequestTelemetry:
             self._end_span(span, route, status, error_type, exc)
         if core.access_logger is not None and not self.websocket:
             try:
-                core.access_logger.get().info(
-                    semconv.ACCESS_LOG_EVENT,
-                    **{
+                core.access_logger.log(
+                    {
                         semconv.LOG_METHOD: self.method,
                         semconv.LOG_ROUTE: label_route,
                         semconv.LOG_PATH: self.path,
                         semconv.LOG_STATUS: status,
                         semconv.LOG_DURATION_MS: round(duration * 1000.0, 3),
                         semconv.LOG_RESPONSE_BYTES: self.response_bytes,
-                    },
+                    }
                 )
             except Exception as log_exc:
                 core.report_error("access_log", log_exc)

@@ -14,6 +14,7 @@ from toolkit.context import correlation_id_var
 from toolkit.middleware.config import resolve_settings
 from toolkit.middleware.core import RequestTelemetry, Telemetry
 from toolkit.middleware.endpoint import render_metrics
+from toolkit.middleware.flask import FLASK_REQUEST_KEY
 from toolkit.middleware.routes import wsgi_route
 
 if TYPE_CHECKING:
@@ -170,6 +171,9 @@ class ToolkitWSGIMiddleware:
         except Exception as exc:
             self.telemetry.report_error("route", exc)
             route = None
+        # The Flask request refers to the environ: kept there, the pair would be a
+        # reference cycle left for the garbage collector after every request.
+        environ.pop(FLASK_REQUEST_KEY, None)
         request.finish(route, error)
 
     def _correlation_only(

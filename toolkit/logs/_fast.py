@@ -1,0 +1,108 @@
+"""One log line without structlog's per-call machinery, when toolkit's own chain is active.
+
+A structlog call assembles an event dict, walks the processor chain through generic
+processors (level, logger name, exception rendering) and hands the result to the
+wrapped logger: about half the cost of an access-log line. ``write_event_line`` makes
+the same line directly — same processors where they are toolkit's, inline equivalents
+of structlog's trivial ones — but only while the structlog configuration is exactly the
+one ``configure_logging`` installed (same processor list, unchanged; same wrapper class;
+same logger factory). Otherwise it declines, and the caller logs through structlog: any
+other configuration is followed, never second-guessed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+import structlog
+from structlog.contextvars import merge_contextvars
+
+from toolkit.logs._processors import (
+    Processor,
+    add_correlation_id,
+    add_timestamp,
+    add_trace_context,
+)
+from toolkit.logs._sink import LineSink
+from toolkit.semconv import LOG_EVENT, LOG_LEVEL, LOG_LOGGER, LOG_SERVICE
+
+LineRenderer: TypeAlias = Callable[[Any, str, dict[str, Any]], str]
+"""A final processor that renders the event dict as one line (toolkit's JSON renderers)."""
+
+_INFO = "info"
+# Keys that make structlog's generic processors do more than the inline equivalents:
+# ``exc_info`` (rendered by ExceptionRenderer) and ``_record`` (add_logger_name reads it).
+_SLOW_KEYS = ("exc_info", "_record")
+
+
+@dataclass(frozen=True)
+class InstalledChain:
+    """What ``configure_logging`` handed to ``structlog.configure``, to recognise it."""
+
+    processors: list[Processor]  # the very list object structlog keeps
+    snapshot: list[Processor]  # its contents, to notice an in-place change
+    wrapper_class: Any
+    logger_factory: Any
+    sink: LineSink
+    service: str
+    renderer: LineRenderer
+    min_level: int
+
+
+_installed: list[InstalledChain] = []  # at most one; a list so tests can reset it
+
+
+def install_chain(chain: InstalledChain) -> None:
+    """Record the chain ``configure_logging`` just installed (replacing any previous one)."""
+    _installed[:] = [chain]
+
+
+def _active_chain() -> InstalledChain | None:
+    if not _installed:
+        return None
+    chain = _installed[0]
+    config = structlog.get_config()
+    processors = config["processors"]
+    if (
+        processors is chain.processors
+        and config["wrapper_class"] is chain.wrapper_class
+        and config["logger_factory"] is chain.logger_factory
+        and processors == chain.snapshot
+    ):
+        return chain
+    return None
+
+
+def write_event_line(logger_name: str, event: str, fields: Mapping[str, Any]) -> bool:
+    """Write ``structlog.get_logger(logger_name).info(event, **fields)``'s line directly.
+
+    Returns ``False``, having written nothing, when toolkit's chain is not the active
+    structlog configuration (or the event needs structlog's exception or record
+    handling): the caller must then log through structlog. Returns ``True`` when the
+    line was written — or dropped, as the configured level drops ``info``.
+    """
+    chain = _active_chain()
+    if chain is None:
+        return False
+    if chain.min_level > logging.INFO:
+        return True
+    # The same steps, in the same order, as structlog's _process_event and the chain of
+    # shared_processors() + renderer, so keys come out in the same order.
+    event_dict: dict[str, Any] = dict(fields)
+    event_dict[LOG_EVENT] = event
+    merge_contextvars(None, _INFO, event_dict)
+    for key in _SLOW_KEYS:
+        if key in event_dict:
+            return False
+    event_dict[LOG_LEVEL] = _INFO  # add_log_level
+    event_dict[LOG_LOGGER] = logger_name  # add_logger_name (no stdlib record)
+    add_timestamp(None, _INFO, event_dict)
+    event_dict[LOG_SERVICE] = chain.service  # ServiceNameAdder
+    add_correlation_id(None, _INFO, event_dict)
+    add_trace_context(None, _INFO, event_dict)
+    # ExceptionRenderer: no exc_info, nothing to do.
+    chain.sink.write_line(chain.renderer(None, _INFO, event_dict))
+    return True
