@@ -9,7 +9,12 @@ from toolkit import semconv
 from toolkit.context import correlation_id_var
 from toolkit.middleware.config import resolve_settings
 from toolkit.middleware.core import RequestTelemetry, Telemetry
-from toolkit.middleware.endpoint import render_metrics
+from toolkit.middleware.endpoint import (
+    UNAUTHORIZED_BODY,
+    WWW_AUTHENTICATE,
+    is_authorized,
+    render_metrics,
+)
 from toolkit.middleware.routes import asgi_route
 
 if TYPE_CHECKING:
@@ -227,10 +232,26 @@ class ToolkitASGIMiddleware:
             await send({"type": "http.response.body", "body": b""})
             return
         accept = None
+        authorization = None
         for name, value in scope["headers"]:
             if name == b"accept":
                 accept = value.decode("latin-1")
-                break
+            elif name == b"authorization":
+                authorization = value.decode("latin-1")
+        if not is_authorized(self.telemetry.settings.metrics_token, authorization):
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 401,
+                    "headers": [
+                        (b"www-authenticate", WWW_AUTHENTICATE.encode("latin-1")),
+                        (b"content-type", b"text/plain; charset=utf-8"),
+                        (b"content-length", str(len(UNAUTHORIZED_BODY)).encode("latin-1")),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": UNAUTHORIZED_BODY})
+            return
         body, content_type = render_metrics(self.telemetry.settings.registry, accept)
         await send(
             {

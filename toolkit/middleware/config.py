@@ -38,6 +38,8 @@ ENV_METRICS_PATH = "TOOLKIT_METRICS_PATH"
 ENV_EXCLUDED_PATHS = "TOOLKIT_EXCLUDED_PATHS"
 ENV_ACCESS_LOG = "TOOLKIT_ACCESS_LOG"
 ENV_METRICS = "TOOLKIT_METRICS"
+ENV_METRICS_TOKEN = "TOOLKIT_METRICS_TOKEN"
+ENV_METRICS_PORT = "TOOLKIT_METRICS_PORT"
 
 _FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -53,6 +55,8 @@ class Options(TypedDict, total=False):
     correlation_validator: CorrelationValidator
     correlation_generator: CorrelationGenerator
     metrics_path: str | None
+    metrics_token: str | None
+    metrics_port: int | None
     excluded_paths: Iterable[str]
     excluded_urls: Iterable[str] | str
     tracing: bool
@@ -72,6 +76,8 @@ class Settings:
     correlation_validator: CorrelationValidator
     correlation_generator: CorrelationGenerator
     metrics_path: str | None
+    metrics_token: str | None
+    metrics_port: int | None
     excluded_paths: frozenset[str]
     excluded_urls: re.Pattern[str] | None
     tracing: bool
@@ -99,12 +105,32 @@ def _compile_excluded_urls(patterns: Iterable[str] | str | None) -> re.Pattern[s
     return re.compile("|".join(f"(?:{p})" for p in items))
 
 
+def resolve_metrics_token(token: str | None, environ: Mapping[str, str]) -> str | None:
+    """The bearer token ``/metrics`` requires: ``token``, else ``TOOLKIT_METRICS_TOKEN``."""
+    return token or environ.get(ENV_METRICS_TOKEN) or None
+
+
+def resolve_metrics_port(port: int | None, environ: Mapping[str, str]) -> int | None:
+    """The separate metrics port: ``port``, else ``TOOLKIT_METRICS_PORT``, else None."""
+    if port is not None:
+        return port
+    raw = environ.get(ENV_METRICS_PORT, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or not 0 <= int(raw) <= 65535:
+        raise ValueError(f"{ENV_METRICS_PORT} must be a port number, got {raw!r}")
+    return int(raw)
+
+
 def resolve_settings(options: Options, environ: Mapping[str, str] | None = None) -> Settings:
     """Merge keyword ``options`` over ``environ`` (default ``os.environ``) over defaults."""
     env = os.environ if environ is None else environ
     service = options.get("service") or env.get(ENV_SERVICE) or DEFAULT_SERVICE
+    metrics_port = resolve_metrics_port(options.get("metrics_port"), env)
     if "metrics_path" in options:
         metrics_path = options["metrics_path"]
+    elif metrics_port is not None:
+        metrics_path = None  # served on its own port (start_metrics_server), not the app's
     else:
         metrics_path = env.get(ENV_METRICS_PATH, DEFAULT_METRICS_PATH) or None
     if "excluded_paths" in options:
@@ -129,6 +155,8 @@ def resolve_settings(options: Options, environ: Mapping[str, str] | None = None)
         correlation_validator=options.get("correlation_validator", is_valid_correlation_id),
         correlation_generator=options.get("correlation_generator", new_correlation_id),
         metrics_path=metrics_path,
+        metrics_token=resolve_metrics_token(options.get("metrics_token"), env),
+        metrics_port=metrics_port,
         excluded_paths=excluded_paths,
         excluded_urls=excluded_urls,
         tracing=tracing,

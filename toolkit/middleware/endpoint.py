@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+
 from prometheus_client import REGISTRY, CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
@@ -19,3 +21,23 @@ def render_metrics(registry: CollectorRegistry | None, accept: str | None) -> tu
     if directory is not None:
         return encoder(scrape_registry(directory)), content_type
     return encoder(REGISTRY if registry is None else registry), content_type
+
+
+UNAUTHORIZED_BODY = b"Unauthorized"
+# RFC 6750: the challenge a client without (or with a wrong) bearer token gets.
+WWW_AUTHENTICATE = 'Bearer realm="metrics"'
+
+
+def is_authorized(token: str | None, authorization: str | None) -> bool:
+    """Whether ``authorization`` (the header) carries ``token``; always true without one.
+
+    The comparison takes the same time wherever the first wrong byte is.
+    """
+    if token is None:
+        return True
+    if authorization is None:
+        return False
+    scheme, _, credentials = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(credentials.strip().encode(), token.encode())

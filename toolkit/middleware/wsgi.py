@@ -13,7 +13,12 @@ from toolkit import semconv
 from toolkit.context import correlation_id_var
 from toolkit.middleware.config import resolve_settings
 from toolkit.middleware.core import RequestTelemetry, Telemetry
-from toolkit.middleware.endpoint import render_metrics
+from toolkit.middleware.endpoint import (
+    UNAUTHORIZED_BODY,
+    WWW_AUTHENTICATE,
+    is_authorized,
+    render_metrics,
+)
 from toolkit.middleware.flask import FLASK_REQUEST_KEY
 from toolkit.middleware.routes import wsgi_route
 
@@ -200,6 +205,18 @@ class ToolkitWSGIMiddleware:
                 "405 Method Not Allowed", [("Allow", "GET, HEAD"), ("Content-Length", "0")]
             )
             return [b""]
+        if not is_authorized(
+            self.telemetry.settings.metrics_token, environ.get("HTTP_AUTHORIZATION")
+        ):
+            start_response(
+                "401 Unauthorized",
+                [
+                    ("WWW-Authenticate", WWW_AUTHENTICATE),
+                    ("Content-Type", "text/plain; charset=utf-8"),
+                    ("Content-Length", str(len(UNAUTHORIZED_BODY))),
+                ],
+            )
+            return [UNAUTHORIZED_BODY]
         body, content_type = render_metrics(
             self.telemetry.settings.registry, environ.get("HTTP_ACCEPT")
         )
