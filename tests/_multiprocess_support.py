@@ -90,3 +90,44 @@ def start_worker(directory: Path, requests: int, *, active: int = 0, hold: bool 
     if not hold:
         worker.exit()
     return worker
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def scrape(url: str) -> dict[str, float]:
+    """``/metrics`` at ``url``: the request count and active requests, summed over series."""
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    response = httpx.get(url, timeout=10)
+    response.raise_for_status()
+    totals = {COUNT: 0.0, semconv.HTTP_SERVER_ACTIVE_REQUESTS: 0.0}
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            if sample.name in totals:
+                totals[sample.name] += sample.value
+    return totals
+
+
+def wait_until(check: object, timeout: float = 20.0) -> None:
+    """Call ``check`` until it returns true (exceptions count as false) or time runs out."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    last: BaseException | None = None
+    while time.monotonic() < deadline:
+        try:
+            if check():  # type: ignore[operator]
+                return
+        except Exception as exc:
+            last = exc
+        time.sleep(0.1)
+    raise TimeoutError(f"condition not met in {timeout}s (last error: {last!r})")

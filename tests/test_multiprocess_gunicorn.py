@@ -1,0 +1,144 @@
+"""toolkit.gunicorn: a real gunicorn with 3 workers; scrapes sum them, kills lose nothing."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests._multiprocess_apps import SLOW_PID_FILE
+from tests._multiprocess_support import COUNT, free_port, scrape, wait_until
+from toolkit import semconv
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+ACTIVE = semconv.HTTP_SERVER_ACTIVE_REQUESTS
+REQUESTS = 60
+
+pytestmark = pytest.mark.skipif(not GUNICORN.exists(), reason="gunicorn not installed")
+
+
+class Server:
+    """A gunicorn master on 127.0.0.1 started with the toolkit hooks."""
+
+    def __init__(self, tmp_path: Path, worker_class: str, app: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.metrics_dir = tmp_path / "metrics"
+        self.slow_pid_file = tmp_path / "slow.pid"
+        env = {
+            **os.environ,
+            "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir),
+            SLOW_PID_FILE: str(self.slow_pid_file),
+        }
+        self.log = open(tmp_path / "gunicorn.log", "wb")  # noqa: SIM115 - closed in stop
+        self.process = subprocess.Popen(
+            [
+                str(GUNICORN),
+                "-c",
+                "python:toolkit.gunicorn",
+                "--workers",
+                "3",
+                "--worker-class",
+                worker_class,
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--graceful-timeout",
+                "2",
+                app,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_until(lambda: httpx.get(self.url + "/metrics", timeout=2).status_code == 200)
+        wait_until(lambda: len(self.worker_pids()) == 3)
+
+    def worker_pids(self) -> set[int]:
+        """PIDs of the master's current worker processes."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return {int(pid) for pid in children.read_text().split()}
+
+    def stop(self) -> None:
+        """TERM the master, KILL it if it lingers."""
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+@pytest.fixture(
+    params=[
+        ("sync", "tests._multiprocess_apps:wsgi"),
+        ("uvicorn.workers.UvicornWorker", "tests._multiprocess_apps:asgi"),
+    ],
+    ids=["sync", "uvicorn-worker"],
+)
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+    """A running gunicorn with 3 workers of one class."""
+    worker_class, app = request.param
+    started = Server(tmp_path, worker_class, app)
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+def _slow_request(url: str) -> None:
+    """A request whose worker is killed before it answers: the error is expected."""
+    with contextlib.suppress(httpx.HTTPError):
+        httpx.get(url + "/slow", timeout=30)
+
+
+def _send(url: str, count: int) -> set[int]:
+    """``count`` requests, 6 at a time (so that every worker gets some); the serving PIDs."""
+    with ThreadPoolExecutor(6) as pool:
+        bodies = list(pool.map(lambda _: httpx.get(url + "/work", timeout=10).text, range(count)))
+    return {int(body) for body in bodies}
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["kill", "term"])
+def test_scrape_sums_workers_and_survives_a_dead_worker(server: Server, signum: int) -> None:
+    """Requests spread over 3 workers are counted exactly; a worker killed and respawned
+    loses nothing and counts nothing twice; every scrape (any worker) agrees."""
+    served_by = _send(server.url, REQUESTS)
+    assert len(served_by) >= 2
+    assert scrape(server.url + "/metrics")[COUNT] == float(REQUESTS)
+    victim = sorted(served_by)[0]
+    os.kill(victim, signum)
+    wait_until(lambda: victim not in server.worker_pids() and len(server.worker_pids()) == 3)
+    for _ in range(6):  # several scrapes, landing on different workers
+        assert scrape(server.url + "/metrics")[COUNT] == float(REQUESTS)
+    _send(server.url, 9)
+    assert scrape(server.url + "/metrics")[COUNT] == float(REQUESTS + 9)
+    leftovers = sorted(p.name for p in server.metrics_dir.glob(f"*_{victim}.*"))
+    assert leftovers == []
+
+
+def test_active_requests_of_a_killed_worker_are_dropped(server: Server) -> None:
+    """A worker killed in the middle of a request: its in-flight gauge is gone, the
+    request it never finished is not counted."""
+    _send(server.url, 12)
+    slow = threading.Thread(target=_slow_request, args=(server.url,), daemon=True)
+    slow.start()
+    wait_until(lambda: server.slow_pid_file.exists() and server.slow_pid_file.read_text())
+    assert scrape(server.url + "/metrics")[ACTIVE] == 1.0
+    victim = int(server.slow_pid_file.read_text())
+    os.kill(victim, signal.SIGKILL)
+    wait_until(lambda: victim not in server.worker_pids() and len(server.worker_pids()) == 3)
+    totals = scrape(server.url + "/metrics")
+    assert totals == {COUNT: 12.0, ACTIVE: 0.0}
+    slow.join(timeout=30)
