@@ -115,17 +115,20 @@ class ToolkitASGIMiddleware:
         scheme = scope.get("scheme", "http")
         path = scope["path"]
         root_path = scope.get("root_path", "")
+        attributes = self._attributes(scope, scheme, path)
+        user_agent = carrier.get("user-agent")
+        if user_agent is not None and attributes:
+            # Given at start_span: one more set_attribute afterwards costs a lock and a
+            # second pass through the SDK's attribute cleaning.
+            attributes[semconv.SPAN_ATTR_USER_AGENT] = user_agent
         request = RequestTelemetry(
             telemetry,
             method=scope["method"],
             scheme=scheme,
             path=path,
             carrier=carrier,
-            attributes=self._attributes(scope, scheme, path),
+            attributes=attributes,
         )
-        user_agent = carrier.get("user-agent")
-        if user_agent is not None and request.span is not None:
-            request.span.set_attribute(semconv.SPAN_ATTR_USER_AGENT, user_agent)
         length = carrier.get("content-length")
         if length is not None and length.isdigit():
             request.request_size = int(length)
