@@ -56,3 +56,39 @@ def test_hook_is_installed_once() -> None:
 
     assert record_route_on(app) is app
     assert app.request_context is wrapper
+
+
+def test_instrumented_request_leaves_no_reference_cycle() -> None:
+    """The middleware drops the kept request once it has read the rule: request and environ
+    are freed by reference counting, not left as a cycle for the garbage collector."""
+    import gc
+    import weakref
+
+    from opentelemetry.sdk.trace import TracerProvider
+    from prometheus_client import CollectorRegistry
+
+    import toolkit
+
+    app = toolkit.instrument(
+        flask_app(),
+        service="orders",
+        registry=CollectorRegistry(),
+        tracer_provider=TracerProvider(),
+        configure_logging=False,
+    )
+    kept: list[Any] = []
+    inner = app.wsgi_app.app
+
+    def spy(environ: dict[str, Any], start_response: Any) -> Any:
+        result = inner(environ, start_response)
+        kept.append(weakref.ref(environ[FLASK_REQUEST_KEY]))
+        return result
+
+    app.wsgi_app.app = spy
+    gc.disable()
+    try:
+        response = call_wsgi(app, "/orders/7/lines/a")
+        assert response.status_code == 200
+        assert kept[0]() is None
+    finally:
+        gc.enable()
