@@ -7,7 +7,11 @@ import importlib.util
 import sys
 
 # name -> module with a ``main()``; a module that is not there (yet) is skipped.
-BENCHMARKS = {"middleware": "bench.middleware", "generate": "bench.generate"}
+BENCHMARKS = {
+    "middleware": "bench.middleware",
+    "generate": "bench.generate",
+    "multiprocess": "bench.multiprocess",
+}
 
 
 def main(argv: list[str] | None = None) -> None:
