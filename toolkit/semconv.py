@@ -106,6 +106,11 @@ LABEL_INSTANCE: Final = "instance"
 LABEL_LE: Final = "le"
 SCRAPE_UP: Final = "up"
 
+# --- Exemplars ------------------------------------------------------------------------------
+# Label of the exemplar on http_server_request_duration_seconds: the request's trace ID
+# (32 hex digits), the name Grafana's exemplar links and Prometheus' docs use.
+EXEMPLAR_TRACE_ID: Final = "trace_id"
+
 # --- Span attributes that the semantic conventions do not define -------------------------
 SPAN_ATTR_CORRELATION_ID: Final = "correlation.id"
 

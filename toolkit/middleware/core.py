@@ -335,7 +335,14 @@ class RequestTelemetry:
             method = self.method_label
             labels = (method, route, str(status), error_type)
             duration_child, response_child = metrics.observers(labels)
-            duration_child.observe(duration)
+            span = self.span
+            context = span.get_span_context() if span is not None else None
+            if context is not None and context.trace_flags.sampled:
+                # Served in OpenMetrics only; multi-process values drop it (no storage).
+                exemplar = {semconv.EXEMPLAR_TRACE_ID: format(context.trace_id, "032x")}
+                duration_child.observe(duration, exemplar)
+            else:
+                duration_child.observe(duration)
             response_child.observe(self.response_bytes)
             if self.request_size is not None:
                 metrics.child(metrics.request_size, labels).observe(self.request_size)
