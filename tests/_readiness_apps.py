@@ -173,7 +173,14 @@ def build(kind: str) -> ASGIApp:
         app = toolkit.instrument(starlette_app(), service="probe-test", configure_logging=False)
         return app  # type: ignore[no-any-return]
     if kind == "no_health":
-        return toolkit.instrument(starlette_app(with_health=False), service="probe-test")  # type: ignore[no-any-return]
+        # toolkit serves /livez and /readyz by default: this kind turns them off.
+        app = toolkit.instrument(
+            starlette_app(with_health=False),
+            service="probe-test",
+            livez_path=None,
+            readyz_path=None,
+        )
+        return app  # type: ignore[no-any-return]
     raise SystemExit(f"unknown kind {kind!r}: one of {', '.join(KINDS)}")
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from toolkit import semconv
 from toolkit.context import correlation_id_var
+from toolkit.health import HealthEndpoints
 from toolkit.middleware.config import resolve_settings
 from toolkit.middleware.core import RequestTelemetry, Telemetry
 from toolkit.middleware.endpoint import (
@@ -15,6 +16,7 @@ from toolkit.middleware.endpoint import (
     is_authorized,
     render_metrics,
 )
+from toolkit.middleware.hooks import call_hook
 from toolkit.middleware.routes import asgi_route
 
 if TYPE_CHECKING:
@@ -47,6 +49,10 @@ class ToolkitASGIMiddleware:
         self.app = app
         self.telemetry = telemetry = Telemetry(resolve_settings(options))
         self._metrics_path = telemetry.metrics_path
+        self._health = HealthEndpoints.from_options(options)
+        self._health_paths = self._health.paths
+        self._request_hook = telemetry.settings.request_hook
+        self._response_hook = telemetry.settings.response_hook
         self._header = telemetry.correlation_header.lower().encode("latin-1")
         # Header name (bytes, lower case as ASGI delivers it) -> carrier key.
         self._wanted: dict[bytes, str] = {
@@ -69,6 +75,8 @@ class ToolkitASGIMiddleware:
             path = scope["path"]
             if path == self._metrics_path:
                 await self._serve_metrics(scope, send)
+            elif path in self._health_paths:
+                await self._health.serve_asgi(scope, send)
             elif self.telemetry.is_excluded(path):
                 await self._correlation_only(scope, receive, send)
             else:
@@ -129,6 +137,8 @@ class ToolkitASGIMiddleware:
             carrier=carrier,
             attributes=attributes,
         )
+        if self._request_hook is not None and request.span is not None:
+            call_hook(telemetry, self._request_hook, request.span, scope)
         length = carrier.get("content-length")
         if length is not None and length.isdigit():
             request.request_size = int(length)
@@ -164,6 +174,10 @@ class ToolkitASGIMiddleware:
             error = exc
             raise
         finally:
+            if self._response_hook is not None and request.span is not None:
+                call_hook(
+                    telemetry, self._response_hook, request.span, scope, request.status or 500
+                )
             try:
                 route = asgi_route(scope, root_path)
             except Exception as exc:

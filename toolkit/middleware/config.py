@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from opentelemetry.trace import TracerProvider
     from prometheus_client import CollectorRegistry
 
+    from toolkit.health import CheckSpec
+    from toolkit.middleware.hooks import ServerRequestHook, ServerResponseHook
+
 DEFAULT_SERVICE = "unknown_service"
 DEFAULT_METRICS_PATH = "/metrics"
 
@@ -62,6 +65,13 @@ class Options(TypedDict, total=False):
     tracing: bool
     metrics: bool
     access_log: bool
+    request_hook: ServerRequestHook | None
+    response_hook: ServerResponseHook | None
+    # Health endpoints: resolved by toolkit.health.HealthEndpoints.from_options.
+    livez_path: str | None
+    readyz_path: str | None
+    health_checks: Mapping[str, CheckSpec]
+    health_timeout: float
 
 
 @dataclass(frozen=True)
@@ -83,6 +93,8 @@ class Settings:
     tracing: bool
     metrics: bool
     access_log: bool
+    request_hook: ServerRequestHook | None = None
+    response_hook: ServerResponseHook | None = None
 
 
 def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
@@ -162,4 +174,6 @@ def resolve_settings(options: Options, environ: Mapping[str, str] | None = None)
         tracing=tracing,
         metrics=options.get("metrics", _flag(env, ENV_METRICS, True)),
         access_log=options.get("access_log", _flag(env, ENV_ACCESS_LOG, True)),
+        request_hook=options.get("request_hook"),
+        response_hook=options.get("response_hook"),
     )

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from toolkit import semconv
 from toolkit.context import correlation_id_var
+from toolkit.health import HealthEndpoints
 from toolkit.middleware.config import resolve_settings
 from toolkit.middleware.core import RequestTelemetry, Telemetry
 from toolkit.middleware.endpoint import (
@@ -20,6 +21,7 @@ from toolkit.middleware.endpoint import (
     render_metrics,
 )
 from toolkit.middleware.flask import FLASK_REQUEST_KEY
+from toolkit.middleware.hooks import call_hook
 from toolkit.middleware.routes import wsgi_route
 
 if TYPE_CHECKING:
@@ -55,6 +57,10 @@ class ToolkitWSGIMiddleware:
         self.app = app
         self.telemetry = telemetry = Telemetry(resolve_settings(options))
         self._metrics_path = telemetry.metrics_path
+        self._health = HealthEndpoints.from_options(options)
+        self._health_paths = self._health.paths
+        self._request_hook = telemetry.settings.request_hook
+        self._response_hook = telemetry.settings.response_hook
         # environ key -> carrier key (lower-case header name).
         self._wanted: tuple[tuple[str, str], ...] = tuple(
             (_environ_key(name), name)
@@ -68,6 +74,8 @@ class ToolkitWSGIMiddleware:
         path = environ.get("PATH_INFO") or "/"
         if path == self._metrics_path:
             return self._serve_metrics(environ, start_response)
+        if path in self._health_paths:
+            return self._health.serve_wsgi(environ, start_response)
         telemetry = self.telemetry
         carrier: dict[str, str] = {}
         for key, name in self._wanted:
@@ -104,6 +112,8 @@ class ToolkitWSGIMiddleware:
         length = environ.get("CONTENT_LENGTH")
         if length and length.isdigit():
             request.request_size = int(length)
+        if self._request_hook is not None and request.span is not None:
+            call_hook(telemetry, self._request_hook, request.span, environ)
         header = (self._header, request.correlation_id)
 
         def wrapped_start_response(
@@ -179,6 +189,10 @@ class ToolkitWSGIMiddleware:
         # The Flask request refers to the environ: kept there, the pair would be a
         # reference cycle left for the garbage collector after every request.
         environ.pop(FLASK_REQUEST_KEY, None)
+        if self._response_hook is not None and request.span is not None:
+            call_hook(
+                self.telemetry, self._response_hook, request.span, environ, request.status or 500
+            )
         request.finish(route, error)
 
     def _correlation_only(
