@@ -189,43 +189,62 @@ def _scalar(value: Any) -> str:
     raise _Unsupported(value)
 
 
+_keys: dict[Any, str] = {}
+
+
 def _key(key: Any) -> str:
+    """``key:`` as PyYAML writes a simple key (plain or single-quoted)."""
+    written = _keys.get(key)
+    if written is not None:
+        return written
     # An empty key is "? ''" for the pure-Python dumper and "''" for libyaml's.
     if type(key) is not str or not key or len(key.encode()) > _SIMPLE_KEY_BYTES:
         raise _Unsupported(key)
-    return _string(key)
+    written = _string(key) + ":"
+    if len(_keys) < 10_000:
+        _keys[key] = written
+    return written
+
+
+_PADS = [" " * indent for indent in range(0, 200)]
 
 
 def _mapping(mapping: dict[Any, Any], indent: int, out: list[str], first: str) -> None:
-    pad = " " * indent
+    # The hot loop of the emitter: strings (most values) are looked up inline.
+    pad = _PADS[indent] if indent < len(_PADS) else " " * indent
     prefix = first
+    styles = _styles
+    keys = _keys
     for key, value in mapping.items():
-        line = f"{prefix}{_key(key)}:"
+        line = prefix + (keys.get(key) or _key(key))
         prefix = pad
         kind = type(value)
-        if kind is dict and value:
+        if kind is str:
+            out.append(line + " " + (styles.get(value) or _string(value)))
+        elif kind is dict and value:
             out.append(line)
-            _mapping(value, indent + 2, out, " " * (indent + 2))
+            _mapping(value, indent + 2, out, pad + "  ")
         elif kind is list and value:
             out.append(line)
             _sequence(value, indent, out, pad)  # PyYAML does not indent lists in mappings
         else:
-            out.append(f"{line} {_scalar(value)}")
+            out.append(line + " " + _scalar(value))
 
 
 def _sequence(items: list[Any], indent: int, out: list[str], first: str) -> None:
-    pad = " " * indent
-    prefix = first
+    pad = _PADS[indent] if indent < len(_PADS) else " " * indent
+    dash = first + "- "
     for item in items:
-        dash = prefix + "- "
-        prefix = pad
         kind = type(item)
         if kind is dict and item:
             _mapping(item, indent + 2, out, dash)
+        elif kind is str:
+            out.append(dash + (_styles.get(item) or _string(item)))
         elif kind is list and item:
             _sequence(item, indent + 2, out, dash)
         else:
             out.append(dash + _scalar(item))
+        dash = pad + "- "
 
 
 def _emit(document: Any) -> str:

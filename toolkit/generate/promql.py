@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache, cached_property
 
 from toolkit import semconv
 from toolkit.catalog.model import Service
@@ -21,10 +22,12 @@ _COUNT = "_count"
 
 def quote(value: str) -> str:
     """Return ``value`` as a PromQL double-quoted string literal."""
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{escaped}"'
+    if "\\" in value or '"' in value or "\n" in value:
+        value = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{value}"'
 
 
+@cache  # equal Decimals (0.0010, 0.001) write the same text, so sharing is safe
 def format_number(value: Decimal) -> str:
     """Write a Decimal without exponent or float noise: ``Decimal('0.0010')`` -> ``0.001``."""
     text = format(value.normalize(), "f")
@@ -59,11 +62,14 @@ class ServiceQueries:
 
     service: Service
 
+    @cached_property
+    def _identity_matchers(self) -> str:
+        job = f"{semconv.JOB}={quote(self.service.prometheus.job)}"
+        return ",".join([job, *matchers(self.service.prometheus.labels)])
+
     def selector(self, *extra: str) -> str:
         """``{job="orders",...}`` with the catalog's extra matchers and ``extra``."""
-        base = [f"{semconv.JOB}={quote(self.service.prometheus.job)}"]
-        parts = base + matchers(self.service.prometheus.labels) + list(extra)
-        return "{" + ",".join(parts) + "}"
+        return "{" + ",".join([self._identity_matchers, *extra]) + "}"
 
     def identity_labels(self) -> dict[str, str]:
         """The labels every series of the service carries (job + extra matchers)."""

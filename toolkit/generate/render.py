@@ -30,8 +30,14 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False)
 _encode_string: Any = getattr(json.encoder, "c_encode_basestring", None) or (
     json.encoder.py_encode_basestring
 )
-
-
+_c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
+# The C encoder JSONEncoder.encode would build anew on every call, built once (no
+# circular-reference markers: template contexts are trees).
+_encode_tree: Any = (
+    _c_make_encoder(None, _ENCODER.default, _encode_string, None, ": ", ", ", False, False, True)
+    if _c_make_encoder is not None
+    else None
+)
 _CONSTANTS = {True: "true", False: "false", None: "null"}
 
 
@@ -43,6 +49,8 @@ def _tojson(value: Any) -> str:
         return _CONSTANTS[value]
     if kind is int:
         return str(value)
+    if _encode_tree is not None and (kind is dict or kind is list):
+        return "".join(_encode_tree(value, 0))
     return _ENCODER.encode(value)
 
 

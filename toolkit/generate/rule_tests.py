@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from toolkit import semconv
@@ -26,7 +27,7 @@ from toolkit.generate.rules import (
     AlertRule,
     RuleGroup,
 )
-from toolkit.generate.windows import format_duration
+from toolkit.generate.windows import BurnCondition, format_duration
 
 EVALUATION_INTERVAL = "1m"
 TEST_INSTANCE = "app:8000"
@@ -128,8 +129,12 @@ def _failure_split(alert: AlertRule) -> tuple[int, int, str]:
     failure / (baseline + failure), a round share. The short window either holds both
     phases too (the same share) or only failure (100 %). Short series keep promtool fast.
     """
-    condition = alert.conditions[0]
-    threshold = condition.factor * alert.budget
+    return _split_for(alert.conditions[0], alert.budget)
+
+
+@cache  # a pure function of the objective: a catalog has few distinct ones
+def _split_for(condition: BurnCondition, budget: Decimal) -> tuple[int, int, str]:
+    threshold = condition.factor * budget
     long_minutes = condition.long.seconds // 60
     short_minutes = condition.short.seconds // 60
     for baseline, failure in _SPLITS:
