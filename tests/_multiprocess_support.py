@@ -105,12 +105,18 @@ def free_port() -> int:
 def scrape(url: str) -> dict[str, float]:
     """``/metrics`` at ``url``: the request count and active requests, summed over series."""
     import httpx
-    from prometheus_client.parser import text_string_to_metric_families
 
     response = httpx.get(url, timeout=10)
     response.raise_for_status()
+    return scrape_text(response.text)
+
+
+def scrape_text(text: str) -> dict[str, float]:
+    """The request count and active requests in a text exposition, summed over series."""
+    from prometheus_client.parser import text_string_to_metric_families
+
     totals = {COUNT: 0.0, semconv.HTTP_SERVER_ACTIVE_REQUESTS: 0.0}
-    for family in text_string_to_metric_families(response.text):
+    for family in text_string_to_metric_families(text):
         for sample in family.samples:
             if sample.name in totals:
                 totals[sample.name] += sample.value

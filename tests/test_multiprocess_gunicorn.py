@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests._multiprocess_apps import SLOW_PID_FILE
-from tests._multiprocess_support import COUNT, free_port, scrape, wait_until
+from tests._multiprocess_support import COUNT, free_port, scrape, scrape_text, wait_until
 from toolkit import semconv
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,7 +30,14 @@ pytestmark = pytest.mark.skipif(not GUNICORN.exists(), reason="gunicorn not inst
 class Server:
     """A gunicorn master on 127.0.0.1 started with the toolkit hooks."""
 
-    def __init__(self, tmp_path: Path, worker_class: str, app: str) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        worker_class: str,
+        app: str,
+        extra_env: dict[str, str] | None = None,
+        ready: str = "/metrics",
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.metrics_dir = tmp_path / "metrics"
@@ -39,6 +46,7 @@ class Server:
             **os.environ,
             "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir),
             SLOW_PID_FILE: str(self.slow_pid_file),
+            **(extra_env or {}),
         }
         self.log = open(tmp_path / "gunicorn.log", "wb")  # noqa: SIM115 - closed in stop
         self.process = subprocess.Popen(
@@ -61,7 +69,7 @@ class Server:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        wait_until(lambda: httpx.get(self.url + "/metrics", timeout=2).status_code == 200)
+        wait_until(lambda: httpx.get(self.url + ready, timeout=2).status_code == 200)
         wait_until(lambda: len(self.worker_pids()) == 3)
 
     def worker_pids(self) -> set[int]:
@@ -142,3 +150,29 @@ def test_active_requests_of_a_killed_worker_are_dropped(server: Server) -> None:
     totals = scrape(server.url + "/metrics")
     assert totals == {COUNT: 12.0, ACTIVE: 0.0}
     slow.join(timeout=30)
+
+
+def test_metrics_port_in_the_master_serves_the_sum(tmp_path: Path) -> None:
+    """TOOLKIT_METRICS_PORT: the master serves the workers' sum on its own port (with the
+    token), and the app's port no longer answers /metrics itself."""
+    metrics_port = free_port()
+    env = {
+        "TOOLKIT_METRICS_PORT": str(metrics_port),
+        "TOOLKIT_METRICS_HOST": "127.0.0.1",
+        "TOOLKIT_METRICS_TOKEN": "tok",
+    }
+    metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
+    headers = {"authorization": "Bearer tok"}
+    started = Server(tmp_path, "sync", "tests._multiprocess_apps:wsgi", env, ready="/work")
+    try:
+        _send(started.url, 15)
+        response = httpx.get(metrics_url, headers=headers, timeout=10)
+        # 15 requests, plus the one that found the server ready.
+        assert scrape_text(response.text)[COUNT] == 16.0
+        assert httpx.get(metrics_url, timeout=10).status_code == 401
+        # The app's own /metrics is now an ordinary (counted) request.
+        assert httpx.get(started.url + "/metrics", timeout=10).status_code == 200
+        again = scrape_text(httpx.get(metrics_url, headers=headers, timeout=10).text)
+        assert again[COUNT] == 17.0
+    finally:
+        started.stop()

@@ -1,0 +1,103 @@
+"""start_metrics_server: /metrics on its own port, started and stopped explicitly."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from prometheus_client import CollectorRegistry, Counter
+
+from tests._multiprocess_support import free_port
+from toolkit.middleware import ToolkitWSGIMiddleware
+from toolkit.middleware.config import resolve_settings
+from toolkit.middleware.metrics_server import start_metrics_server
+
+
+def _registry() -> CollectorRegistry:
+    registry = CollectorRegistry()
+    Counter("jobs", "Jobs done.", registry=registry).inc(3)
+    return registry
+
+
+def test_serves_the_registry_until_stopped() -> None:
+    """GET /metrics on the metrics port returns the registry; after stop the port is closed."""
+    server = start_metrics_server(0, host="127.0.0.1", registry=_registry())
+    assert server is not None
+    url = f"http://127.0.0.1:{server.port}"
+    try:
+        response = httpx.get(url + "/metrics")
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+        assert "jobs_total 3.0" in response.text.splitlines()
+        assert httpx.get(url + "/other").status_code == 404
+        assert httpx.head(url + "/metrics").content == b""
+    finally:
+        server.stop()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(url + "/metrics")
+
+
+def test_openmetrics_on_request() -> None:
+    """The Accept header is honoured as on the app's port."""
+    with start_metrics_server(0, host="127.0.0.1", registry=_registry()) as server:
+        assert server is not None
+        response = httpx.get(
+            f"http://127.0.0.1:{server.port}/metrics",
+            headers={"accept": "application/openmetrics-text"},
+        )
+    assert response.headers["content-type"].startswith("application/openmetrics-text")
+    assert response.text.endswith("# EOF\n")
+
+
+def test_token_protects_the_metrics_port() -> None:
+    """With a token: 401 and a Bearer challenge without it, 200 with it."""
+    with start_metrics_server(0, host="127.0.0.1", registry=_registry(), token="t0k") as server:
+        assert server is not None
+        url = f"http://127.0.0.1:{server.port}/metrics"
+        refused = httpx.get(url)
+        allowed = httpx.get(url, headers={"authorization": "Bearer t0k"})
+    assert refused.status_code == 401
+    assert refused.headers["www-authenticate"] == 'Bearer realm="metrics"'
+    assert allowed.status_code == 200
+
+
+def test_port_host_and_token_from_the_environment() -> None:
+    """TOOLKIT_METRICS_PORT/HOST/TOKEN are used when no keyword is given."""
+    port = free_port()
+    env = {
+        "TOOLKIT_METRICS_PORT": str(port),
+        "TOOLKIT_METRICS_HOST": "127.0.0.1",
+        "TOOLKIT_METRICS_TOKEN": "abc",
+    }
+    with start_metrics_server(registry=_registry(), environ=env) as server:
+        assert server is not None
+        assert (server.host, server.port) == ("127.0.0.1", port)
+        assert httpx.get(f"http://127.0.0.1:{port}/metrics").status_code == 401
+
+
+def test_no_port_configured() -> None:
+    """Without a port: ValueError, or None when not required (the gunicorn hook)."""
+    with pytest.raises(ValueError, match="TOOLKIT_METRICS_PORT"):
+        start_metrics_server(environ={})
+    assert start_metrics_server(required=False, environ={}) is None
+    with pytest.raises(ValueError, match="port number"):
+        start_metrics_server(environ={"TOOLKIT_METRICS_PORT": "nine"})
+
+
+def test_metrics_port_moves_metrics_off_the_app_port() -> None:
+    """metrics_port set: the app's /metrics is the app's own path again (not served)."""
+    assert resolve_settings({"metrics_port": 9464}, {}).metrics_path is None
+    assert resolve_settings({}, {"TOOLKIT_METRICS_PORT": "9464"}).metrics_port == 9464
+    explicit = resolve_settings({"metrics_port": 9464, "metrics_path": "/metrics"}, {})
+    assert explicit.metrics_path == "/metrics"
+
+    def app(environ: dict[str, str], start_response: object) -> list[bytes]:
+        start_response("404 Not Found", [])  # type: ignore[operator]
+        return [b"app"]
+
+    wrapped = ToolkitWSGIMiddleware(
+        app, registry=CollectorRegistry(), metrics_port=9464, tracing=False, access_log=False
+    )
+    from middleware_fixtures import call_wsgi
+
+    response = call_wsgi(wrapped, "/metrics")
+    assert (response.status_code, response.content) == (404, b"app")
