@@ -37,6 +37,7 @@ class Server:
         app: str,
         extra_env: dict[str, str] | None = None,
         ready: str = "/metrics",
+        preload: bool = False,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -62,6 +63,7 @@ class Server:
                 f"127.0.0.1:{self.port}",
                 "--graceful-timeout",
                 "2",
+                *(["--preload"] if preload else []),
                 app,
             ],
             cwd=ROOT,
@@ -90,15 +92,17 @@ class Server:
 
 @pytest.fixture(
     params=[
-        ("sync", "tests._multiprocess_apps:wsgi"),
-        ("uvicorn.workers.UvicornWorker", "tests._multiprocess_apps:asgi"),
+        ("sync", "tests._multiprocess_apps:wsgi", False),
+        ("sync", "tests._multiprocess_apps:wsgi", True),
+        ("uvicorn.workers.UvicornWorker", "tests._multiprocess_apps:asgi", False),
     ],
-    ids=["sync", "uvicorn-worker"],
+    ids=["sync", "sync-preload", "uvicorn-worker"],
 )
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
-    """A running gunicorn with 3 workers of one class."""
-    worker_class, app = request.param
-    started = Server(tmp_path, worker_class, app)
+    """A running gunicorn with 3 workers of one class (the app loaded in each worker, or
+    once in the master with ``--preload``)."""
+    worker_class, app, preload = request.param
+    started = Server(tmp_path, worker_class, app, preload=preload)
     try:
         yield started
     finally:
