@@ -35,7 +35,8 @@ LineRenderer: TypeAlias = Callable[[Any, str, dict[str, Any]], str]
 _INFO = "info"
 # Keys that make structlog's generic processors do more than the inline equivalents:
 # ``exc_info`` (rendered by ExceptionRenderer) and ``_record`` (add_logger_name reads it).
-_SLOW_KEYS = ("exc_info", "_record")
+_EXC_INFO = "exc_info"
+_RECORD = "_record"
 
 
 @dataclass(frozen=True)
@@ -94,9 +95,8 @@ def write_event_line(logger_name: str, event: str, fields: Mapping[str, Any]) ->
     event_dict: dict[str, Any] = dict(fields)
     event_dict[LOG_EVENT] = event
     merge_contextvars(None, _INFO, event_dict)
-    for key in _SLOW_KEYS:
-        if key in event_dict:
-            return False
+    if _EXC_INFO in event_dict or _RECORD in event_dict:
+        return False
     event_dict[LOG_LEVEL] = _INFO  # add_log_level
     event_dict[LOG_LOGGER] = logger_name  # add_logger_name (no stdlib record)
     add_timestamp(None, _INFO, event_dict)

@@ -41,6 +41,7 @@ _ROOT_CONTEXT = otel_context.Context()
 _TRACE_FIELDS = ("traceparent", "tracestate", "baggage")
 _WEBSOCKET = "WEBSOCKET"
 _NO_ERROR = ""
+_KNOWN_METHODS = semconv.KNOWN_METHODS
 
 
 def normalize_method(method: str) -> str:
@@ -121,6 +122,9 @@ class Telemetry:
         self.correlation_header = settings.correlation_header
         self.validate = settings.correlation_validator
         self.generate = settings.correlation_generator
+        # The defaults only let header-safe values through: no need to check again.
+        self._checked_validator = self.validate is is_valid_correlation_id
+        self._checked_generator = self.generate is new_correlation_id
         self.metrics_path = settings.metrics_path
         self.excluded_paths = settings.excluded_paths
         self.excluded_urls = settings.excluded_urls
@@ -163,7 +167,7 @@ class Telemetry:
             value = carrier.get(name)
             if value is not None:
                 try:
-                    if self.validate(value) and _header_safe(value):
+                    if self.validate(value) and (self._checked_validator or _header_safe(value)):
                         return value
                 except Exception as exc:
                     self.report_error("correlation", exc)
@@ -172,7 +176,7 @@ class Telemetry:
                 break
         try:
             generated = self.generate()
-            if _header_safe(generated):
+            if self._checked_generator or _header_safe(generated):
                 return generated
             raise ValueError(f"correlation generator returned an unsafe value: {generated!r}")
         except Exception as exc:
@@ -223,7 +227,7 @@ class RequestTelemetry:
         self._start = perf_counter()
         self.core = core
         self.method = method
-        self.method_label = normalize_method(method)
+        self.method_label = method if method in _KNOWN_METHODS else semconv.OTHER_METHOD
         self.scheme = scheme
         self.path = path
         self.websocket = websocket
