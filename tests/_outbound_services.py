@@ -12,6 +12,7 @@ uvicorn on 127.0.0.1:PORT, JSON logs on stdout, spans exported over OTLP/HTTP wh
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -19,7 +20,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ import httpx
 
 SCRIPT = Path(__file__)
 STARTUP_SECONDS = 20.0
+SHUTDOWN_MARK = "tracer provider shut down"
 
 
 def build(name: str, downstream: str) -> Any:
@@ -68,7 +70,17 @@ def build(name: str, downstream: str) -> Any:
         if name == "stock"
         else [Route("/orders/{order_id}", order), Route("/orders-sync/{order_id}", order_sync)]
     )
-    return toolkit.instrument(Starlette(routes=routes), service=name)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        # What a service should do at exit: flush its spans (bounded by toolkit).
+        from opentelemetry import trace
+
+        getattr(trace.get_tracer_provider(), "shutdown", lambda: None)()
+        print(SHUTDOWN_MARK, flush=True)
+
+    return toolkit.instrument(Starlette(routes=routes, lifespan=lifespan), service=name)
 
 
 def free_port() -> int:
@@ -80,23 +92,29 @@ def free_port() -> int:
 
 @dataclass(frozen=True)
 class Service:
-    """A running service: its URL and the file its logs go to."""
+    """A running service: its URL, the file its logs go to, its process."""
 
     url: str
     log_file: Path
+    process: subprocess.Popen[bytes]
 
 
 @contextmanager
 def run_service(
-    name: str, log_file: Path, otlp_endpoint: str, downstream: str = ""
+    name: str,
+    log_file: Path,
+    otlp_endpoint: str,
+    downstream: str = "",
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[Service]:
-    """Serve ``name`` on a free port until the block ends."""
+    """Serve ``name`` on a free port until the block ends (or the test stops it)."""
     port = free_port()
     env = {
         **os.environ,
         "PYTHONUNBUFFERED": "1",
         "OTEL_BSP_SCHEDULE_DELAY": "50",
         "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_endpoint,
+        **(extra_env or {}),
     }
     with log_file.open("wb") as out:
         process = subprocess.Popen(
@@ -119,9 +137,10 @@ def run_service(
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
-        yield Service(url, log_file)
+        yield Service(url, log_file, process)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:

@@ -10,7 +10,8 @@ from toolkit.middleware.tracing import build_tracer_provider
 def processor_exporters(environ: dict[str, str]) -> list[str]:
     provider = build_tracer_provider("orders", environ)
     found = [
-        type(p._batch_processor._exporter).__name__  # type: ignore[attr-defined]
+        # The batch processor's exporter is toolkit's counting wrapper around the real one.
+        type(p._batch_processor._exporter.exporter).__name__  # type: ignore[attr-defined]
         for p in provider._active_span_processor._span_processors
     ]
     provider.shutdown()

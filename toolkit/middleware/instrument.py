@@ -45,7 +45,8 @@ def _ensure_tracer_provider(options: Options) -> None:
     from toolkit.middleware.tracing import build_tracer_provider
 
     service = resolve_settings(options).service
-    trace.set_tracer_provider(build_tracer_provider(service))
+    provider = build_tracer_provider(service, registry=options.get("registry"))
+    trace.set_tracer_provider(provider)
 
 
 def _configure_logging(telemetry: Telemetry) -> None:

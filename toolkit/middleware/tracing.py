@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
 
 ENV_TRACES_EXPORTER = "OTEL_TRACES_EXPORTER"
 ENV_OTLP_ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
@@ -25,18 +29,27 @@ def _exporters(environ: Mapping[str, str]) -> list[str]:
     return names
 
 
-def build_tracer_provider(service: str, environ: Mapping[str, str] | None = None) -> TracerProvider:
+def build_tracer_provider(
+    service: str,
+    environ: Mapping[str, str] | None = None,
+    *,
+    registry: CollectorRegistry | None = None,
+) -> TracerProvider:
     """Return an SDK provider with ``service.name`` and the exporters ``environ`` asks for.
 
     ``OTEL_TRACES_EXPORTER`` (``otlp``, ``console``, ``none``) or an
     ``OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT`` turn export on; the OTLP/HTTP exporter reads
-    its own ``OTEL_EXPORTER_OTLP_*`` variables. Spans go through a BatchSpanProcessor, off
-    the request path. Without any of these variables spans are recorded (trace IDs reach
-    the logs) but exported nowhere.
+    its own ``OTEL_EXPORTER_OTLP_*`` variables. Spans go through a
+    :class:`~toolkit.middleware.export.BoundedBatchSpanProcessor`, off the request path:
+    spans it drops are counted in ``registry`` (default prometheus-client's) and its
+    shutdown is bounded. Without any of these variables spans are recorded (trace IDs
+    reach the logs) but exported nowhere.
     """
     env = os.environ if environ is None else environ
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service}))
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+    from opentelemetry.sdk.trace.export import SpanExporter
+
+    from toolkit.middleware.export import BoundedBatchSpanProcessor
 
     for name in _exporters(env):
         exporter: SpanExporter
@@ -50,5 +63,5 @@ def build_tracer_provider(service: str, environ: Mapping[str, str] | None = None
             exporter = ConsoleSpanExporter()
         else:
             raise ValueError(f"{ENV_TRACES_EXPORTER}: unsupported exporter {name!r}")
-        provider.add_span_processor(BatchSpanProcessor(exporter))
+        provider.add_span_processor(BoundedBatchSpanProcessor(exporter, registry=registry))
     return provider
