@@ -101,3 +101,17 @@ def test_metrics_port_moves_metrics_off_the_app_port() -> None:
 
     response = call_wsgi(wrapped, "/metrics")
     assert (response.status_code, response.content) == (404, b"app")
+
+
+def test_several_servers_share_one_port() -> None:
+    """SO_REUSEPORT: every worker of ``uvicorn --workers`` can start its server on one port."""
+    port = free_port()
+    first = start_metrics_server(port, host="127.0.0.1", registry=_registry())
+    second = start_metrics_server(port, host="127.0.0.1", registry=_registry())
+    assert first is not None and second is not None
+    try:
+        assert (first.port, second.port) == (port, port)
+        assert httpx.get(f"http://127.0.0.1:{port}/metrics").status_code == 200
+    finally:
+        first.stop()
+        second.stop()

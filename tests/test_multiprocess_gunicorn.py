@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -180,3 +181,39 @@ def test_metrics_port_in_the_master_serves_the_sum(tmp_path: Path) -> None:
         assert again[COUNT] == 17.0
     finally:
         started.stop()
+
+
+def test_without_a_directory_gunicorn_uses_a_temporary_one(tmp_path: Path) -> None:
+    """No PROMETHEUS_MULTIPROC_DIR: the hooks make a temporary directory, the workers
+    share it (exact sum), and it is removed when gunicorn exits."""
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with open(tmp_path / "gunicorn.log", "wb") as log:
+        process = subprocess.Popen(
+            [
+                str(GUNICORN),
+                "-c",
+                "python:toolkit.gunicorn",
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "tests._multiprocess_apps:wsgi",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_until(lambda: httpx.get(url + "/metrics", timeout=2).status_code == 200)
+            _send(url, 10)
+            assert scrape(url + "/metrics")[COUNT] == 10.0
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=15)
+    text = (tmp_path / "gunicorn.log").read_text()
+    directory = text.split("toolkit: worker metrics in ", 1)[1].split()[0]
+    assert directory.startswith(tempfile.gettempdir())
+    assert not Path(directory).exists()

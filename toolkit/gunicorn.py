@@ -43,6 +43,11 @@ _log = logging.getLogger("toolkit.gunicorn")
 _state: dict[str, Any] = {}
 
 
+def _logger(server: Any) -> Any:
+    # gunicorn's own error log (where its operators look), else ours.
+    return getattr(server, "log", None) or _log
+
+
 def on_starting(server: Any) -> None:
     """Master, before any worker: choose, empty and export the metrics directory."""
     directory = multiprocess_directory()
@@ -52,7 +57,7 @@ def on_starting(server: Any) -> None:
     os.makedirs(directory, exist_ok=True)
     clear_directory(directory)
     os.environ[ENV_MULTIPROC_DIR] = str(directory)
-    _log.info("toolkit: worker metrics in %s", directory)
+    _logger(server).info("toolkit: worker metrics in %s", directory)
 
 
 def post_fork(server: Any, worker: Any) -> None:
@@ -66,7 +71,7 @@ def child_exit(server: Any, worker: Any) -> None:
         mark_worker_dead(worker.pid)
     except Exception:
         # Never break the arbiter: the next scrape compacts this worker anyway.
-        _log.exception("toolkit: compacting the metrics of worker %s failed", worker.pid)
+        _logger(server).exception("toolkit: compacting the metrics of worker %s failed", worker.pid)
 
 
 def when_ready(server: Any) -> None:
@@ -74,11 +79,11 @@ def when_ready(server: Any) -> None:
     try:
         server_: MetricsServer | None = start_metrics_server(required=False)
     except Exception:
-        _log.exception("toolkit: the metrics server did not start")
+        _logger(server).exception("toolkit: the metrics server did not start")
         return
     if server_ is not None:
         _state["metrics_server"] = server_
-        _log.info("toolkit: metrics on %s:%s", server_.host, server_.port)
+        _logger(server).info("toolkit: metrics on %s:%s", server_.host, server_.port)
 
 
 def on_exit(server: Any) -> None:
