@@ -18,7 +18,8 @@ def test_counter_notation() -> None:
 
 
 def test_every_alert_has_a_firing_case_and_two_quiet_cases() -> None:
-    """Healthy and zero-traffic cases expect silence from every alert; each alert fires once."""
+    """Healthy and zero-traffic cases expect silence from every alert; each alert fires once
+    (the breaker alert also has two quiet cases of its own)."""
     group = build_rule_group(make_service())
     cases = build_test_cases(group)
     assert [c["name"] for c in cases] == [
@@ -30,6 +31,9 @@ def test_every_alert_has_a_firing_case_and_two_quiet_cases() -> None:
         "OrdersLatencySlowBurn fires after a healthy baseline",
         "OrdersTargetDown fires when the target stops answering",
         "OrdersTargetAbsent fires when Prometheus has no target for the service",
+        "OrdersCircuitBreakerOpen fires once a breaker stays open, resolves when it closes",
+        "OrdersCircuitBreakerOpen stays silent while breakers open only briefly or stay closed",
+        "OrdersCircuitBreakerOpen stays silent without any circuit-breaker metrics",
     ]
     for quiet in cases[:2]:
         assert {t["alertname"] for t in quiet["alert_rule_test"]} == {a.alert for a in group.alerts}
@@ -68,3 +72,32 @@ def test_failure_split(availability: float, window: Duration, split: tuple[int, 
     """Baseline and failure fit the first long window; the share beats the threshold."""
     group = build_rule_group(make_service(availability=availability, window=window, latency=None))
     assert _failure_split(group.alerts[0]) == split
+
+
+def test_breaker_cases_fire_after_for_and_resolve() -> None:
+    """Open from 10m to 25m: pending at 11m, firing at 25m with job and name, gone at 34m."""
+    group = build_rule_group(make_service(alert_labels={"region": "eu-west"}))
+    fires, brief, absent = build_test_cases(group)[-3:]
+    billing_open = next(
+        s
+        for s in fires["input_series"]
+        if 'name="billing"' in s["series"] and "open" in s["series"]
+    )
+    assert billing_open == {
+        "series": 'circuitbreaker_state{job="orders",name="billing",state="open"}',
+        "values": "0x9 1x15 0x9",
+    }
+    checks = [(t["eval_time"], len(t["exp_alerts"])) for t in fires["alert_rule_test"]]
+    assert checks == [("11m", 0), ("25m", 1), ("34m", 0)]
+    (expected,) = fires["alert_rule_test"][1]["exp_alerts"]
+    assert expected["exp_labels"] == {
+        "job": "orders",
+        "name": "billing",
+        "region": "eu-west",
+        "severity": "warning",
+        "service": "orders",
+        "team": "checkout",
+    }
+    assert expected["exp_annotations"]["summary"] == "orders: circuit breaker billing is open"
+    assert [t["exp_alerts"] for t in brief["alert_rule_test"]] == [[], []]
+    assert [s["series"].split("{")[0] for s in absent["input_series"]] == ["up"]

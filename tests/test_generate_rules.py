@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from _generate_support import make_service
 
+from toolkit import semconv
 from toolkit.catalog.model import Duration, Tier
-from toolkit.generate.rules import build_rule_group, camel_case
+from toolkit.generate.rules import OPEN_STATE, build_rule_group, camel_case
 
 
 @pytest.mark.parametrize(
@@ -71,6 +72,7 @@ def test_alert_names_and_exact_thresholds() -> None:
         "OrdersLatencySlowBurn",
         "OrdersTargetDown",
         "OrdersTargetAbsent",
+        "OrdersCircuitBreakerOpen",
     ]
     fast = group.alerts[0]
     assert fast.expr == (
@@ -91,7 +93,8 @@ def test_alert_names_and_exact_thresholds() -> None:
     ],
 )
 def test_severity_follows_the_tier(tier: Tier, page: str, ticket: str) -> None:
-    """Fast burn and target alerts take the tier's page severity, slow burn its ticket one."""
+    """Fast burn and target alerts take the tier's page severity; slow burn and an open
+    circuit breaker its ticket one."""
     severities = {
         a.alert: a.labels["severity"] for a in build_rule_group(make_service(tier=tier)).alerts
     }
@@ -102,7 +105,21 @@ def test_severity_follows_the_tier(tier: Tier, page: str, ticket: str) -> None:
         "OrdersLatencySlowBurn": ticket,
         "OrdersTargetDown": page,
         "OrdersTargetAbsent": page,
+        "OrdersCircuitBreakerOpen": ticket,
     }
+
+
+def test_breaker_alert_watches_open_breakers_of_the_service() -> None:
+    """An open breaker (state gauge 1) of this service's job and matchers, for 5 minutes."""
+    service = make_service(labels={"env": "prod"})
+    alert = build_rule_group(service).alerts[-1]
+    assert alert.alert == "OrdersCircuitBreakerOpen"
+    assert alert.expr == (
+        'max by (job, name) (circuitbreaker_state{job="orders",env="prod",state="open"}) == 1'
+    )
+    assert alert.for_ == "5m"
+    assert alert.annotations["summary"] == "orders: circuit breaker {{ $labels.name }} is open"
+    assert OPEN_STATE in semconv.CIRCUITBREAKER_STATES
 
 
 def test_labels_and_annotations() -> None:
@@ -142,6 +159,7 @@ def test_no_latency_slo_no_latency_rules() -> None:
         "OrdersAvailabilitySlowBurn",
         "OrdersTargetDown",
         "OrdersTargetAbsent",
+        "OrdersCircuitBreakerOpen",
     ]
 
 
@@ -158,6 +176,6 @@ def test_branches_that_can_never_fire_are_dropped() -> None:
 def test_target_alerts_select_by_job_and_labels() -> None:
     """Down: up == 0 for 5m; absent: no up series at all for 5m."""
     group = build_rule_group(make_service(labels={"env": "prod"}, window=Duration("7d", 604_800)))
-    down, absent = group.alerts[-2:]
+    down, absent = group.alerts[-3:-1]
     assert (down.expr, down.for_) == ('up{job="orders",env="prod"} == 0', "5m")
     assert (absent.expr, absent.for_) == ('absent(up{job="orders",env="prod"})', "5m")

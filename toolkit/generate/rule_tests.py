@@ -20,8 +20,11 @@ from toolkit.catalog.model import Service
 from toolkit.generate.promql import ServiceQueries, le_label_value, quote
 from toolkit.generate.rules import (
     AVAILABILITY,
+    BREAKER_OF_ALERT,
+    BREAKER_OPEN,
     BURN,
     INSTANCE_OF_ALERT,
+    OPEN_STATE,
     TARGET_DOWN,
     VALUE_AS_PERCENT,
     AlertRule,
@@ -43,6 +46,11 @@ TARGET_FOR_MINUTES = 10
 _SPLITS = ((1, 1), (1, 3), (1, 9), (1, 19), (1, 49), (1, 99))
 OK_STATUS = "200"
 ERROR_STATUS = "500"
+TEST_BREAKER = "billing"
+OTHER_BREAKER = "search"
+BREAKER_OPEN_MINUTES = 15  # longer than the alert's ``for``
+BREAKER_BLIP_MINUTES = 3  # shorter than the alert's ``for``
+CLOSED_STATE = semconv.CIRCUITBREAKER_STATES[0]
 
 
 @dataclass(frozen=True)
@@ -116,7 +124,9 @@ def _silence(group: RuleGroup, eval_minutes: int) -> list[dict[str, Any]]:
 
 def _expected(alert: AlertRule, labels: dict[str, str], value: str) -> dict[str, Any]:
     annotations = {
-        name: text.replace(VALUE_AS_PERCENT, value).replace(INSTANCE_OF_ALERT, TEST_INSTANCE)
+        name: text.replace(VALUE_AS_PERCENT, value)
+        .replace(INSTANCE_OF_ALERT, TEST_INSTANCE)
+        .replace(BREAKER_OF_ALERT, labels.get(semconv.LABEL_BREAKER_NAME, ""))
         for name, text in alert.annotations.items()
     }
     return {"exp_labels": {**labels, **alert.labels}, "exp_annotations": annotations}
@@ -234,6 +244,85 @@ def _target_absent_case(group: RuleGroup, alert: AlertRule) -> dict[str, Any]:
     }
 
 
+def _breaker(service: Service, name: str, phases: list[tuple[str, int]]) -> list[dict[str, str]]:
+    """The one-hot state gauge of breaker ``name``: ``phases`` of (state, minutes)."""
+    identity = ServiceQueries(service).identity_labels()
+    series = []
+    for state in semconv.CIRCUITBREAKER_STATES:
+        values = " ".join(f"{int(now == state)}x{minutes - 1}" for now, minutes in phases)
+        labels = {
+            **identity,
+            semconv.LABEL_BREAKER_NAME: name,
+            semconv.LABEL_BREAKER_STATE: state,
+        }
+        series.append(
+            {"series": _series_name(semconv.CIRCUITBREAKER_STATE, labels), "values": values}
+        )
+    return series
+
+
+def _breaker_cases(group: RuleGroup, alert: AlertRule) -> list[dict[str, Any]]:
+    """Fires once a breaker stays open past ``for`` and resolves when it closes; quiet
+    when a breaker opens only briefly or stays closed, and when there are no breakers."""
+    service = group.service
+    labels = {
+        semconv.JOB: service.prometheus.job,
+        semconv.LABEL_BREAKER_NAME: TEST_BREAKER,
+    }
+    closed_before = BASELINE_MINUTES // 3
+    opened = [
+        (CLOSED_STATE, closed_before),
+        (OPEN_STATE, BREAKER_OPEN_MINUTES + 1),
+        (CLOSED_STATE, closed_before),
+    ]
+    open_until = closed_before + BREAKER_OPEN_MINUTES
+    blip = [
+        (CLOSED_STATE, closed_before),
+        (OPEN_STATE, BREAKER_BLIP_MINUTES),
+        (CLOSED_STATE, closed_before + BREAKER_OPEN_MINUTES),
+    ]
+    closed = [(CLOSED_STATE, 2 * closed_before + BREAKER_OPEN_MINUTES)]
+    end = 2 * closed_before + BREAKER_OPEN_MINUTES - 1
+
+    def check(minutes: int, firing: bool) -> dict[str, Any]:
+        expected = [_expected(alert, labels, "1")] if firing else []
+        return {"eval_time": _minutes(minutes), "alertname": alert.alert, "exp_alerts": expected}
+
+    return [
+        {
+            "name": f"{alert.alert} fires once a breaker stays open, resolves when it closes",
+            "interval": EVALUATION_INTERVAL,
+            "input_series": [
+                *_breaker(service, TEST_BREAKER, opened),
+                *_breaker(service, OTHER_BREAKER, closed),
+            ],
+            "alert_rule_test": [
+                check(closed_before + 1, firing=False),  # open, but not for long enough yet
+                check(open_until, firing=True),
+                check(end, firing=False),
+            ],
+        },
+        {
+            "name": f"{alert.alert} stays silent while breakers open only briefly or stay closed",
+            "interval": EVALUATION_INTERVAL,
+            "input_series": [
+                *_breaker(service, TEST_BREAKER, blip),
+                *_breaker(service, OTHER_BREAKER, closed),
+            ],
+            "alert_rule_test": [
+                check(closed_before + BREAKER_BLIP_MINUTES - 1, firing=False),
+                check(end, firing=False),
+            ],
+        },
+        {
+            "name": f"{alert.alert} stays silent without any circuit-breaker metrics",
+            "interval": EVALUATION_INTERVAL,
+            "input_series": [_up(service, f"1x{HEALTHY_MINUTES}")],
+            "alert_rule_test": [check(HEALTHY_MINUTES, firing=False)],
+        },
+    ]
+
+
 def build_test_cases(group: RuleGroup) -> list[dict[str, Any]]:
     """Every promtool test case for ``group``: quiet cases first, then one per alert."""
     service = group.service
@@ -262,6 +351,8 @@ def build_test_cases(group: RuleGroup) -> list[dict[str, Any]]:
             cases.append(_burn_case(group, alert))
         elif alert.watches == TARGET_DOWN:
             cases.append(_target_down_case(group, alert))
+        elif alert.watches == BREAKER_OPEN:
+            cases.extend(_breaker_cases(group, alert))
         else:
             cases.append(_target_absent_case(group, alert))
     return cases

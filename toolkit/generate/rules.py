@@ -1,4 +1,4 @@
-"""Prometheus rules for one service as data: recorded SLIs, burn-rate and target alerts.
+"""Prometheus rules for one service as data: recorded SLIs, burn-rate, target and breaker alerts.
 
 Severity comes from the service's tier:
 
@@ -10,7 +10,9 @@ standard      ``warning``       ``info``
 experimental  ``info``          ``info``
 ============  ================  =================
 
-The target alerts (down, absent) take the page severity of the tier.
+The target alerts (down, absent) take the page severity of the tier. The circuit-breaker
+alert (a breaker open for 5 minutes) takes the ticket severity: it names a cause (a
+failing dependency) that the breaker is containing; if users feel it, the SLO alerts page.
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ from decimal import Decimal
 
 from toolkit import semconv
 from toolkit.catalog.model import Service, Tier
-from toolkit.generate.promql import ServiceQueries, error_budget, format_number, recording_name
+from toolkit.generate.promql import (
+    ServiceQueries,
+    error_budget,
+    format_number,
+    quote,
+    recording_name,
+)
 from toolkit.generate.uids import dashboard_uid
 from toolkit.generate.windows import (
     BurnAlertSpec,
@@ -38,9 +46,14 @@ TARGET_DOWN = "target_down"
 TARGET_ABSENT = "target_absent"
 TARGET_DOWN_FOR = "5m"
 TARGET_ABSENT_FOR = "5m"
+BREAKER_OPEN = "breaker_open"
+BREAKER_OPEN_FOR = "5m"
+# The value of the breaker's state label when it is open (one of CIRCUITBREAKER_STATES).
+OPEN_STATE = "open"
 # Prometheus alert templates the annotations use; the generated unit tests expand them.
 VALUE_AS_PERCENT = "{{ $value | humanizePercentage }}"
 INSTANCE_OF_ALERT = f"{{{{ $labels.{semconv.LABEL_INSTANCE} }}}}"
+BREAKER_OF_ALERT = f"{{{{ $labels.{semconv.LABEL_BREAKER_NAME} }}}}"
 
 SEVERITY: dict[Tier, dict[Speed, str]] = {
     Tier.CRITICAL: {Speed.PAGE: "critical", Speed.TICKET: "warning"},
@@ -220,6 +233,32 @@ def _target_alerts(service: Service, queries: ServiceQueries) -> tuple[AlertRule
     return down, absent
 
 
+def breaker_open_expr(queries: ServiceQueries) -> str:
+    """Each breaker of the service that is open: ``1`` per (job, breaker name)."""
+    state = f"{semconv.LABEL_BREAKER_STATE}={quote(OPEN_STATE)}"
+    by = f"{semconv.JOB}, {semconv.LABEL_BREAKER_NAME}"
+    return f"max by ({by}) ({semconv.CIRCUITBREAKER_STATE}{queries.selector(state)}) == 1"
+
+
+def _breaker_alert(service: Service, queries: ServiceQueries) -> AlertRule:
+    # No breaker metrics at all (a service without breakers) gives no series: silence.
+    return AlertRule(
+        alert=f"{camel_case(service.name)}CircuitBreakerOpen",
+        expr=breaker_open_expr(queries),
+        for_=BREAKER_OPEN_FOR,
+        labels=_base_labels(service, SEVERITY[service.tier][Speed.TICKET]),
+        annotations=_annotations(
+            service,
+            f"{service.name}: circuit breaker {BREAKER_OF_ALERT} is open",
+            f"The circuit breaker {BREAKER_OF_ALERT} of {service.name} has been open for "
+            f"{BREAKER_OPEN_FOR}: calls to that dependency are refused (or served by a "
+            f"fallback) while it keeps failing. Check the dependency and the breaker's "
+            f"failure rate on the service dashboard.",
+        ),
+        watches=BREAKER_OPEN,
+    )
+
+
 def overview_labels(service: Service, slo: SLOSpec) -> dict[str, str]:
     """The labels of a service's overview series: identity, tier, team, dashboard uid."""
     return {
@@ -280,4 +319,5 @@ def build_rule_group(service: Service) -> RuleGroup:
             if alert is not None:
                 alerts.append(alert)
     alerts.extend(_target_alerts(service, queries))
+    alerts.append(_breaker_alert(service, queries))
     return RuleGroup(service.name, service, slos, tuple(recording), tuple(alerts))
