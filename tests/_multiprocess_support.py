@@ -43,7 +43,7 @@ class Worker:
             self.release_fd = None
 
 
-def _work(directory: Path, requests: int, active: int) -> None:
+def _work(directory: Path, requests: int, active: int, exemplar: dict[str, str] | None) -> None:
     from prometheus_client import CollectorRegistry
 
     from toolkit.middleware.metrics import ServerMetrics
@@ -53,16 +53,24 @@ def _work(directory: Path, requests: int, active: int) -> None:
     metrics = ServerMetrics(CollectorRegistry())
     values = tuple(DURATION_LABELS.values())
     for _ in range(requests):
-        metrics.duration.labels(*values).observe(0.02)
+        metrics.duration.labels(*values).observe(0.02, exemplar)
     if active:
         metrics.active.labels(*ACTIVE_LABELS.values()).inc(active)
 
 
-def start_worker(directory: Path, requests: int, *, active: int = 0, hold: bool = False) -> Worker:
+def start_worker(
+    directory: Path,
+    requests: int,
+    *,
+    active: int = 0,
+    hold: bool = False,
+    exemplar: dict[str, str] | None = None,
+) -> Worker:
     """Fork a worker that records ``requests`` requests (and ``active`` in flight).
 
     Without ``hold`` the worker exits at once and is reaped; with it, it stays alive
-    (its metrics written) until :meth:`Worker.exit` or :meth:`Worker.kill`.
+    (its metrics written) until :meth:`Worker.exit` or :meth:`Worker.kill`. ``exemplar``
+    is passed with every observation.
     """
     ready_r, ready_w = os.pipe()
     release_r, release_w = os.pipe()
@@ -72,7 +80,7 @@ def start_worker(directory: Path, requests: int, *, active: int = 0, hold: bool 
         try:
             os.close(ready_r)
             os.close(release_w)
-            _work(directory, requests, active)
+            _work(directory, requests, active, exemplar)
             os.write(ready_w, b"1")
             if hold:
                 os.read(release_r, 1)

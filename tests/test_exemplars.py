@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,8 +13,10 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests._multiprocess_support import start_worker
 from toolkit import semconv
 from toolkit.middleware import ToolkitASGIMiddleware, ToolkitWSGIMiddleware
+from toolkit.middleware.endpoint import render_metrics
 
 OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 BUCKET = semconv.HTTP_SERVER_REQUEST_DURATION + "_bucket"
@@ -82,3 +85,18 @@ async def test_unsampled_or_untraced_requests_add_no_exemplar(harness: Harness, 
     response = await call(untraced, asgi, "/metrics", {"accept": "application/openmetrics-text"})
     assert _exemplars(response.text) == []
     assert harness.duration_count("GET", "/items/{item_id}", 200) == 2.0
+
+
+def test_multiprocess_mode_serves_openmetrics_without_exemplars(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Worker processes observe with an exemplar; prometheus-client's mmap files cannot
+    keep it: the OpenMetrics scrape of the directory is valid, counts right, has none."""
+    start_worker(tmp_path, 3, exemplar={semconv.EXEMPLAR_TRACE_ID: "ab" * 16})
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    body, content_type = render_metrics(None, "application/openmetrics-text")
+    assert content_type == OPENMETRICS
+    text = body.decode()
+    assert text.endswith("# EOF\n")
+    assert _exemplars(text) == []
+    assert f"{semconv.HTTP_SERVER_REQUEST_DURATION}_count" in text
