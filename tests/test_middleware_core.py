@@ -191,3 +191,65 @@ async def test_server_span_parent_comes_from_the_request_only(harness: Harness, 
     (span,) = harness.spans()
     assert span.parent is None
     assert span.context.trace_id != leftover.get_span_context().trace_id
+
+
+def test_exemplar_due_once_per_bucket_and_interval() -> None:
+    """Each bucket of each series takes a new exemplar at most once per EXEMPLAR_INTERVAL."""
+    from prometheus_client import CollectorRegistry
+
+    from toolkit.middleware.config import resolve_settings
+    from toolkit.middleware.core import EXEMPLAR_INTERVAL, Telemetry
+
+    core = Telemetry(resolve_settings({"registry": CollectorRegistry(), "tracing": False}))
+    ok = ("GET", "/ok", "200", "")
+    assert core.exemplar_due(ok, 0.001, now=100.0) is True
+    assert core.exemplar_due(ok, 0.002, now=100.5) is False  # same bucket (le=0.005)
+    assert core.exemplar_due(ok, 0.005, now=100.5) is False  # the bound is in the bucket
+    assert core.exemplar_due(ok, 0.3, now=100.5) is True  # another bucket
+    assert core.exemplar_due(ok, 99.0, now=100.5) is True  # +Inf
+    assert core.exemplar_due(("GET", "/other", "200", ""), 0.001, now=100.5) is True
+    assert core.exemplar_due(ok, 0.001, now=100.0 + EXEMPLAR_INTERVAL) is True
+
+
+@pytest.mark.parametrize("asgi", [True, False], ids=["asgi", "wsgi"])
+async def test_exemplar_is_kept_within_the_interval(
+    harness: Harness, asgi: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second sampled request in the same bucket within the interval leaves the first's
+    trace ID as the exemplar; once the interval is over, the newer one replaces it."""
+    from toolkit.middleware import core
+
+    options = harness.options()
+    app = (
+        ToolkitASGIMiddleware(asgi_ok, **options)
+        if asgi
+        else ToolkitWSGIMiddleware(wsgi_ok, **options)
+    )
+
+    async def request() -> None:
+        if asgi:
+            await call_asgi(app, http_scope("/ok"))
+        else:
+            call_wsgi(app, "/ok")
+
+    def exemplar() -> str | None:
+        bucket = f"{semconv.HTTP_SERVER_REQUEST_DURATION}_bucket"
+        found = [
+            sample.exemplar.labels[semconv.EXEMPLAR_TRACE_ID]
+            for family in options["registry"].collect()
+            for sample in family.samples
+            if sample.name == bucket and sample.exemplar is not None
+        ]
+        assert len(found) == 1
+        return found[0]
+
+    await request()
+    await request()
+    first, second = (format(s.context.trace_id, "032x") for s in harness.spans())
+    assert first != second
+    assert exemplar() == first
+    monkeypatch.setattr(core, "EXEMPLAR_INTERVAL", 0.0)
+    app.telemetry._exemplar_due.clear()
+    await request()
+    third = format(harness.spans()[2].context.trace_id, "032x")
+    assert exemplar() == third
