@@ -34,6 +34,7 @@ def format_number(value: Decimal) -> str:
     return text
 
 
+@cache
 def le_matcher(threshold_seconds: float) -> str:
     """Match the ``le`` bucket of ``threshold_seconds`` however the client spelled it.
 
@@ -64,8 +65,8 @@ class ServiceQueries:
 
     @cached_property
     def _identity_matchers(self) -> str:
-        job = f"{semconv.JOB}={quote(self.service.prometheus.job)}"
-        return ",".join([job, *matchers(self.service.prometheus.labels)])
+        prometheus = self.service.prometheus
+        return _identity_matchers(prometheus.job, tuple(prometheus.labels.items()))
 
     def selector(self, *extra: str) -> str:
         """``{job="orders",...}`` with the catalog's extra matchers and ``extra``."""
@@ -236,6 +237,11 @@ class ServiceQueries:
             f"max by ({semconv.LABEL_BREAKER_NAME}) "
             f"({semconv.CIRCUITBREAKER_FAILURE_RATE}{self.selector()})"
         )
+
+
+@cache  # builders make a ServiceQueries each; the matchers of a service are made once
+def _identity_matchers(job: str, labels: tuple[tuple[str, str], ...]) -> str:
+    return ",".join([f"{semconv.JOB}={quote(job)}", *matchers(dict(labels))])
 
 
 def recording_name(window: str) -> str:

@@ -75,7 +75,12 @@ def _counter(phases: list[Phase], per_minute: Any) -> str:
 
 
 def _series_name(metric: str, labels: dict[str, str]) -> str:
-    inner = ",".join(f"{name}={quote(labels[name])}" for name in sorted(labels))
+    return _series_text(metric, tuple(labels.items()))
+
+
+@cache  # a service's few series recur in every case
+def _series_text(metric: str, labels: tuple[tuple[str, str], ...]) -> str:
+    inner = ",".join(f"{name}={quote(value)}" for name, value in sorted(labels))
     return f"{metric}{{{inner}}}"
 
 

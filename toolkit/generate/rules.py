@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 
 from toolkit import semconv
 from toolkit.catalog.model import Service, Tier
@@ -107,6 +108,7 @@ class RuleGroup:
     alerts: tuple[AlertRule, ...]
 
 
+@cache
 def camel_case(name: str) -> str:
     """``checkout-api`` -> ``CheckoutApi``: a valid alert-name prefix."""
     words = [word for word in re.split(r"[^0-9A-Za-z]+", name) if word]

@@ -59,6 +59,7 @@ _REFERENCE: tuple[tuple[Speed, tuple[tuple[str, int, int], ...]], ...] = (
 )
 
 
+@cache
 def format_duration(seconds: int) -> str:
     """Write ``seconds`` as a Prometheus duration: ``5400`` -> ``1h30m``."""
     if seconds <= 0:

@@ -22,13 +22,30 @@ def managed_dirs(files: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(sorted({path.split("/", 1)[0] for path in files}))
 
 
+_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+
+
+def _write_file(path: str, data: bytes) -> None:
+    """Write ``data`` to a new file: one ``write`` call (more only if the OS wants)."""
+    fd = os.open(path, _FLAGS, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
 def _stage(staging: Path, files: Mapping[str, str]) -> None:
+    root = staging / "new"
+    made: set[str] = set()
     for relative, content in files.items():
-        target = staging / "new" / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # newline="" keeps "\n" on every platform: the bytes are the same everywhere.
-        with open(target, "w", encoding="utf-8", newline="") as handle:
-            handle.write(content)
+        parent = relative.rpartition("/")[0]
+        if parent not in made:  # one mkdir per directory, not per file
+            (root / parent).mkdir(parents=True, exist_ok=True)
+            made.add(parent)
+        # Encoded here, written as bytes: "\n" stays "\n" on every platform.
+        _write_file(os.path.join(root, relative), content.encode("utf-8"))
 
 
 def write_output(out_dir: Path, files: Mapping[str, str]) -> None:
