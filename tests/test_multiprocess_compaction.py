@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry
 
 from tests._multiprocess_support import ACTIVE_LABELS, COUNT, DURATION_LABELS, start_worker
 from toolkit import semconv
+from toolkit.middleware import multiprocess
 from toolkit.middleware.endpoint import render_metrics
 from toolkit.middleware.multiprocess import (
     clear_directory,
@@ -44,7 +45,7 @@ def test_exited_workers_are_folded_into_one_archive(tmp_path: Path) -> None:
         start_worker(tmp_path, requests, active=1)
     assert len(_files(tmp_path)) == 6
     assert _count(tmp_path) == 23.0
-    assert _files(tmp_path) == ["histogram_archive.db"]
+    assert _files(tmp_path) == ["histogram_archive-g1.db"]
     assert _active(tmp_path) is None
     assert _count(tmp_path) == 23.0
 
@@ -60,7 +61,7 @@ def test_live_workers_stay_and_dead_gauges_go(tmp_path: Path) -> None:
         assert _count(tmp_path) == 7.0
         assert _active(tmp_path) == 2.0
         assert _files(tmp_path) == sorted(
-            [f"gauge_livesum_{live.pid}.db", "histogram_archive.db", f"histogram_{live.pid}.db"]
+            [f"gauge_livesum_{live.pid}.db", "histogram_archive-g1.db", f"histogram_{live.pid}.db"]
         )
     finally:
         live.exit()
@@ -100,7 +101,7 @@ def test_concurrent_compactions_count_each_worker_once(tmp_path: Path) -> None:
     codes = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in compactors]
     assert codes == [0] * 8
     assert _count(tmp_path) == 10.0
-    assert _files(tmp_path) == ["histogram_archive.db"]
+    assert _files(tmp_path) == ["histogram_archive-g1.db"]
 
 
 def test_mark_worker_dead_compacts_only_that_worker(tmp_path: Path) -> None:
@@ -109,7 +110,7 @@ def test_mark_worker_dead_compacts_only_that_worker(tmp_path: Path) -> None:
     second = start_worker(tmp_path, 3)
     result = mark_worker_dead(first.pid, tmp_path)
     assert result.dead_pids == (first.pid,)
-    assert _files(tmp_path) == sorted(["histogram_archive.db", f"histogram_{second.pid}.db"])
+    assert _files(tmp_path) == sorted(["histogram_archive-g1.db", f"histogram_{second.pid}.db"])
     assert _count(tmp_path) == 5.0
 
 
@@ -165,3 +166,46 @@ def test_multiprocess_directory_is_none_without_the_variable() -> None:
     """No variable, no multi-process mode."""
     assert multiprocess_directory({}) is None
     assert multiprocess_directory({"PROMETHEUS_MULTIPROC_DIR": "/x"}) == Path("/x")
+
+
+def _compact_and_crash(directory: Path, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    """Run a compaction in a child process that dies (os._exit) at ``where``."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        real_replace = os.replace
+
+        def replace_then_die(src: object, dst: object) -> None:
+            real_replace(src, dst)  # type: ignore[arg-type]
+            if str(dst).endswith(".db"):  # the new archive generation is in place
+                os._exit(9)
+
+        def die(*args: object) -> None:
+            os._exit(9)
+
+        if where == "after_archive":
+            monkeypatch.setattr(multiprocess.os, "replace", replace_then_die)
+        else:
+            monkeypatch.setattr(multiprocess, "_write_archive", die)
+        compact(directory)
+        os._exit(0)
+    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 9
+
+
+@pytest.mark.parametrize("where", ["before_archive", "after_archive"])
+def test_a_compaction_killed_midway_loses_and_doubles_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """Killed after the dead files were set aside, or right after the new archive was
+    renamed into place (before the old one and the inputs were deleted): the next
+    compaction finishes the job and every worker is counted exactly once."""
+    start_worker(tmp_path, 2)
+    compact(tmp_path)  # generation 1 holds 2 requests
+    start_worker(tmp_path, 3)
+    start_worker(tmp_path, 5)
+    _compact_and_crash(tmp_path, monkeypatch, where)
+    left = sorted(p.name for p in tmp_path.iterdir() if ".pending-g2" in p.name)
+    assert len(left) == 2
+    assert _count(tmp_path) == 10.0
+    assert _files(tmp_path) == ["histogram_archive-g2.db"]
+    assert sorted(p.name for p in tmp_path.iterdir() if "pending" in p.name) == []
+    assert _count(tmp_path) == 10.0

@@ -3,11 +3,15 @@
 prometheus-client's multiprocess mode gives every worker process its own ``*_<pid>.db``
 files in ``PROMETHEUS_MULTIPROC_DIR`` and never deletes them: with worker recycling the
 directory (and the time of every scrape) grows without bound. Here a worker that is gone
-is *compacted*: its counter, histogram and summary values are added into one
-``<type>_archive.db`` file per type (same format, so any reader sums it like a worker's
-file), its gauge files are dropped, and its files are deleted. Compaction runs under an
-exclusive ``flock`` on ``toolkit.lock`` in the directory, so two scrapes or a scrape and a
-gunicorn ``child_exit`` hook can never add one worker twice.
+is *compacted*: its counter, histogram and summary values are added into one archive file
+per type (``histogram_archive-g<generation>.db``, prometheus-client's format, so any
+reader sums it like a worker's file), its gauge files are dropped, and its files are
+deleted. Compaction runs under an exclusive ``flock`` on ``toolkit.lock`` in the
+directory, so two scrapes, or a scrape and a gunicorn ``child_exit`` hook, can never add
+one worker twice. It survives being killed at any point: a dead worker's files are first
+renamed to ``*.pending-g<n>`` (out of the readers' sight), then generation ``n`` of the
+archive is written (temporary file, ``fsync``, rename), then the older generation and
+the pending files are deleted; the next compaction finishes whatever step was cut short.
 
 A worker is gone when the ``flock`` it holds on ``toolkit_worker_<pid>.lock`` can be taken
 (the kernel releases it when the process dies, even on SIGKILL, and a reused PID does not
@@ -23,6 +27,7 @@ import contextlib
 import fcntl
 import glob
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +44,11 @@ LOCK_FILE = "toolkit.lock"
 WORKER_LOCK_PREFIX = "toolkit_worker_"
 # Types whose values only grow: a dead worker's are kept (added into the archive).
 KEPT_TYPES = frozenset({"counter", "histogram", "summary"})
+
+_ARCHIVE_FILE = re.compile(r"^(?P<typ>[a-z]+)_archive-g(?P<gen>[0-9]+)\.db$")
+_PENDING_FILE = re.compile(r"^(?P<typ>[a-z]+)_[0-9]+\.db\.pending-g(?P<gen>[0-9]+)$")
+_WORKER_FILE = re.compile(r"^[a-z_]+_(?P<pid>[0-9]+)\.db$")
+_WORKER_LOCK = re.compile(rf"^{WORKER_LOCK_PREFIX}(?P<pid>[0-9]+)\.lock$")
 
 # This process's worker lock: (pid, open file). Per process, never per request.
 _worker_lock: tuple[int, IO[bytes]] | None = None
@@ -96,7 +106,7 @@ def register_worker(directory: Path) -> None:
 def clear_directory(directory: str | os.PathLike[str]) -> None:
     """Delete every metrics, archive and worker-lock file: the start of a new server run."""
     path = Path(directory)
-    for pattern in ("*.db", "*.db.tmp", f"{WORKER_LOCK_PREFIX}*.lock"):
+    for pattern in ("*.db", "*.db.tmp", "*.db.pending-g*", f"{WORKER_LOCK_PREFIX}*.lock"):
         for found in path.glob(pattern):
             with contextlib.suppress(FileNotFoundError):
                 found.unlink()
@@ -111,12 +121,6 @@ def directory_lock(directory: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _pid_of(file: str) -> int | None:
-    stem = os.path.basename(file).rsplit(".", 1)[0]
-    last = stem.rsplit("_", 1)[-1]
-    return int(last) if last.isdigit() else None
 
 
 def _pid_exists(pid: int) -> bool:
@@ -156,9 +160,13 @@ def _merged_values(files: Iterable[str]) -> dict[str, float]:
     return merged
 
 
-def _write_archive(directory: Path, typ: str, merged: dict[str, float]) -> None:
-    target = directory / f"{typ}_{ARCHIVE}.db"
-    tmp = directory / f"{typ}_{ARCHIVE}.db.tmp"
+def _archive_name(typ: str, generation: int) -> str:
+    return f"{typ}_{ARCHIVE}-g{generation}.db"
+
+
+def _write_archive(directory: Path, typ: str, generation: int, merged: dict[str, float]) -> None:
+    target = directory / _archive_name(typ, generation)
+    tmp = directory / f"{target.name}.tmp"
     with contextlib.suppress(FileNotFoundError):
         tmp.unlink()
     archive = MmapedDict(str(tmp))  # type: ignore[no-untyped-call]
@@ -172,37 +180,85 @@ def _write_archive(directory: Path, typ: str, merged: dict[str, float]) -> None:
     os.replace(tmp, target)
 
 
+def _unlink(path: str | Path) -> bool:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _recover(directory: Path, names: list[str]) -> dict[str, int]:
+    """Finish what a compaction that crashed left behind; return each type's generation.
+
+    Generation ``g`` of an archive contains every ``*.pending-g<n>`` file with ``n <= g``:
+    so after a crash anywhere, the newest archive and the pending files tell exactly what
+    is already counted (delete it) and what is not yet (merge it now).
+    """
+    generations: dict[str, list[int]] = {}
+    for name in names:
+        found = _ARCHIVE_FILE.match(name)
+        if found:
+            generations.setdefault(found["typ"], []).append(int(found["gen"]))
+    current = {typ: max(gens) for typ, gens in generations.items()}
+    for typ, gens in generations.items():
+        for generation in gens:
+            if generation != current[typ]:  # folded into the newer one already
+                _unlink(directory / _archive_name(typ, generation))
+    for name in names:
+        found = _PENDING_FILE.match(name)
+        if found and int(found["gen"]) <= current.get(found["typ"], 0):
+            _unlink(directory / name)
+    return current
+
+
 def _compact_locked(directory: Path, only: Iterable[int] | None) -> Compaction:
-    files = glob.glob(str(directory / "*.db"))
+    names = os.listdir(directory)
+    current = _recover(directory, names)
     by_pid: dict[int, list[str]] = {}
-    for file in files:
-        pid = _pid_of(file)
-        if pid is not None:
-            by_pid.setdefault(pid, []).append(file)
     # A worker that exited before writing any metric left only its lock file.
-    locked = {_pid_of(f) for f in glob.glob(str(directory / f"{WORKER_LOCK_PREFIX}*.lock"))}
-    known = set(by_pid) | {pid for pid in locked if pid is not None}
+    locked: set[int] = set()
+    for name in names:
+        found = _WORKER_FILE.match(name)
+        if found:
+            by_pid.setdefault(int(found["pid"]), []).append(name)
+            continue
+        found = _WORKER_LOCK.match(name)
+        if found:
+            locked.add(int(found["pid"]))
+    known = set(by_pid) | locked
     candidates = known if only is None else set(only) & known
     dead = sorted(pid for pid in candidates if not is_worker_alive(directory, pid))
     removed = 0
-    if dead:
-        dead_files = [f for pid in dead for f in by_pid.get(pid, ())]
-        for typ in sorted(KEPT_TYPES):
-            mine = [f for f in dead_files if os.path.basename(f).startswith(f"{typ}_")]
-            if not mine:
-                continue
-            archive = directory / f"{typ}_{ARCHIVE}.db"
-            sources = [str(archive), *mine] if archive.exists() else mine
-            _write_archive(directory, typ, _merged_values(sources))
-        # The archive now holds their values: from here on they must not be read again.
-        for file in dead_files:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(file)
-                removed += 1
-        for pid in dead:
-            with contextlib.suppress(FileNotFoundError):
-                (directory / f"{WORKER_LOCK_PREFIX}{pid}.lock").unlink()
-    return Compaction(tuple(dead), removed, len(files) - removed)
+    for pid in dead:
+        for name in by_pid.get(pid, ()):
+            typ = name.split("_", 1)[0]
+            if typ in KEPT_TYPES:
+                # Out of the readers' sight, into the next generation's inputs.
+                generation = current.get(typ, 0) + 1
+                os.replace(directory / name, directory / f"{name}.pending-g{generation}")
+            else:  # gauges of a dead worker are dropped
+                removed += _unlink(directory / name)
+    pending: dict[str, list[str]] = {}
+    for name in os.listdir(directory):
+        found = _PENDING_FILE.match(name)
+        if found:
+            pending.setdefault(found["typ"], []).append(name)
+    for typ, files in sorted(pending.items()):
+        previous = current.get(typ, 0)
+        sources = [str(directory / name) for name in sorted(files)]
+        if previous:
+            sources.insert(0, str(directory / _archive_name(typ, previous)))
+        _write_archive(directory, typ, previous + 1, _merged_values(sources))
+        # From here the new archive holds them: a crash below is finished by _recover.
+        if previous:
+            _unlink(directory / _archive_name(typ, previous))
+        for name in files:
+            removed += _unlink(directory / name)
+    for pid in dead:
+        _unlink(directory / f"{WORKER_LOCK_PREFIX}{pid}.lock")
+    remaining = sum(1 for name in os.listdir(directory) if name.endswith(".db"))
+    return Compaction(tuple(dead), removed, remaining)
 
 
 def compact(directory: str | os.PathLike[str], pids: Iterable[int] | None = None) -> Compaction:
