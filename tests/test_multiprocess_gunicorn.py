@@ -95,9 +95,10 @@ class Server:
     params=[
         ("sync", "tests._multiprocess_apps:wsgi", False),
         ("sync", "tests._multiprocess_apps:wsgi", True),
+        ("gthread", "tests._multiprocess_apps:wsgi", False),
         ("uvicorn.workers.UvicornWorker", "tests._multiprocess_apps:asgi", False),
     ],
-    ids=["sync", "sync-preload", "uvicorn-worker"],
+    ids=["sync", "sync-preload", "gthread", "uvicorn-worker"],
 )
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
     """A running gunicorn with 3 workers of one class (the app loaded in each worker, or

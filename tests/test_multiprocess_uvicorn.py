@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -88,3 +90,31 @@ def test_uvicorn_workers_sum_and_a_killed_worker_is_kept(uvicorn: tuple[str, Pat
     for _ in range(5):
         httpx.get(url + "/work", timeout=10)
     assert scrape(url + "/metrics")[COUNT] == 45.0
+
+
+def test_uvicorn_worker_killed_mid_request_takes_its_active_gauge(
+    uvicorn: tuple[str, Path], tmp_path: Path
+) -> None:
+    """A worker SIGKILLed while a request is in flight: active requests back to 0, and the
+    request it never answered is not counted."""
+    url, directory = uvicorn
+    for _ in range(4):
+        httpx.get(url + "/work", timeout=10)
+    slow = threading.Thread(target=_slow_request, args=(url,), daemon=True)
+    slow.start()
+    pid_file = tmp_path / "slow.pid"
+    wait_until(lambda: pid_file.exists() and pid_file.read_text())
+    assert scrape(url + "/metrics") == {COUNT: 4.0, ACTIVE: 1.0}
+    victim = int(pid_file.read_text())
+    os.kill(victim, signal.SIGKILL)
+    wait_until(
+        lambda: victim not in _live_workers(directory) and len(_live_workers(directory)) == 2
+    )
+    assert scrape(url + "/metrics") == {COUNT: 4.0, ACTIVE: 0.0}
+    slow.join(timeout=30)
+
+
+def _slow_request(url: str) -> None:
+    """A request whose worker is killed before it answers: the error is expected."""
+    with contextlib.suppress(httpx.HTTPError):
+        httpx.get(url + "/slow", timeout=30)
