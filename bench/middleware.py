@@ -14,6 +14,11 @@ synchronous processor and a span exporter that drops spans; toolkit's logs go to
 ``/dev/null`` (the peers write no per-request line). The peers run with their defaults,
 except that route templates are asked for where that is an option (toolkit always
 labels by template).
+
+The last row of each table, "SDK span alone", is the floor of any traced stack: a
+minimal middleware that only records the SDK server span (the attributes issue 3
+requires, made current, renamed, route and status set, ended). It is printed next to
+the target's budget, a quarter of what the peer stack adds.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 SERVICE = "bench"
 TARGET_RATIO = 0.25  # issue 3: toolkit adds at most a quarter of what the peer stack adds
+FLOOR = "SDK span alone"  # the span every traced stack records, and nothing else
 
 
 class DropSpanExporter(SpanExporter):
@@ -191,7 +197,43 @@ def asgi_variants() -> list[Variant]:
             "OTel ASGI alone",
             lambda tp: OpenTelemetryMiddleware(starlette_app(), tracer_provider=tp),
         ),
+        peer_variant(FLOOR, lambda tp: asgi_span_floor(starlette_app(), tp)),
     ]
+
+
+def asgi_span_floor(app: ASGIApp, provider: TracerProvider) -> ASGIApp:
+    """The floor for any stack that records a span: around ``app``, only an SDK server
+    span with the attributes issue 3 requires, current while the app runs, renamed and
+    given route and status at the end. No correlation ID, metrics or log line."""
+    from opentelemetry import context, trace
+
+    tracer = provider.get_tracer("bench.floor")
+    root = context.Context()
+    route = "/items/{item_id}"
+
+    async def floor(scope: Scope, receive: Any, send: Any) -> None:
+        attributes = {
+            semconv.SPAN_ATTR_HTTP_METHOD: scope["method"],
+            semconv.SPAN_ATTR_URL_SCHEME: scope["scheme"],
+            semconv.SPAN_ATTR_URL_PATH: scope["path"],
+            semconv.SPAN_ATTR_CLIENT_ADDRESS: scope["client"][0],
+            semconv.SPAN_ATTR_CORRELATION_ID: "0af7651916cd43dd8448eb211c80319c",
+        }
+        span = tracer.start_span(
+            scope["method"], root, trace.SpanKind.SERVER, attributes=attributes
+        )
+        token = context.attach(trace.set_span_in_context(span, root))
+        try:
+            await app(scope, receive, send)
+            span.update_name(f"{scope['method']} {route}")
+            span.set_attributes(
+                {semconv.SPAN_ATTR_HTTP_ROUTE: route, semconv.SPAN_ATTR_HTTP_STATUS_CODE: 200}
+            )
+        finally:
+            span.end()
+            context.detach(token)
+
+    return floor
 
 
 async def _time_asgi(app: ASGIApp, requests: int) -> float:
@@ -259,6 +301,47 @@ def flask_app() -> Any:
     return app
 
 
+def wsgi_span_floor(app: Any, provider: TracerProvider) -> Any:
+    """``asgi_span_floor`` for a Flask app: the span ends once the body is closed."""
+    from opentelemetry import context, trace
+
+    tracer = provider.get_tracer("bench.floor")
+    root = context.Context()
+    route = "/items/<int:item_id>"
+    inner = app.wsgi_app
+
+    def floor(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        method = environ["REQUEST_METHOD"]
+        attributes = {
+            semconv.SPAN_ATTR_HTTP_METHOD: method,
+            semconv.SPAN_ATTR_URL_SCHEME: environ["wsgi.url_scheme"],
+            semconv.SPAN_ATTR_URL_PATH: environ["PATH_INFO"],
+            semconv.SPAN_ATTR_CLIENT_ADDRESS: environ["REMOTE_ADDR"],
+            semconv.SPAN_ATTR_CORRELATION_ID: "0af7651916cd43dd8448eb211c80319c",
+        }
+        span = tracer.start_span(method, root, trace.SpanKind.SERVER, attributes=attributes)
+        token = context.attach(trace.set_span_in_context(span, root))
+        try:
+            result = inner(environ, start_response)
+            try:
+                body = list(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+            span.update_name(f"{method} {route}")
+            span.set_attributes(
+                {semconv.SPAN_ATTR_HTTP_ROUTE: route, semconv.SPAN_ATTR_HTTP_STATUS_CODE: 200}
+            )
+            return body
+        finally:
+            span.end()
+            context.detach(token)
+
+    app.wsgi_app = floor
+    return app
+
+
 def wsgi_variants() -> list[Variant]:
     """The bare app; toolkit (whole and part by part); the peer stack; OpenTelemetry alone."""
     from opentelemetry.instrumentation.wsgi import OpenTelemetryMiddleware
@@ -280,6 +363,7 @@ def wsgi_variants() -> list[Variant]:
         *(toolkit_variant(n, flask_app(), off) for n, off in TOOLKIT_VARIANTS.items()),
         peer_variant("peer stack", peer),
         peer_variant("OTel WSGI alone", otel_only),
+        peer_variant(FLOOR, lambda tp: wsgi_span_floor(flask_app(), tp)),
     ]
 
 
@@ -483,6 +567,13 @@ def _print_table(title: str, figures: list[Figure], out: TextIO) -> None:
         f"  toolkit / peer stack (added): {share:.3f}  (target ≤ {TARGET_RATIO}: {verdict})",
         file=out,
     )
+    added = {f.name: f.added_us for f in figures}
+    if FLOOR in added:
+        budget = TARGET_RATIO * added["peer stack"]
+        print(
+            f"  budget: {budget:.1f} µs added; an SDK span alone adds {added[FLOOR]:.1f} µs",
+            file=out,
+        )
 
 
 def benchmark(rounds: int = 7, requests: int = 600, out: TextIO | None = None) -> None:
