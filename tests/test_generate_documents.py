@@ -178,3 +178,12 @@ def test_load_json_refuses_nan() -> None:
     """NaN and Infinity are not JSON: a template that writes them gets a ValueError."""
     with pytest.raises(ValueError, match="NaN is not JSON"):
         load_json('{"x": NaN}')
+
+
+def test_generated_files_are_the_same_without_orjson(monkeypatch: pytest.MonkeyPatch) -> None:
+    """orjson is an optional speedup: without it every generated file has the same bytes."""
+    from toolkit.generate import documents
+
+    with_orjson = _generated(varied_catalog())
+    monkeypatch.setattr(documents, "orjson", None)
+    assert _generated(varied_catalog()) == with_orjson
