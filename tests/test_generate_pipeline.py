@@ -110,3 +110,40 @@ def test_committed_output_matches_the_example_catalog() -> None:
     files = generate(load_catalog(EXAMPLE_CATALOG))
     for path, text in files.items():
         assert (REPO / path).read_text(encoding="utf-8") == text, f"{path} is stale"
+
+
+_BLOCK_STYLE_RULES = """\
+groups:
+  - name: {{ group.name | tojson }}
+    rules:
+{% for rule in group.recording_rules %}
+      - record: {{ rule.record | tojson }}
+        expr: {{ rule.expr | tojson }}
+        labels:
+{% for name, value in rule.labels.items() %}
+          {{ name | tojson }}: {{ value | tojson }}
+{% endfor %}
+{% endfor %}
+{% for rule in group.alerts %}
+      - alert: {{ rule.alert | tojson }}
+        expr: {{ rule.expr | tojson }}
+{% if rule.for_ %}
+        for: {{ rule.for_ | tojson }}
+{% endif %}
+        labels:
+{% for name, value in rule.labels.items() %}
+          {{ name | tojson }}: {{ value | tojson }}
+{% endfor %}
+        annotations:
+{% for name, value in rule.annotations.items() %}
+          {{ name | tojson }}: {{ value | tojson }}
+{% endfor %}
+{% endfor %}
+"""
+
+
+def test_block_style_yaml_override_gives_the_same_files(tmp_path: Path) -> None:
+    """An override written as block YAML (read by PyYAML) gives the bundled JSON form's bytes."""
+    (tmp_path / "rules.yaml.j2").write_text(_BLOCK_STYLE_RULES, encoding="utf-8")
+    overridden = generate(varied_catalog(), GenerateOptions(templates=tmp_path))
+    assert overridden == generate(varied_catalog())
