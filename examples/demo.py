@@ -92,8 +92,19 @@ def drive_traffic(orders: RunningService) -> None:
             else:
                 response = client.get(f"/orders/{number}")
             statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-    shown = ", ".join(f"{count} x {code}" for code, count in sorted(statuses.items()))
-    print(f"{REQUESTS} requests to orders: {shown} (order 0 asks for a user that does not exist)")
+        shown = ", ".join(f"{count} x {code}" for code, count in sorted(statuses.items()))
+        print(f"{REQUESTS} requests to orders: {shown} (order 0 has no user)")
+        # A client retries a checkout it never saw the answer to: same Idempotency-Key.
+        key = {"Idempotency-Key": "checkout-demo-1"}
+        first, retry = client.post("/orders", headers=key), client.post("/orders", headers=key)
+    replayed = retry.headers.get("Idempotent-Replayed")
+    same = first.json() == retry.json()
+    print(
+        f"checkout retried with one Idempotency-Key: {first.status_code} then "
+        f"{retry.status_code}, Idempotent-Replayed: {replayed}, same payment: {same}"
+    )
+    if replayed != "true" or not same:
+        raise RuntimeError("the retried checkout was not replayed: idempotency is broken")
 
 
 def probe_shop() -> Report:
@@ -160,6 +171,6 @@ def main() -> int:
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except subprocess.CalledProcessError as error:
+    except (subprocess.CalledProcessError, RuntimeError) as error:
         print(f"demo failed: {error}", file=sys.stderr)
         sys.exit(1)

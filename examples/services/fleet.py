@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -89,6 +90,8 @@ def run_services(
         **{f"SHOP_{s.name.upper()}_URL": s.url for s in services},
     }
     processes: list[subprocess.Popen[bytes]] = []
+    state = tempfile.TemporaryDirectory(prefix="shop-state-")  # idempotency stores
+    env["SHOP_STATE_DIR"] = state.name
     try:
         for service in services:
             port = service.url.rsplit(":", 1)[1]
@@ -106,3 +109,4 @@ def run_services(
         yield {service.name: service for service in services}
     finally:
         _stop(processes)
+        state.cleanup()
