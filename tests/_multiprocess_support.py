@@ -131,7 +131,7 @@ def scrape_text(text: str) -> dict[str, float]:
     return totals
 
 
-def wait_until(check: object, timeout: float = 20.0) -> None:
+def wait_until(check: object, timeout: float = 30.0) -> None:
     """Call ``check`` until it returns true (exceptions count as false) or time runs out."""
     import time
 
