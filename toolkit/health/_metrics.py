@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-import weakref
-
-from prometheus_client import REGISTRY, CollectorRegistry, Gauge
+from prometheus_client import CollectorRegistry, Gauge
 
 from toolkit import semconv
+from toolkit._collectors import PerRegistry
 
 
 class HealthMetrics:
@@ -25,17 +23,5 @@ class HealthMetrics:
         )
 
 
-_lock = threading.Lock()
-_by_registry: weakref.WeakKeyDictionary[CollectorRegistry, HealthMetrics] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def health_metrics(registry: CollectorRegistry | None = None) -> HealthMetrics:
-    """Return the health collectors of ``registry`` (default: prometheus-client's), made once."""
-    target = REGISTRY if registry is None else registry
-    with _lock:
-        found = _by_registry.get(target)
-        if found is None:
-            found = _by_registry[target] = HealthMetrics(target)
-        return found
+health_metrics = PerRegistry(HealthMetrics)
+"""The health collectors of a registry (default: prometheus-client's), made once."""

@@ -18,16 +18,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
-import weakref
 from collections.abc import Sequence
 from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
-from prometheus_client import REGISTRY, CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter
 
 from toolkit import semconv
+from toolkit._collectors import PerRegistry
 
 _log = logging.getLogger("toolkit.middleware")
 
@@ -59,20 +58,8 @@ class ExportMetrics:
             self.children[reason].inc(spans)
 
 
-_lock = threading.Lock()
-_by_registry: weakref.WeakKeyDictionary[CollectorRegistry, ExportMetrics] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def export_metrics(registry: CollectorRegistry | None = None) -> ExportMetrics:
-    """Return the export collectors of ``registry`` (default: prometheus-client's), made once."""
-    target = REGISTRY if registry is None else registry
-    with _lock:
-        found = _by_registry.get(target)
-        if found is None:
-            found = _by_registry[target] = ExportMetrics(target)
-        return found
+export_metrics = PerRegistry(ExportMetrics)
+"""The span-export counters of a registry (default: prometheus-client's), made once."""
 
 
 class CountingSpanExporter(SpanExporter):

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-import weakref
 from typing import Any
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from toolkit import semconv
-from toolkit.middleware.multiprocess import enable_multiprocess, multiprocess_directory
+from toolkit._collectors import PerRegistry
 
 _LabelValues = tuple[str, ...]
 
@@ -85,22 +83,5 @@ class ServerMetrics:
         return found
 
 
-_lock = threading.Lock()
-_by_registry: weakref.WeakKeyDictionary[CollectorRegistry, ServerMetrics] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def server_metrics(registry: CollectorRegistry | None = None) -> ServerMetrics:
-    """Return the collectors of ``registry`` (default: prometheus-client's), creating them once."""
-    target = REGISTRY if registry is None else registry
-    directory = multiprocess_directory()
-    if directory is not None:
-        # Join multi-process mode before any labelled child exists, whatever the import
-        # order was (prometheus-client decides its value class at import time).
-        enable_multiprocess(directory)
-    with _lock:
-        found = _by_registry.get(target)
-        if found is None:
-            found = _by_registry[target] = ServerMetrics(target)
-        return found
+server_metrics = PerRegistry(ServerMetrics)
+"""The RED collectors of a registry (default: prometheus-client's), made once."""

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-import weakref
 from typing import Any
 
-from prometheus_client import REGISTRY, CollectorRegistry, Histogram
+from prometheus_client import CollectorRegistry, Histogram
 
 from toolkit import semconv
+from toolkit._collectors import PerRegistry
 
 _LabelValues = tuple[str, str, str, str, str]
 
@@ -40,17 +39,5 @@ class ClientMetrics:
         child.observe(seconds)
 
 
-_lock = threading.Lock()
-_by_registry: weakref.WeakKeyDictionary[CollectorRegistry, ClientMetrics] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def client_metrics(registry: CollectorRegistry | None = None) -> ClientMetrics:
-    """Return the client collectors of ``registry`` (default: prometheus-client's), made once."""
-    target = REGISTRY if registry is None else registry
-    with _lock:
-        found = _by_registry.get(target)
-        if found is None:
-            found = _by_registry[target] = ClientMetrics(target)
-        return found
+client_metrics = PerRegistry(ClientMetrics)
+"""The client collectors of a registry (default: prometheus-client's), made once."""

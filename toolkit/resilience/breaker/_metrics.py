@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-import weakref
 from dataclasses import dataclass
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from toolkit import semconv
+from toolkit._collectors import PerRegistry
 
 
 @dataclass(frozen=True)
@@ -21,44 +20,34 @@ class BreakerMetrics:
     slow_call_rate: Gauge
 
 
-_lock = threading.Lock()
-_by_registry: weakref.WeakKeyDictionary[CollectorRegistry, BreakerMetrics] = (
-    weakref.WeakKeyDictionary()
-)
+def _build_breaker_metrics(registry: CollectorRegistry) -> BreakerMetrics:
+    return BreakerMetrics(
+        state=Gauge(
+            semconv.CIRCUITBREAKER_STATE,
+            "Circuit breaker state: 1 for the current state, 0 for the others.",
+            semconv.CIRCUITBREAKER_STATE_LABELS,
+            registry=registry,
+        ),
+        calls=Counter(
+            semconv.CIRCUITBREAKER_CALLS,
+            "Calls through a circuit breaker by kind: successful, failed, ignored, not_permitted.",
+            semconv.CIRCUITBREAKER_CALLS_LABELS,
+            registry=registry,
+        ),
+        failure_rate=Gauge(
+            semconv.CIRCUITBREAKER_FAILURE_RATE,
+            "Failure rate of the sliding window in percent; -1 below minimum_calls.",
+            semconv.CIRCUITBREAKER_RATE_LABELS,
+            registry=registry,
+        ),
+        slow_call_rate=Gauge(
+            semconv.CIRCUITBREAKER_SLOW_CALL_RATE,
+            "Slow-call rate of the sliding window in percent; -1 below minimum_calls.",
+            semconv.CIRCUITBREAKER_RATE_LABELS,
+            registry=registry,
+        ),
+    )
 
 
-def breaker_metrics(registry: CollectorRegistry | None = None) -> BreakerMetrics:
-    """Return the breaker metrics registered in ``registry`` (default: the global one)."""
-    registry = REGISTRY if registry is None else registry
-    with _lock:
-        metrics = _by_registry.get(registry)
-        if metrics is None:
-            metrics = BreakerMetrics(
-                state=Gauge(
-                    semconv.CIRCUITBREAKER_STATE,
-                    "Circuit breaker state: 1 for the current state, 0 for the others.",
-                    semconv.CIRCUITBREAKER_STATE_LABELS,
-                    registry=registry,
-                ),
-                calls=Counter(
-                    semconv.CIRCUITBREAKER_CALLS,
-                    "Calls through a circuit breaker by kind: successful, failed, ignored, "
-                    "not_permitted.",
-                    semconv.CIRCUITBREAKER_CALLS_LABELS,
-                    registry=registry,
-                ),
-                failure_rate=Gauge(
-                    semconv.CIRCUITBREAKER_FAILURE_RATE,
-                    "Failure rate of the sliding window in percent; -1 below minimum_calls.",
-                    semconv.CIRCUITBREAKER_RATE_LABELS,
-                    registry=registry,
-                ),
-                slow_call_rate=Gauge(
-                    semconv.CIRCUITBREAKER_SLOW_CALL_RATE,
-                    "Slow-call rate of the sliding window in percent; -1 below minimum_calls.",
-                    semconv.CIRCUITBREAKER_RATE_LABELS,
-                    registry=registry,
-                ),
-            )
-            _by_registry[registry] = metrics
-        return metrics
+breaker_metrics = PerRegistry(_build_breaker_metrics)
+"""The breaker metrics of a registry (default: prometheus-client's), made once."""
