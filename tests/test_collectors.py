@@ -39,7 +39,12 @@ def test_each_registry_gets_its_own_bundle() -> None:
 def test_none_means_prometheus_clients_registry() -> None:
     """Without a registry the bundle lands in prometheus-client's default one."""
     built: list[CollectorRegistry] = []
-    bundles = PerRegistry(built.append)
+
+    def build(registry: CollectorRegistry) -> object:
+        built.append(registry)
+        return object()
+
+    bundles = PerRegistry(build)
 
     bundles(None)
     bundles(REGISTRY)
