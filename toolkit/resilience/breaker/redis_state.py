@@ -8,12 +8,12 @@ sync with NTP).
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import redis
 import redis.asyncio
 
+from toolkit.resilience._redis import RedisScripts, text
 from toolkit.resilience.breaker._state import (
     BreakerConfig,
     Outcome,
@@ -149,15 +149,10 @@ class RedisSharedState:
         max_connections: int = 50,
         prefix: str = "toolkit:breaker:",
     ) -> None:
-        self._url = url
-        self._client = client
-        self._async_client = async_client
-        self._owns_async_client = async_client is None
-        self._max_connections = max_connections
+        self._redis = RedisScripts(
+            url, client=client, async_client=async_client, max_connections=max_connections
+        )
         self.prefix = prefix
-        self._scripts: dict[str, Any] = {}
-        self._async_scripts: dict[str, Any] = {}
-        self._init_lock = threading.Lock()  # threads may race to build the sync client
 
     def backend(self, name: str, config: BreakerConfig) -> RedisBackend:
         """The backend of breaker ``name``."""
@@ -165,35 +160,15 @@ class RedisSharedState:
 
     def script(self, source: str) -> Any:
         """The sync script object for ``source`` (registered once)."""
-        if source not in self._scripts:
-            with self._init_lock:
-                if self._client is None:
-                    self._client = redis.Redis(
-                        connection_pool=redis.BlockingConnectionPool.from_url(
-                            self._url, max_connections=self._max_connections
-                        )
-                    )
-                self._scripts[source] = self._client.register_script(source)
-        return self._scripts[source]
+        return self._redis.script(source)
 
     def async_script(self, source: str) -> Any:
         """The asyncio script object for ``source`` (registered once)."""
-        if source not in self._async_scripts:
-            if self._async_client is None:
-                self._async_client = redis.asyncio.Redis(
-                    connection_pool=redis.asyncio.BlockingConnectionPool.from_url(
-                        self._url, max_connections=self._max_connections
-                    )
-                )
-            self._async_scripts[source] = self._async_client.register_script(source)
-        return self._async_scripts[source]
+        return self._redis.async_script(source)
 
     async def aclose(self) -> None:
         """Close the asyncio client and its pool if this object built them."""
-        if self._async_client is not None and self._owns_async_client:
-            await self._async_client.aclose(close_connection_pool=True)
-            self._async_client = None
-            self._async_scripts.clear()
+        await self._redis.aclose()
 
 
 class RedisBackend:
@@ -234,18 +209,18 @@ class RedisBackend:
 
     def _acquired(self, reply: list[Any]) -> tuple[Permit | None, Transition | None, float]:
         allowed, generation, state, moved, retry_ms = reply
-        current = State(_text(state))
+        current = State(text(state))
         self._last_state = current
-        transition = Transition(State(_text(moved)), current) if _text(moved) else None
+        transition = Transition(State(text(moved)), current) if text(moved) else None
         permit = Permit(int(generation), current) if int(allowed) else None
-        return permit, transition, float(_text(retry_ms)) / 1000
+        return permit, transition, float(text(retry_ms)) / 1000
 
     def _recorded(self, reply: list[Any]) -> tuple[Transition | None, Rates]:
         moved, state, failure_rate, slow_rate, calls = reply
-        current = State(_text(state))
+        current = State(text(state))
         self._last_state = current
-        transition = Transition(State(_text(moved)), current) if _text(moved) else None
-        return transition, Rates(float(_text(failure_rate)), float(_text(slow_rate)), int(calls))
+        transition = Transition(State(text(moved)), current) if text(moved) else None
+        return transition, Rates(float(text(failure_rate)), float(text(slow_rate)), int(calls))
 
     def acquire(self, now: float) -> tuple[Permit | None, Transition | None, float]:
         """A permit or ``None``, decided by Redis."""
@@ -279,7 +254,3 @@ class RedisBackend:
 
 def _ms(seconds: float) -> int:
     return int(seconds * 1000)
-
-
-def _text(value: str | bytes) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)

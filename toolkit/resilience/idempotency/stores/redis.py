@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -11,6 +10,7 @@ from typing import Any
 import redis
 import redis.asyncio
 
+from toolkit.resilience._redis import RedisScripts, text
 from toolkit.resilience.idempotency.stores.base import (
     Acquired,
     BeginResult,
@@ -77,40 +77,12 @@ class RedisStore:
         in_progress_grace: float = 3600.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._url = url
-        self._client = client
-        self._async_client = async_client
-        self._owns_async_client = async_client is None
-        self._max_connections = max_connections
+        self._redis = RedisScripts(
+            url, client=client, async_client=async_client, max_connections=max_connections
+        )
         self._prefix = prefix
         self._grace_ms = _ms(in_progress_grace)
         self._clock = clock
-        self._scripts: dict[str, Any] = {}
-        self._async_scripts: dict[str, Any] = {}
-        self._init_lock = threading.Lock()  # threads may race to build the sync client
-
-    def _script(self, name: str, source: str) -> Any:
-        if name not in self._scripts:
-            with self._init_lock:
-                if self._client is None:
-                    self._client = redis.Redis(
-                        connection_pool=redis.BlockingConnectionPool.from_url(
-                            self._url, max_connections=self._max_connections
-                        )
-                    )
-                self._scripts[name] = self._client.register_script(source)
-        return self._scripts[name]
-
-    def _async_script(self, name: str, source: str) -> Any:
-        if name not in self._async_scripts:
-            if self._async_client is None:
-                self._async_client = redis.asyncio.Redis(
-                    connection_pool=redis.asyncio.BlockingConnectionPool.from_url(
-                        self._url, max_connections=self._max_connections
-                    )
-                )
-            self._async_scripts[name] = self._async_client.register_script(source)
-        return self._async_scripts[name]
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)
@@ -126,7 +98,7 @@ class RedisStore:
         """Lock ``key`` for this request or report the existing record."""
         keys, args = self._begin_args(key, fingerprint, lock_ttl)
         try:
-            reply = self._script("begin", _BEGIN)(keys=keys, args=args)
+            reply = self._redis.script(_BEGIN)(keys=keys, args=args)
         except redis.RedisError as exc:
             raise StoreError(f"Redis store failed on begin: {exc}") from exc
         return _begin_result(reply, token=args[2])
@@ -135,7 +107,7 @@ class RedisStore:
         """Store ``response`` for ``retention`` seconds; ``False`` if ``token`` lost the lock."""
         args = [token, response.to_json(), self._now_ms(), _ms(retention)]
         try:
-            reply = self._script("complete", _COMPLETE)(keys=[self._prefix + key], args=args)
+            reply = self._redis.script(_COMPLETE)(keys=[self._prefix + key], args=args)
         except redis.RedisError as exc:
             raise StoreError(f"Redis store failed on complete: {exc}") from exc
         return int(reply) == 1
@@ -143,7 +115,7 @@ class RedisStore:
     def release(self, key: str, token: str) -> bool:
         """Forget the in-progress record so a retry runs; ``False`` if ``token`` lost it."""
         try:
-            reply = self._script("release", _RELEASE)(keys=[self._prefix + key], args=[token])
+            reply = self._redis.script(_RELEASE)(keys=[self._prefix + key], args=[token])
         except redis.RedisError as exc:
             raise StoreError(f"Redis store failed on release: {exc}") from exc
         return int(reply) == 1
@@ -152,7 +124,7 @@ class RedisStore:
         """:meth:`begin` on the asyncio client."""
         keys, args = self._begin_args(key, fingerprint, lock_ttl)
         try:
-            reply = await self._async_script("begin", _BEGIN)(keys=keys, args=args)
+            reply = await self._redis.async_script(_BEGIN)(keys=keys, args=args)
         except redis.RedisError as exc:
             raise StoreError(f"Redis store failed on begin: {exc}") from exc
         return _begin_result(reply, token=args[2])
@@ -163,7 +135,7 @@ class RedisStore:
         """:meth:`complete` on the asyncio client."""
         args = [token, response.to_json(), self._now_ms(), _ms(retention)]
         try:
-            script = self._async_script("complete", _COMPLETE)
+            script = self._redis.async_script(_COMPLETE)
             reply = await script(keys=[self._prefix + key], args=args)
         except redis.RedisError as exc:
             raise StoreError(f"Redis store failed on complete: {exc}") from exc
@@ -172,7 +144,7 @@ class RedisStore:
     async def arelease(self, key: str, token: str) -> bool:
         """:meth:`release` on the asyncio client."""
         try:
-            script = self._async_script("release", _RELEASE)
+            script = self._redis.async_script(_RELEASE)
             reply = await script(keys=[self._prefix + key], args=[token])
         except redis.RedisError as exc:
             raise StoreError(f"Redis store failed on release: {exc}") from exc
@@ -180,10 +152,7 @@ class RedisStore:
 
     async def aclose(self) -> None:
         """Close the asyncio client and its pool if this object built them."""
-        if self._async_client is not None and self._owns_async_client:
-            await self._async_client.aclose(close_connection_pool=True)
-            self._async_client = None
-            self._async_scripts.clear()
+        await self._redis.aclose()
 
 
 def _ms(seconds: float) -> int:
@@ -193,10 +162,6 @@ def _ms(seconds: float) -> int:
 def _begin_result(reply: list[Any], *, token: str) -> BeginResult:
     if int(reply[0]) == 1:
         return Acquired(token)
-    fingerprint = _text(reply[1])
-    raw = _text(reply[2])
+    fingerprint = text(reply[1])
+    raw = text(reply[2])
     return Existing(fingerprint, StoredResponse.from_json(raw) if raw else None)
-
-
-def _text(value: str | bytes) -> str:
-    return value.decode() if isinstance(value, bytes) else value
