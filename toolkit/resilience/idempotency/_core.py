@@ -2,6 +2,7 @@
 
 Nothing here does I/O; the middleware call the store (sync or async) and hand the result
 to :class:`IdempotencyGate`, which holds configuration only, never per-request state.
+Both middleware take their options through :class:`IdempotencyMiddlewareBase`.
 """
 
 from __future__ import annotations
@@ -10,16 +11,23 @@ import hashlib
 import json
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import structlog
 
 from toolkit import semconv
-from toolkit.resilience.idempotency._metrics import IdempotencyMetrics
+from toolkit.resilience.idempotency._metrics import IdempotencyMetrics, idempotency_metrics
 from toolkit.resilience.idempotency.stores.base import (
     Acquired,
     BeginResult,
+    IdempotencyStore,
     StoredResponse,
 )
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+
+AppT = TypeVar("AppT")
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://toolkit.dev/problems/idempotency/"
@@ -77,38 +85,6 @@ class IdempotencyOptions:
             raise ValueError("lock_ttl, retention and max_body_bytes must be positive")
         if self.wait_for_in_progress < 0 or self.poll_interval <= 0:
             raise ValueError("wait_for_in_progress must be >= 0 and poll_interval > 0")
-
-
-def make_options(
-    *,
-    methods: Collection[str],
-    path_filter: Callable[[str], bool] | None,
-    required: bool,
-    header: str,
-    scope_headers: Collection[str],
-    lock_ttl: float,
-    retention: float,
-    max_body_bytes: int,
-    fail_open: bool,
-    wait_for_in_progress: float,
-    poll_interval: float,
-    should_store: Callable[[int], bool],
-) -> IdempotencyOptions:
-    """Normalise the middleware's keyword arguments (upper-case methods, lower-case headers)."""
-    return IdempotencyOptions(
-        methods=frozenset(m.upper() for m in methods),
-        path_filter=path_filter,
-        required=required,
-        header=header.lower(),
-        scope_headers=tuple(h.lower() for h in scope_headers),
-        lock_ttl=lock_ttl,
-        retention=retention,
-        max_body_bytes=max_body_bytes,
-        fail_open=fail_open,
-        wait_for_in_progress=wait_for_in_progress,
-        poll_interval=poll_interval,
-        should_store=should_store,
-    )
 
 
 @dataclass(frozen=True)
@@ -324,3 +300,48 @@ def replayed(response: StoredResponse) -> StoredResponse:
     """``response`` marked with ``Idempotent-Replayed: true``."""
     marker = (semconv.IDEMPOTENCY_REPLAYED_HEADER.lower(), "true")
     return StoredResponse(response.status, (*response.headers, marker), response.body)
+
+
+class IdempotencyMiddlewareBase(Generic[AppT]):
+    """The constructor the ASGI and WSGI middleware share: ``app``, ``store``, the options.
+
+    Method names are matched upper-case and header names lower-case, whatever the caller
+    wrote; see docs/resilience.md for each option.
+    """
+
+    def __init__(
+        self,
+        app: AppT,
+        *,
+        store: IdempotencyStore,
+        methods: Collection[str] = DEFAULT_METHODS,
+        path_filter: Callable[[str], bool] | None = None,
+        required: bool = False,
+        header: str = semconv.IDEMPOTENCY_KEY_HEADER,
+        scope_headers: Collection[str] = (),
+        lock_ttl: float = 60.0,
+        retention: float = 24 * 3600.0,
+        max_body_bytes: int = 1024 * 1024,
+        fail_open: bool = False,
+        wait_for_in_progress: float = 0.0,
+        poll_interval: float = 0.05,
+        should_store: Callable[[int], bool] = default_should_store,
+        registry: CollectorRegistry | None = None,
+    ) -> None:
+        self.app = app
+        self.store = store
+        options = IdempotencyOptions(
+            methods=frozenset(m.upper() for m in methods),
+            path_filter=path_filter,
+            required=required,
+            header=header.lower(),
+            scope_headers=tuple(h.lower() for h in scope_headers),
+            lock_ttl=lock_ttl,
+            retention=retention,
+            max_body_bytes=max_body_bytes,
+            fail_open=fail_open,
+            wait_for_in_progress=wait_for_in_progress,
+            poll_interval=poll_interval,
+            should_store=should_store,
+        )
+        self._gate = IdempotencyGate(options, idempotency_metrics(registry))

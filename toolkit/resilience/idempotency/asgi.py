@@ -4,25 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Collection, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from prometheus_client import CollectorRegistry
-
-from toolkit import semconv
 from toolkit.resilience.idempotency._core import (
-    DEFAULT_METHODS,
     Execute,
-    IdempotencyGate,
+    IdempotencyMiddlewareBase,
     KeyedRequest,
     Respond,
     Wait,
-    default_should_store,
-    make_options,
     with_fingerprint,
 )
-from toolkit.resilience.idempotency._metrics import idempotency_metrics
-from toolkit.resilience.idempotency.stores.base import IdempotencyStore, StoredResponse
+from toolkit.resilience.idempotency.stores.base import StoredResponse
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -31,51 +24,16 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-class IdempotencyMiddleware:
+class IdempotencyMiddleware(IdempotencyMiddlewareBase[ASGIApp]):
     """Run each keyed request once; replay its stored response to every repeat.
 
     The request body is buffered (at most ``max_body_bytes``, else 413) to fingerprint it
     and replayed to the app through a wrapped ``receive``; the response streams to the
     client unchanged while a wrapped ``send`` keeps a copy to store. All store calls are
     awaited on the store's async methods, so the event loop never blocks on I/O.
-    """
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        store: IdempotencyStore,
-        methods: Collection[str] = DEFAULT_METHODS,
-        path_filter: Callable[[str], bool] | None = None,
-        required: bool = False,
-        header: str = semconv.IDEMPOTENCY_KEY_HEADER,
-        scope_headers: Collection[str] = (),
-        lock_ttl: float = 60.0,
-        retention: float = 24 * 3600.0,
-        max_body_bytes: int = 1024 * 1024,
-        fail_open: bool = False,
-        wait_for_in_progress: float = 0.0,
-        poll_interval: float = 0.05,
-        should_store: Callable[[int], bool] = default_should_store,
-        registry: CollectorRegistry | None = None,
-    ) -> None:
-        self.app = app
-        self.store = store
-        options = make_options(
-            methods=methods,
-            path_filter=path_filter,
-            required=required,
-            header=header,
-            scope_headers=scope_headers,
-            lock_ttl=lock_ttl,
-            retention=retention,
-            max_body_bytes=max_body_bytes,
-            fail_open=fail_open,
-            wait_for_in_progress=wait_for_in_progress,
-            poll_interval=poll_interval,
-            should_store=should_store,
-        )
-        self._gate = IdempotencyGate(options, idempotency_metrics(registry))
+    Arguments: ``app``, ``store`` and the options of :class:`IdempotencyMiddlewareBase`.
+    """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI connection; anything but an applicable HTTP request passes."""

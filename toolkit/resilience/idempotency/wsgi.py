@@ -4,75 +4,36 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry
-
-from toolkit import semconv
 from toolkit.resilience.idempotency._core import (
-    DEFAULT_METHODS,
     Execute,
-    IdempotencyGate,
+    IdempotencyMiddlewareBase,
     KeyedRequest,
     Respond,
     Wait,
-    default_should_store,
-    make_options,
     with_fingerprint,
 )
-from toolkit.resilience.idempotency._metrics import idempotency_metrics
-from toolkit.resilience.idempotency.stores.base import IdempotencyStore, StoredResponse
+from toolkit.resilience.idempotency.stores.base import StoredResponse
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+# typeshed's WSGIApplication, spelled so that it exists at run time (it is a base's argument).
+WSGIApp = Callable[["WSGIEnvironment", "StartResponse"], Iterable[bytes]]
 
 
-class IdempotencyWSGIMiddleware:
+class IdempotencyWSGIMiddleware(IdempotencyMiddlewareBase[WSGIApp]):
     """Run each keyed request once; replay its stored response to every repeat.
 
     The request body is read (at most ``max_body_bytes``, else 413) and handed to the app
     as a fresh ``wsgi.input``. The app's response is collected to store it; a response
     larger than ``max_body_bytes`` is passed through and not stored (the key is released).
-    """
 
-    def __init__(
-        self,
-        app: WSGIApplication,
-        *,
-        store: IdempotencyStore,
-        methods: Collection[str] = DEFAULT_METHODS,
-        path_filter: Callable[[str], bool] | None = None,
-        required: bool = False,
-        header: str = semconv.IDEMPOTENCY_KEY_HEADER,
-        scope_headers: Collection[str] = (),
-        lock_ttl: float = 60.0,
-        retention: float = 24 * 3600.0,
-        max_body_bytes: int = 1024 * 1024,
-        fail_open: bool = False,
-        wait_for_in_progress: float = 0.0,
-        poll_interval: float = 0.05,
-        should_store: Callable[[int], bool] = default_should_store,
-        registry: CollectorRegistry | None = None,
-    ) -> None:
-        self.app = app
-        self.store = store
-        options = make_options(
-            methods=methods,
-            path_filter=path_filter,
-            required=required,
-            header=header,
-            scope_headers=scope_headers,
-            lock_ttl=lock_ttl,
-            retention=retention,
-            max_body_bytes=max_body_bytes,
-            fail_open=fail_open,
-            wait_for_in_progress=wait_for_in_progress,
-            poll_interval=poll_interval,
-            should_store=should_store,
-        )
-        self._gate = IdempotencyGate(options, idempotency_metrics(registry))
+    Arguments: ``app``, ``store`` and the options of :class:`IdempotencyMiddlewareBase`.
+    """
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """Handle one WSGI request."""
