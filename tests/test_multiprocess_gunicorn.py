@@ -65,6 +65,8 @@ class Server:
                 "--graceful-timeout",
                 "2",
                 *(["--preload"] if preload else []),
+                # One thread would queue a scrape behind the test's hanging request.
+                *(["--threads", "4"] if worker_class == "gthread" else []),
                 app,
             ],
             cwd=ROOT,
