@@ -145,3 +145,22 @@ def wait_until(check: object, timeout: float = 30.0) -> None:
             last = exc
         time.sleep(0.1)
     raise TimeoutError(f"condition not met in {timeout}s (last error: {last!r})")
+
+
+def run_in_worker(directory: Path, work: object) -> int:
+    """Fork, join multi-process mode in ``directory``, call ``work()``, exit; return the PID."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        code = 0
+        try:
+            from toolkit.middleware.multiprocess import enable_multiprocess
+
+            enable_multiprocess(directory)
+            work()  # type: ignore[operator]
+        except BaseException:
+            code = 1
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError("worker process failed")
+    return pid

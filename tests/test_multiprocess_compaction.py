@@ -7,9 +7,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Counter, Gauge, Summary
 
-from tests._multiprocess_support import ACTIVE_LABELS, COUNT, DURATION_LABELS, start_worker
+from tests._multiprocess_support import (
+    ACTIVE_LABELS,
+    COUNT,
+    DURATION_LABELS,
+    run_in_worker,
+    start_worker,
+)
 from toolkit import semconv
 from toolkit.middleware import multiprocess
 from toolkit.middleware.endpoint import render_metrics
@@ -209,3 +215,26 @@ def test_a_compaction_killed_midway_loses_and_doubles_nothing(
     assert _files(tmp_path) == ["histogram_archive-g2.db"]
     assert sorted(p.name for p in tmp_path.iterdir() if "pending" in p.name) == []
     assert _count(tmp_path) == 10.0
+
+
+def _every_type() -> None:
+    """A worker's counter, summary and gauges of several multiprocess modes."""
+    registry = CollectorRegistry()
+    Counter("jobs", "Jobs.", registry=registry).inc(2)
+    Summary("wait_seconds", "Wait.", registry=registry).observe(0.5)
+    for mode in ("livesum", "max", "all", "mostrecent"):
+        Gauge(f"g_{mode}", "G.", registry=registry, multiprocess_mode=mode).set(7)
+
+
+def test_counters_and_summaries_are_kept_gauges_of_every_mode_dropped(tmp_path: Path) -> None:
+    """Two exited workers: counter and summary sums kept once; no gauge of any mode left."""
+    run_in_worker(tmp_path, _every_type)
+    run_in_worker(tmp_path, _every_type)
+    registry = scrape_registry(tmp_path)
+    assert registry.get_sample_value("jobs_total") == 4.0
+    assert registry.get_sample_value("wait_seconds_count") == 2.0
+    assert registry.get_sample_value("wait_seconds_sum") == 1.0
+    gauges = [m.name for m in registry.collect() if m.type == "gauge"]
+    assert gauges == []
+    assert _files(tmp_path) == ["counter_archive-g1.db", "summary_archive-g1.db"]
+    assert scrape_registry(tmp_path).get_sample_value("jobs_total") == 4.0
