@@ -13,6 +13,7 @@ from toolkit.readiness.output import (
     EXIT_USAGE,
     emit,
     exit_status,
+    generated_option,
     load_catalog_or_exit,
     report_options,
     require_level_option,
@@ -23,14 +24,7 @@ from toolkit.readiness.static import StaticOptions, check_catalog
 
 @click.command(name="check")
 @click.argument("catalog_file", metavar="CATALOG", type=click.Path(path_type=Path))
-@click.option(
-    "--generated",
-    "generated_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="Directory holding the generated dashboards/ and alert-rules/.",
-)
+@generated_option
 @click.option(
     "--service",
     "only",

@@ -13,6 +13,7 @@ from toolkit.readiness.output import (
     EXIT_USAGE,
     emit,
     exit_status,
+    generated_option,
     load_catalog_or_exit,
     report_options,
     require_level_option,
@@ -38,14 +39,7 @@ from toolkit.readiness.static import StaticOptions, check_catalog
     type=click.Path(path_type=Path),
     help="The catalog: adds the service's static (level 3) checks and its gate.",
 )
-@click.option(
-    "--generated",
-    "generated_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="Directory holding the generated dashboards/ and alert-rules/.",
-)
+@generated_option
 @click.option(
     "--log-file",
     type=click.Path(dir_okay=False, path_type=Path),

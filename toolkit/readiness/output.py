@@ -80,6 +80,18 @@ def require_level_option(command: F) -> F:
     )(command)
 
 
+def generated_option(command: F) -> F:
+    """``--generated DIR``: where the generated dashboards/ and alert-rules/ are."""
+    return click.option(
+        "--generated",
+        "generated_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("."),
+        show_default=True,
+        help="Directory holding the generated dashboards/ and alert-rules/.",
+    )(command)
+
+
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
