@@ -20,7 +20,10 @@ ROOT = Path(__file__).resolve().parent.parent
 UVICORN = Path(sys.executable).with_name("uvicorn")
 PROMETHEUS = shutil.which("prometheus")
 
-pytestmark = pytest.mark.skipif(PROMETHEUS is None, reason="prometheus not installed")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(PROMETHEUS is None, reason="prometheus not installed"),
+]
 
 
 def _start(command: list[str], log: Path) -> subprocess.Popen[bytes]:

@@ -25,7 +25,10 @@ GUNICORN = Path(sys.executable).with_name("gunicorn")
 ACTIVE = semconv.HTTP_SERVER_ACTIVE_REQUESTS
 REQUESTS = 60
 
-pytestmark = pytest.mark.skipif(not GUNICORN.exists(), reason="gunicorn not installed")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not GUNICORN.exists(), reason="gunicorn not installed"),
+]
 
 
 class Server:

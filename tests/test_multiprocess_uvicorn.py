@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 UVICORN = Path(sys.executable).with_name("uvicorn")
 ACTIVE = semconv.HTTP_SERVER_ACTIVE_REQUESTS
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def uvicorn(tmp_path: Path) -> Iterator[tuple[str, Path]]:
