@@ -9,12 +9,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-
-def closed_port() -> int:
-    """A port nothing listens on (bound a moment ago, then closed)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from _processes import free_port
 
 
 class BlackHole:
@@ -79,7 +74,7 @@ def failing_collector() -> Iterator[int]:
 def collector(kind: str) -> Iterator[str]:
     """The endpoint URL of a broken collector of ``kind``: down, black_hole, errors."""
     if kind == "down":
-        yield f"http://127.0.0.1:{closed_port()}"
+        yield f"http://127.0.0.1:{free_port()}"  # nothing listens there
     elif kind == "black_hole":
         hole = BlackHole()
         try:

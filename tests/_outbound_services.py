@@ -15,11 +15,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from _processes import free_port, running, wait_until_http_ok
 
 SCRIPT = Path(__file__)
 STARTUP_SECONDS = 20.0
@@ -83,13 +81,6 @@ def build(name: str, downstream: str) -> Any:
     return toolkit.instrument(Starlette(routes=routes, lifespan=lifespan), service=name)
 
 
-def free_port() -> int:
-    """A port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass(frozen=True)
 class Service:
     """A running service: its URL, the file its logs go to, its process."""
@@ -116,36 +107,13 @@ def run_service(
         "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_endpoint,
         **(extra_env or {}),
     }
-    with log_file.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, str(SCRIPT), name, str(port), downstream],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
+    command = [sys.executable, str(SCRIPT), name, str(port), downstream]
+    with running(command, log_file, env=env) as started:
+        url = f"http://127.0.0.1:{port}"
+        wait_until_http_ok(
+            url + "/metrics", started=started, timeout=STARTUP_SECONDS, any_status=True
         )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{name} exited: {log_file.read_text(errors='replace')}")
-            try:
-                httpx.get(url + "/metrics", timeout=1.0)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        yield Service(url, log_file, process)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        yield Service(url, log_file, started.process)
 
 
 def main() -> None:

@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+from _processes import free_port, running, wait_until_http_ok
 
 APPS = Path(__file__).parent / "_readiness_apps.py"
 STARTUP_SECONDS = 20.0
-
-
-def free_port() -> int:
-    """A port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -42,34 +31,12 @@ def run_app(kind: str, log_file: Path, otlp_endpoint: str | None) -> Iterator[Ru
     env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
     if otlp_endpoint is not None:
         env["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp_endpoint
-    with log_file.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, str(APPS), kind, str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
+    command = [sys.executable, str(APPS), kind, str(port)]
+    with running(command, log_file, env=env) as started:
+        url = f"http://127.0.0.1:{port}"
+        # /metrics makes no span (the middleware leaves it out): nothing is exported
+        # before the test's receiver is listening.
+        wait_until_http_ok(
+            url + "/metrics", started=started, timeout=STARTUP_SECONDS, any_status=True
         )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{kind} exited: {log_file.read_text(errors='replace')}")
-            try:
-                # /metrics makes no span (the middleware leaves it out): nothing is
-                # exported before the test's receiver is listening.
-                httpx.get(url + "/metrics", timeout=1.0)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
         yield RunningApp(url, log_file)
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,85 +9,39 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests._multiprocess_support import free_port, wait_until
+from tests._processes import (
+    PROMETHEUS,
+    free_port,
+    run_prometheus,
+    running,
+    uvicorn_command,
+    wait_until,
+    wait_until_http_ok,
+)
 from toolkit import semconv
 
 ROOT = Path(__file__).resolve().parent.parent
-UVICORN = Path(sys.executable).with_name("uvicorn")
-PROMETHEUS = shutil.which("prometheus")
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(PROMETHEUS is None, reason="prometheus not installed"),
-]
-
-
-def _start(command: list[str], log: Path) -> subprocess.Popen[bytes]:
-    with open(log, "wb") as handle:
-        return subprocess.Popen(command, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+pytestmark = pytest.mark.skipif(PROMETHEUS is None, reason="prometheus not installed")
 
 
 @pytest.fixture
 def app_url(tmp_path: Path) -> Iterator[str]:
     """The traced app under uvicorn on 127.0.0.1."""
     port = free_port()
-    process = _start(
-        [
-            str(UVICORN),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "tests._exemplar_app:app",
-        ],
-        tmp_path / "uvicorn.log",
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(lambda: httpx.get(url + "/metrics", timeout=2).status_code == 200)
+    command = uvicorn_command("tests._exemplar_app:app", port, options=["--no-access-log"])
+    with running(command, tmp_path / "uvicorn.log", cwd=ROOT, stop_seconds=15) as started:
+        url = f"http://127.0.0.1:{port}"
+        wait_until_http_ok(url + "/metrics", started=started)
         yield url
-    finally:
-        _stop(process)
 
 
 @pytest.fixture
 def prometheus_url(tmp_path: Path, app_url: str) -> Iterator[str]:
     """Prometheus 2.x with exemplar storage, scraping the app every second."""
-    port = free_port()
-    config = tmp_path / "prometheus.yml"
     target = app_url.removeprefix("http://")
-    config.write_text(
-        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-        f"scrape_configs:\n  - job_name: exemplars\n    static_configs:\n"
-        f"      - targets: ['{target}']\n"
-    )
-    assert PROMETHEUS is not None
-    process = _start(
-        [
-            PROMETHEUS,
-            f"--config.file={config}",
-            f"--storage.tsdb.path={tmp_path / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--enable-feature=exemplar-storage",
-        ],
-        tmp_path / "prometheus.log",
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(lambda: httpx.get(url + "/-/ready", timeout=2).status_code == 200, 30)
+    with run_prometheus(tmp_path, {"exemplars": target}, features=["exemplar-storage"]) as url:
         yield url
-    finally:
-        _stop(process)
 
 
 def test_prometheus_returns_the_trace_id_exemplar(app_url: str, prometheus_url: str) -> None:

@@ -6,10 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,12 +15,19 @@ import httpx
 import pytest
 import yaml
 from _generate_support import make_service
+from _processes import (
+    PROMETHEUS,
+    free_port,
+    run_prometheus,
+    running,
+    uvicorn_command,
+    wait_until_http_ok,
+)
 
 from toolkit import semconv
 from toolkit.catalog.model import Catalog
 from toolkit.generate import generate, write_output
 
-PROMETHEUS = shutil.which("prometheus")
 JOB = "shop-e2e"
 TESTS = Path(__file__).resolve().parent
 RATE_INTERVAL = "1m"  # what Grafana would put in $__rate_interval (>= 4 scrape intervals)
@@ -36,13 +39,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(PROMETHEUS is None, reason="prometheus not installed (Debian package)"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _wait_until(what: str, check: Any) -> Any:
@@ -57,20 +53,6 @@ def _wait_until(what: str, check: Any) -> Any:
         time.sleep(0.5)
 
 
-def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
-    with open(log, "wb") as out:
-        return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The app under uvicorn, Prometheus scraping it every second with the generated rules."""
@@ -83,55 +65,23 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     files = generate(catalog)
     write_output(root, files)
 
-    app_port, prom_port = _free_port(), _free_port()
-    app = _start(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "_generate_e2e_app:app",
-            "--app-dir",
-            str(TESTS),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(app_port),
-            "--log-level",
-            "warning",
-        ],
-        root / "app.log",
+    app_port = free_port()
+    app = uvicorn_command(
+        "_generate_e2e_app:app", app_port, app_dir=TESTS, options=["--log-level", "warning"]
     )
-    config = {
-        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        "rule_files": [str(root / "alert-rules" / "shop.rules.yaml")],
-        "scrape_configs": [
-            {"job_name": JOB, "static_configs": [{"targets": [f"127.0.0.1:{app_port}"]}]}
-        ],
-    }
-    (root / "prometheus.yml").write_text(yaml.safe_dump(config))
-    assert PROMETHEUS is not None
-    prometheus = _start(
-        [
-            PROMETHEUS,
-            f"--config.file={root / 'prometheus.yml'}",
-            f"--storage.tsdb.path={root / 'data'}",
-            f"--web.listen-address=127.0.0.1:{prom_port}",
-        ],
-        root / "prometheus.log",
-    )
-    try:
+    rules = [root / "alert-rules" / "shop.rules.yaml"]
+    with (
+        running(app, root / "app.log") as started,
+        run_prometheus(root, {JOB: f"127.0.0.1:{app_port}"}, rule_files=rules) as prom,
+    ):
         base = f"http://127.0.0.1:{app_port}"
-        prom = f"http://127.0.0.1:{prom_port}"
-        _wait_until("the app", lambda: _ok(f"{base}/items/1"))
-        _wait_until("a first scrape", lambda: _ok(f"{prom}/-/ready") and _scraped(prom))
+        wait_until_http_ok(f"{base}/items/1", started=started, timeout=DEADLINE)
+        _wait_until("a first scrape", lambda: _scraped(prom))
         # Several rounds a couple of scrapes apart: rates need increases between samples.
         for _ in range(ROUNDS):
             _drive_traffic(base)
             time.sleep(PACE_SECONDS)
         yield {"prometheus": prom, "files": files, "root": root}
-    finally:
-        _stop(prometheus)
-        _stop(app)
 
 
 def _drive_traffic(base: str) -> None:
@@ -156,13 +106,6 @@ def _with_job(service: Any, job: str) -> Any:
     from dataclasses import replace
 
     return replace(service, prometheus=replace(service.prometheus, job=job))
-
-
-def _ok(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def _query(prometheus: str, expr: str) -> dict[str, Any]:

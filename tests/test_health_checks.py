@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from _processes import free_port
 
 from toolkit.health import CheckResult, url_check
 
@@ -58,9 +58,7 @@ def test_custom_healthy(server: str) -> None:
 
 def test_refused_connection_fails() -> None:
     """A closed port is a failed check naming the error, not an exception."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # nothing listens there
     result = url_check(f"http://127.0.0.1:{port}/livez", timeout=0.5)()
     assert result.status == "fail"
     assert result.output is not None

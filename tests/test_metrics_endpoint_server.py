@@ -6,7 +6,7 @@ import httpx
 import pytest
 from prometheus_client import CollectorRegistry, Counter
 
-from tests._multiprocess_support import free_port
+from tests._processes import free_port
 from toolkit.middleware import ToolkitWSGIMiddleware
 from toolkit.middleware.config import resolve_settings
 from toolkit.middleware.metrics_server import start_metrics_server

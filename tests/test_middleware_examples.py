@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from _processes import free_port, gunicorn_command, running, uvicorn_command, wait_until_http_ok
 
 from toolkit import semconv
 
 APPS_DIR = Path(__file__).resolve().parent.parent / "examples" / "apps"
-BIN = Path(sys.executable).parent
 
 # (server, "module:attribute", item route template)
 EXAMPLES = {
@@ -32,13 +29,6 @@ EXAMPLES = {
 pytestmark = pytest.mark.slow
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(params=sorted(EXAMPLES))
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
     """Start one example app; yield (name, base URL, stdout file); stop it."""
@@ -46,34 +36,14 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str
     kind, target, _ = EXAMPLES[name]
     port = free_port()
     if kind == "uvicorn":
-        command = [str(BIN / "uvicorn"), target, "--app-dir", str(APPS_DIR), "--no-access-log"]
-        command += ["--host", "127.0.0.1", "--port", str(port)]
+        command = uvicorn_command(target, port, app_dir=APPS_DIR, options=["--no-access-log"])
     else:
-        command = [str(BIN / "gunicorn"), "--chdir", str(APPS_DIR), "--workers", "1"]
-        command += ["--bind", f"127.0.0.1:{port}", target]
+        command = gunicorn_command(target, port, chdir=APPS_DIR, options=["--workers", "1"])
     stdout = tmp_path / "stdout.log"
-    with stdout.open("w") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(base + "/metrics", timeout=1)
-                break
-            except httpx.TransportError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    _, err = process.communicate(timeout=5)
-                    pytest.fail(f"{name} did not start: {err[-2000:]}")
-                time.sleep(0.1)
+    with running(command, stdout, stderr=tmp_path / "stderr.log") as started:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_http_ok(base + "/metrics", started=started, any_status=True)
         yield name, base, stdout
-    finally:
-        process.terminate()
-        try:
-            process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
 
 
 def test_example_app_is_observable(server: tuple[str, str, Path]) -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests._readiness_support import free_port, run_app
+from tests._processes import free_port
+from tests._readiness_support import run_app
 from toolkit.catalog import load_catalog
 from toolkit.cli import main
 from toolkit.generate import generate, write_output

@@ -15,7 +15,8 @@ from typing import ClassVar
 
 import pytest
 
-from tests._readiness_support import free_port, run_app
+from tests._processes import free_port
+from tests._readiness_support import run_app
 from toolkit.readiness import Status
 from toolkit.readiness.checks import LIVE_CHECKS
 from toolkit.readiness.model import Check

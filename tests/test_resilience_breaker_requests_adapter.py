@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
-from _resilience_support import free_port
+from _processes import free_port
 from prometheus_client import CollectorRegistry
 
 from toolkit.resilience.breaker import CallNotPermitted, CircuitBreaker, State

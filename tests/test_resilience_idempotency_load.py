@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from _resilience_support import free_port, redis_server
+from _processes import free_port, gunicorn_command, running, uvicorn_command, wait_until_http_ok
+from _resilience_support import redis_server
 
 pytestmark = pytest.mark.slow
 
@@ -27,30 +25,19 @@ REQUESTS = 200
 
 
 def server_command(kind: str, port: int) -> list[str]:
-    bin_dir = Path(sys.executable).parent
     if kind == "asgi":
-        return [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
+        return uvicorn_command(
             "_resilience_load_app:create_asgi_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "3",
-            "--log-level",
-            "warning",
-            "--app-dir",
-            str(TESTS),
-        ]
-    return [
-        str(bin_dir / "gunicorn"), "--chdir", str(TESTS), "--workers", "3", "--threads", "70",
-        "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+            port,
+            app_dir=TESTS,
+            options=["--factory", "--workers", "3", "--log-level", "warning"],
+        )
+    return gunicorn_command(
         "_resilience_load_app:create_wsgi_app()",
-    ]  # fmt: skip
+        port,
+        chdir=TESTS,
+        options=["--workers", "3", "--threads", "70", "--log-level", "warning"],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -71,23 +58,13 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str
     )
     port = free_port()
     env = {**os.environ, "IDEM_STORE": spec, "IDEM_EXECUTIONS": str(executions)}
-    process = subprocess.Popen(server_command(kind, port), env=env, cwd=tmp_path)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(url + "/", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"{kind} server did not start")
-            time.sleep(0.1)
+    log = tmp_path / "server.log"
+    with running(
+        server_command(kind, port), log, env=env, cwd=tmp_path, stop_seconds=30
+    ) as started:
+        url = f"http://127.0.0.1:{port}"
+        wait_until_http_ok(url + "/", started=started)
         yield url, executions
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @pytest.mark.parametrize(

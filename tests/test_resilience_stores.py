@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _resilience_support import FakeClock, free_port, redis_server
+from _processes import free_port
+from _resilience_support import FakeClock, redis_server
 
 from toolkit.resilience.idempotency.stores import (
     Acquired,
