@@ -22,7 +22,10 @@ from toolkit import semconv
 
 ROOT = Path(__file__).resolve().parent.parent
 
-pytestmark = pytest.mark.skipif(PROMETHEUS is None, reason="prometheus not installed")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(PROMETHEUS is None, reason="prometheus not installed"),
+]
 
 
 @pytest.fixture
