@@ -238,3 +238,18 @@ def test_counters_and_summaries_are_kept_gauges_of_every_mode_dropped(tmp_path: 
     assert gauges == []
     assert _files(tmp_path) == ["counter_archive-g1.db", "summary_archive-g1.db"]
     assert scrape_registry(tmp_path).get_sample_value("jobs_total") == 4.0
+
+
+def test_a_starting_worker_compacts_its_dead_predecessors(tmp_path: Path) -> None:
+    """``compact_dead=True`` (what the middleware uses): a new worker folds in the workers
+    that are gone before it records anything, without waiting for a scrape."""
+    start_worker(tmp_path, 4)
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            multiprocess.enable_multiprocess(tmp_path, compact_dead=True)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    assert _files(tmp_path) == ["histogram_archive-g1.db"]
+    assert _count(tmp_path) == 4.0

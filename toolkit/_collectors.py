@@ -49,4 +49,5 @@ def _join_multiprocess_mode() -> None:
 
     directory = multiprocess_directory()
     if directory is not None:
-        enable_multiprocess(directory)
+        # No server hook under ``uvicorn --workers``: fold in dead predecessors at start.
+        enable_multiprocess(directory, compact_dead=True)

@@ -70,13 +70,17 @@ def multiprocess_directory(environ: dict[str, str] | None = None) -> Path | None
     return Path(raw) if raw else None
 
 
-def enable_multiprocess(directory: str | os.PathLike[str] | None = None) -> Path:
+def enable_multiprocess(
+    directory: str | os.PathLike[str] | None = None, *, compact_dead: bool = False
+) -> Path:
     """Make this process (and the ones it starts) write metrics into ``directory``.
 
     ``directory`` defaults to ``PROMETHEUS_MULTIPROC_DIR``. Sets that variable (children
     inherit it), switches prometheus-client's value class to the mmap-backed one if it was
     imported before the variable was set, and registers this process as a live worker.
     Call it before the first labelled metric is used; calling it again is harmless.
+    ``compact_dead`` also compacts workers that are gone (where no server hook does it,
+    e.g. ``uvicorn --workers``: a restarted worker folds in its predecessor at once).
     """
     path = Path(directory) if directory is not None else multiprocess_directory()
     if path is None:
@@ -85,7 +89,10 @@ def enable_multiprocess(directory: str | os.PathLike[str] | None = None) -> Path
     os.environ[ENV_MULTIPROC_DIR] = str(path)
     if not getattr(values.ValueClass, "_multiprocess", False):
         values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
+    first = _worker_lock is None or _worker_lock[0] != os.getpid()
     register_worker(path)
+    if compact_dead and first:
+        compact(path)
     return path
 
 
