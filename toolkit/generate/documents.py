@@ -127,6 +127,9 @@ _LEADING_INDICATORS = frozenset("#,[]{}&*!|>'\"%@` ")
 _LEADING_BEFORE_SPACE = ("- ", "? ", ": ", "---", "...")
 _STR_TAG = "tag:yaml.org,2002:str"
 _RESOLVER = yaml.resolver.Resolver()
+# Only a scalar starting with one of these can resolve to a non-string (null, bool,
+# number, ...); no other implicit resolver applies (PyYAML has no wildcard ones).
+_RESOLVED_FIRST = frozenset(_RESOLVER.yaml_implicit_resolvers) - {None}
 _SIMPLE_KEY_BYTES = 128  # longer keys are written as "? key" by libyaml
 _styles: dict[str, str] = {}
 
@@ -142,6 +145,8 @@ def _plain_allowed(value: str) -> bool:
         or " #" in value
     ):
         return False
+    if value[0] not in _RESOLVED_FIRST:
+        return True
     resolved = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
     return bool(resolved == _STR_TAG)
 

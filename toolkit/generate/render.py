@@ -44,7 +44,7 @@ _CONSTANTS = {True: "true", False: "false", None: "null"}
 def _tojson(value: Any) -> str:
     kind = type(value)
     if kind is str:  # the common case, straight to the C string encoder
-        return str(_encode_string(value))
+        return _encode_string(value)  # type: ignore[no-any-return]
     if kind is bool or value is None:
         return _CONSTANTS[value]
     if kind is int:
