@@ -244,3 +244,46 @@ def test_memory_purge_drops_only_expired_records() -> None:
     clock.advance(2)
     assert store.purge_expired() == 1
     assert store.begin("new", FP, lock_ttl=100) == Existing(FP, None)
+
+
+class _LosingConnection:
+    """A connection whose WAL switch loses the race; ``winner_mode`` is what the file has."""
+
+    def __init__(self, winner_mode: str) -> None:
+        self.winner_mode = winner_mode
+        self.switches = 0
+
+    def execute(self, sql: str) -> Any:
+        import sqlite3
+
+        if sql == "PRAGMA journal_mode=WAL":
+            self.switches += 1
+            raise sqlite3.OperationalError("database is locked")
+        return self
+
+    def fetchone(self) -> tuple[str]:
+        return (self.winner_mode,)
+
+
+def test_sqlite_wal_switch_lost_to_another_process_is_fine() -> None:
+    """A worker whose WAL switch is refused goes on when another worker already switched."""
+    from toolkit.resilience.idempotency.stores.sqlite import _switch_to_wal
+
+    conn = _LosingConnection("wal")
+
+    _switch_to_wal(conn, timeout=0.0)  # type: ignore[arg-type]
+
+    assert conn.switches == 1
+
+
+def test_sqlite_wal_switch_that_never_happens_raises() -> None:
+    """If no one manages to switch the file to WAL, the error comes out once time is up."""
+    import sqlite3
+
+    from toolkit.resilience.idempotency.stores.sqlite import _switch_to_wal
+
+    conn = _LosingConnection("delete")
+
+    with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+        _switch_to_wal(conn, timeout=0.0)  # type: ignore[arg-type]
+    assert conn.switches == 1

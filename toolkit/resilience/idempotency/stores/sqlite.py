@@ -78,7 +78,7 @@ class SQLiteStore:
                 return
             # WAL lets readers proceed while one writer holds the lock; it is a property
             # of the file, so whichever process sets it first wins and the rest are no-ops.
-            conn.execute("PRAGMA journal_mode=WAL")
+            _switch_to_wal(conn, self._busy_timeout)
             conn.execute(_SCHEMA.format(table=self._table))
             self._ready = True
 
@@ -151,3 +151,21 @@ class SQLiteStore:
     async def arelease(self, key: str, token: str) -> bool:
         """:meth:`release` in a worker thread."""
         return await asyncio.to_thread(self.release, key, token)
+
+
+def _switch_to_wal(conn: sqlite3.Connection, timeout: float) -> None:
+    # Workers that open a new file at the same moment all ask for WAL; SQLite may answer
+    # "database is locked" to the losers without waiting. The winner's switch is all any
+    # of them needs, so retry until the file is in WAL mode or the busy timeout is spent.
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            mode = conn.execute("PRAGMA journal_mode").fetchone()
+            if mode is not None and str(mode[0]).lower() == "wal":
+                return
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
