@@ -162,6 +162,15 @@ def test_json_fast_path_writes_what_the_standard_library_writes() -> None:
         assert dump_json(document) == stdlib_dump_json(document)
 
 
+@pytest.mark.parametrize(
+    "value", [1e-05, 1e-07, 1.5e-05, -2e-10, 5e-324, 9.999e-05, 0.0001, 0.00012, 1e-100]
+)
+def test_json_a_lone_small_float_is_written_as_the_standard_library_writes(value: float) -> None:
+    """One float below 1e-4 (orjson writes those differently) among "e-" in strings is found."""
+    document = {"title": "service-0001 e-mail", "thresholds": [{"value": value}]}
+    assert dump_json(document) == stdlib_dump_json(document)
+
+
 def test_load_yaml_reads_json_as_yaml_would() -> None:
     """JSON text (what the bundled templates write) parses as the YAML loader parses it."""
     text = '{"groups": [{"name": "a", "rules": [{"expr": "x{a=\\"b\\"}", "for": "5m"}]}], "n": 1}'

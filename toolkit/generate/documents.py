@@ -42,22 +42,19 @@ except ImportError:  # pragma: no cover - depends on the installation
     orjson = None  # type: ignore[assignment]
 
 
+# "e-" is searched for as a literal (fast), then checked for a digit before it: a
+# pattern that starts with a character class is tried at every position (10x slower).
+_SMALL_EXPONENT = re.compile(r"e-(?<=[0-9]e-)")
+
+
 def _orjson_may_differ(text: str) -> bool:
     """Whether ``text`` may hold a float below 1e-4, which orjson writes differently.
 
-    (``1e-05`` is ``0.00001`` there, ``1e-07`` is ``1e-7``.) ``str.find`` rather than a
-    regular expression: this runs over every dashboard, and a scan by regex costs ten
-    times the orjson encoding itself. A false alarm (a string holding "1e-" or
+    (``1e-05`` is ``0.00001`` there, ``1e-07`` is ``1e-7``.) This runs over every
+    dashboard: a digit then "e-", or "0.0000". A false alarm (a string holding "1e-" or
     "0.0000") only costs the slow path.
     """
-    if "0.0000" in text:
-        return True
-    at = text.find("e-")
-    while at > 0:
-        if text[at - 1].isdigit():
-            return True
-        at = text.find("e-", at + 2)
-    return False
+    return "0.0000" in text or _SMALL_EXPONENT.search(text) is not None
 
 
 def dump_json(document: Any) -> str:
