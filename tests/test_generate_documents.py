@@ -22,6 +22,7 @@ from toolkit.generate.documents import (
     HEADER,
     dump_json,
     dump_yaml,
+    load_dump_json,
     load_json,
     load_yaml,
     pyyaml_dump,
@@ -169,6 +170,35 @@ def test_json_a_lone_small_float_is_written_as_the_standard_library_writes(value
     """One float below 1e-4 (orjson writes those differently) among "e-" in strings is found."""
     document = {"title": "service-0001 e-mail", "thresholds": [{"value": value}]}
     assert dump_json(document) == stdlib_dump_json(document)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"id": 1, "title": "— ok", "steps": [null, 0.5, 1e-07, -0.0], "on": true}',
+        '{"big": 123456789012345678901234567890, "neg": -98765432109876543210}',
+        '{"max": 18446744073709551615, "min": -9223372036854775808}',
+        '{"large": 1e16, "huge": 1.5e300, "tiny": 5e-324}',
+        '{"lone": "\\ud800", "text": "e+ in a string"}',
+        '{"a": 1, "a": 2}',
+    ],
+)
+def test_load_dump_json_reads_and_writes_what_the_standard_library_does(text: str) -> None:
+    """Same values (integers beyond 64 bits stay integers) and the same canonical bytes."""
+    expected = json.loads(text)
+    document, canonical = load_dump_json(text)
+    assert document == expected
+    assert json.dumps(document) == json.dumps(expected)  # int stays int, float stays float
+    assert canonical == stdlib_dump_json(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "error"), [('{"x": NaN}', "NaN is not JSON"), ('{"x": }', "Expecting value")]
+)
+def test_load_dump_json_refuses_what_load_json_refuses(text: str, error: str) -> None:
+    """NaN and invalid JSON raise the standard library's ValueError, whichever parser ran."""
+    with pytest.raises(ValueError, match=error):
+        load_dump_json(text)
 
 
 def test_load_yaml_reads_json_as_yaml_would() -> None:

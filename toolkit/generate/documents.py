@@ -108,6 +108,29 @@ def load_json(text: str) -> Any:
     return json.loads(text, parse_constant=_reject_constant)
 
 
+def load_dump_json(text: str) -> tuple[Any, str]:
+    """Parse JSON ``text`` strictly: the document and its canonical JSON (``dump_json``).
+
+    Read by orjson when installed (twice as fast as ``json.loads`` on a dashboard, and
+    the same values, except that orjson reads an integer beyond 64 bits as a float).
+    Such a float is written with an exponent ("e+"), as is any float from 1e16 up: text
+    whose canonical form holds "e+" is read again by the standard library. Anything
+    orjson refuses (NaN, a lone surrogate, invalid JSON) goes to ``load_json`` as well,
+    which accepts it or raises its own error.
+    """
+    if orjson is not None:
+        try:
+            document = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+        else:
+            canonical = dump_json(document)
+            if "e+" not in canonical:
+                return document, canonical
+    document = load_json(text)
+    return document, dump_json(document)
+
+
 # --- the block emitter -----------------------------------------------------------------
 
 

@@ -6,14 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import jinja2
 import yaml
 
 from toolkit.catalog.model import Catalog, Service
 from toolkit.generate.dashboards import overview_dashboard, service_dashboard
-from toolkit.generate.documents import HEADER, dump_json, dump_yaml, load_json, load_yaml
+from toolkit.generate.documents import HEADER, dump_yaml, load_dump_json, load_yaml
 from toolkit.generate.render import TemplateError, make_environment, render
 from toolkit.generate.rule_tests import EVALUATION_INTERVAL, build_test_cases
 from toolkit.generate.rules import build_rule_group
@@ -34,6 +34,7 @@ OVERVIEW_FILE = "overview.json"
 PROVISIONING_FILE = "provisioning.yaml"
 DEFAULT_PROVISIONING_PATH = "/var/lib/grafana/dashboards/toolkit"
 GRAFANA_FOLDER = "toolkit"
+_T = TypeVar("_T")
 
 
 class RuleFormat(str, Enum):
@@ -67,8 +68,8 @@ class _Renderer:
         self.source = source
 
     def parsed(
-        self, template: str, path: str, context: dict[str, Any], loads: Callable[[str], Any]
-    ) -> Any:
+        self, template: str, path: str, context: dict[str, Any], loads: Callable[[str], _T]
+    ) -> _T:
         text = render(self.env, template, context)
         try:
             return loads(text)
@@ -79,9 +80,9 @@ class _Renderer:
 
     def dashboard(self, template: str, path: str, dashboard: dict[str, Any]) -> str:
         context = {"dashboard": dashboard, "schema_version": SCHEMA_VERSION, "header": HEADER}
-        document = self.parsed(template, path, context, load_json)
+        document, canonical = self.parsed(template, path, context, load_dump_json)
         validate_dashboard(path, document)
-        return dump_json(document)
+        return canonical
 
     def yaml(
         self, template: str, path: str, context: dict[str, Any], check: Callable[[str, Any], None]

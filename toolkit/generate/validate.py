@@ -153,15 +153,24 @@ def validate_rule_tests(path: str, document: Any) -> None:
     _require(path, isinstance(files, list) and bool(files), "rule_files: a non-empty list")
     tests = document.get("tests")
     _require(path, isinstance(tests, list) and bool(tests), "tests: a non-empty list")
+    # Messages are built only on failure: this runs for every series of every case.
     for t, test in enumerate(tests):
-        at = f"tests[{t}]"
-        _require(path, isinstance(test.get("input_series"), list), f"{at}.input_series: list")
+        if not isinstance(test.get("input_series"), list):
+            raise ValidationError(path, f"tests[{t}].input_series: list")
         for s, series in enumerate(test["input_series"]):
-            ok = isinstance(series.get("series"), str) and isinstance(series.get("values"), str)
-            _require(path, ok, f"{at}.input_series[{s}]: series and values strings")
+            if not (
+                isinstance(series.get("series"), str) and isinstance(series.get("values"), str)
+            ):
+                raise ValidationError(
+                    path, f"tests[{t}].input_series[{s}]: series and values strings"
+                )
         for a, case in enumerate(test.get("alert_rule_test", [])):
-            ok = isinstance(case.get("alertname"), str) and isinstance(case.get("exp_alerts"), list)
-            _require(path, ok, f"{at}.alert_rule_test[{a}]: alertname and exp_alerts")
+            if not (
+                isinstance(case.get("alertname"), str) and isinstance(case.get("exp_alerts"), list)
+            ):
+                raise ValidationError(
+                    path, f"tests[{t}].alert_rule_test[{a}]: alertname and exp_alerts"
+                )
 
 
 def validate_provisioning(path: str, document: Any) -> None:
