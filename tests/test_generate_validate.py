@@ -6,11 +6,12 @@ import copy
 import json
 from typing import Any
 
+import fastjsonschema
 import jsonschema
 import pytest
 from _generate_support import varied_catalog
 
-from toolkit.generate import ValidationError, generate
+from toolkit.generate import ValidationError, generate, validate
 from toolkit.generate.documents import load_yaml
 from toolkit.generate.validate import (
     dashboard_schema,
@@ -91,3 +92,105 @@ def test_rule_tests_structure_is_checked(files: dict[str, str]) -> None:
     document["tests"] = []
     with pytest.raises(ValidationError, match="tests: a non-empty list"):
         validate_rule_tests("t", document)
+
+
+# Values that sit on the edges where JSON Schema implementations differ: integral floats,
+# booleans next to numbers, a trailing newline after a pattern's "$", huge integers,
+# strings Rust cannot hold, empty containers.
+_EDGE_VALUES: list[Any] = [
+    1.0,
+    0.0,
+    -1,
+    25,
+    10**30,
+    True,
+    False,
+    None,
+    "",
+    "A\n",
+    "orders\n",
+    "1m\n",
+    "x",
+    "\ud800",
+    [],
+    {},
+    ["a", "a"],
+    [1],
+    {"type": "prometheus"},
+]
+
+
+def _places(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every key/index path of a document, root excluded."""
+    found: list[tuple[Any, ...]] = []
+    if isinstance(node, dict):
+        children: Any = node.items()
+    elif isinstance(node, list):
+        children = enumerate(node)
+    else:
+        return found
+    for key, child in children:
+        found.append((*path, key))
+        found += _places(child, (*path, key))
+    return found
+
+
+def _replaced(document: Any, place: tuple[Any, ...], value: Any) -> Any:
+    changed = copy.deepcopy(document)
+    parent = changed
+    for key in place[:-1]:
+        parent = parent[key]
+    parent[place[-1]] = value
+    return changed
+
+
+def test_dashboard_check_decides_as_the_compiled_schema_whichever_validator_says_yes(
+    files: dict[str, str],
+) -> None:
+    """Edge values put at the places of the first panels: accepted iff fastjsonschema accepts.
+
+    jsonschema-rs (when installed) only ever answers yes; this proves it never says yes
+    where the compiled schema says no, so the outcome is the compiled schema's.
+    """
+    compiled = validate._dashboard_validator()
+    document = _orders(files)
+    document["panels"] = (
+        document["panels"][:3] + [p for p in document["panels"] if p["type"] == "table"][:1]
+    )
+    places = [place for place in _places(document) if place[0] != "templating"] + [
+        ("templating", "list", 0, "name"),
+        ("templating", "list", 0, "hide"),
+    ]
+    assert len(places) > 300
+    for place in places:
+        for value in _EDGE_VALUES:
+            mutated = _replaced(document, place, value)
+            try:
+                compiled(mutated)
+            except fastjsonschema.JsonSchemaValueException:
+                expected = False
+            else:
+                expected = True
+            try:
+                validate_dashboard("d.json", mutated)
+            except ValidationError:
+                accepted = False
+            else:
+                accepted = True
+            assert accepted == expected, (place, value)
+
+
+def test_dashboard_check_works_without_jsonschema_rs(
+    files: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """jsonschema-rs is an optional speedup: without it the compiled schema alone decides."""
+    monkeypatch.setattr(validate, "jsonschema_rs", None)
+    validate._fast_dashboard_check.cache_clear()
+    try:
+        assert validate._fast_dashboard_check() is None
+        validate_dashboard("d.json", _orders(files))
+        broken = _replaced(_orders(files), ("panels", 0, "gridPos", "w"), 25)
+        with pytest.raises(ValidationError, match="must be smaller than or equal to 24"):
+            validate_dashboard("d.json", broken)
+    finally:
+        validate._fast_dashboard_check.cache_clear()
