@@ -91,7 +91,7 @@ def main() -> None:
 
 
 def serialisers() -> str:
-    """Which optional C speedups this run used (orjson, libyaml)."""
+    """Which optional compiled speedups this run used (orjson, libyaml, jsonschema-rs)."""
     try:
         import orjson  # noqa: F401
     except ImportError:
@@ -99,7 +99,13 @@ def serialisers() -> str:
     else:
         json_writer = "orjson"
     libyaml = "libyaml" if getattr(yaml, "__with_libyaml__", False) else "pure-Python PyYAML"
-    return f"JSON {json_writer}, YAML fallback and parse {libyaml}"
+    try:
+        import jsonschema_rs  # noqa: F401
+    except ImportError:
+        schema = "fastjsonschema (jsonschema-rs not installed)"
+    else:
+        schema = "jsonschema-rs, fastjsonschema for the verdict on a failure"
+    return f"JSON {json_writer}, YAML fallback and parse {libyaml}, dashboard schema {schema}"
 
 
 def _kb(texts: list[str]) -> str:
