@@ -17,7 +17,7 @@ import yaml
 from _generate_support import EXAMPLE_CATALOG, varied_catalog
 
 from toolkit.catalog import load_catalog
-from toolkit.generate import generate
+from toolkit.generate import documents, generate
 from toolkit.generate.documents import (
     HEADER,
     dump_json,
@@ -190,6 +190,15 @@ def test_load_dump_json_reads_and_writes_what_the_standard_library_does(text: st
     assert document == expected
     assert json.dumps(document) == json.dumps(expected)  # int stays int, float stays float
     assert canonical == stdlib_dump_json(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [("", False), ("+", False), ("+e+", True), ("1 + 2", False), ("a+b+1e+16", True), ("e+", True)],
+)
+def test_positive_exponent_search(text: str, found: bool) -> None:
+    """The "+"-first search finds "e+" wherever it is, and only "e+"."""
+    assert documents._has_positive_exponent(text) is found
 
 
 @pytest.mark.parametrize(
