@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from toolkit._resources import templates_dir
-from toolkit.generate.render import TemplateError, make_environment, render
+from toolkit.generate import render as render_module
+from toolkit.generate.render import Record, TemplateError, make_environment, render
 
 
 def test_override_directory_wins_by_name(tmp_path: Path) -> None:
@@ -50,3 +53,28 @@ def test_unknown_template() -> None:
     """Asking for a template nobody has is a TemplateError too."""
     with pytest.raises(TemplateError, match=r"template not found: nothing\.j2"):
         render(make_environment(), "nothing.j2", {})
+
+
+_TREES: list[Any] = [
+    {"a": [1, 2.5, 1e-07, 1e16, -0.0, True, False], "b": {"c": 'é — "q" \\ \n\t'}},
+    [{"series": 'up{job="x"}', "values": "0 60+60x59"}, []],
+    {"null": [None], "nan": [float("nan")], "inf": {"x": float("inf")}},
+    {"big": [2**70, -(2**64)], "lone": ["\ud800"]},
+    {1: "int key", None: "none key", 2.5: "float key"},
+    [Record(a=1), {"nested": Record(b=[1])}],
+]
+
+
+@pytest.mark.parametrize("tree", _TREES)
+@pytest.mark.parametrize("with_orjson", [True, False])
+def test_tojson_on_lists_and_mappings_parses_back_to_what_json_writes(
+    tree: Any, with_orjson: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """orjson or not, the text parses back to json.dumps' values, NaN stays NaN (an error)."""
+    if not with_orjson:
+        monkeypatch.setattr(render_module, "orjson", None)
+    text = render_module._tojson(tree)
+    expected = json.dumps(tree, ensure_ascii=False)
+    assert json.loads(text) == json.loads(expected) or "NaN" in expected
+    assert json.dumps(json.loads(text)) == json.dumps(json.loads(expected))  # same types
+    assert ("NaN" in text, "Infinity" in text) == ("NaN" in expected, "Infinity" in expected)

