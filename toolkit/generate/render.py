@@ -45,8 +45,9 @@ try:  # optional: the ``speedups`` extra
 except ImportError:  # pragma: no cover - depends on the installation
     orjson = None  # type: ignore[assignment]
 # orjson for a whole list or mapping (8x faster than the C encoder on a promtool test
-# file's cases), strictly: anything but plain JSON types raises (and goes to the
-# standard encoder, which writes it or raises as before).
+# file's cases), strictly: dataclasses, dates and subclasses (Records) raise and go to
+# the standard encoder, which writes them or raises as before. (An enum is written by
+# its value, as json does for str and int enums; json refuses a plain Enum.)
 _ORJSON_STRICT = (
     orjson.OPT_PASSTHROUGH_DATACLASS
     | orjson.OPT_PASSTHROUGH_DATETIME
