@@ -100,16 +100,6 @@ def start_worker(
     return worker
 
 
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def scrape(url: str) -> dict[str, float]:
     """``/metrics`` at ``url``: the request count and active requests, summed over series."""
     import httpx
@@ -129,22 +119,6 @@ def scrape_text(text: str) -> dict[str, float]:
             if sample.name in totals:
                 totals[sample.name] += sample.value
     return totals
-
-
-def wait_until(check: object, timeout: float = 30.0) -> None:
-    """Call ``check`` until it returns true (exceptions count as false) or time runs out."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    last: BaseException | None = None
-    while time.monotonic() < deadline:
-        try:
-            if check():  # type: ignore[operator]
-                return
-        except Exception as exc:
-            last = exc
-        time.sleep(0.1)
-    raise TimeoutError(f"condition not met in {timeout}s (last error: {last!r})")
 
 
 def run_in_worker(directory: Path, work: object) -> int:

@@ -17,7 +17,8 @@ import httpx
 import pytest
 
 from tests._multiprocess_apps import SLOW_PID_FILE
-from tests._multiprocess_support import COUNT, free_port, scrape, scrape_text, wait_until
+from tests._multiprocess_support import COUNT, scrape, scrape_text
+from tests._processes import free_port, wait_until
 from toolkit import semconv
 
 ROOT = Path(__file__).resolve().parent.parent
