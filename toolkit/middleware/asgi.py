@@ -178,12 +178,15 @@ class ToolkitASGIMiddleware:
                 call_hook(
                     telemetry, self._response_hook, request.span, scope, request.status or 500
                 )
-            try:
-                route = asgi_route(scope, root_path)
-            except Exception as exc:
-                telemetry.report_error("route", exc)
-                route = None
-            request.finish(route, error)
+            request.finish(self._route(scope, root_path), error)
+
+    def _route(self, scope: Scope, root_path: str) -> str | None:
+        # The template the framework matched; a lookup that fails is counted, never raised.
+        try:
+            return asgi_route(scope, root_path)
+        except Exception as exc:
+            self.telemetry.report_error("route", exc)
+            return None
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         telemetry = self.telemetry
@@ -214,12 +217,7 @@ class ToolkitASGIMiddleware:
             error = exc
             raise
         finally:
-            try:
-                route = asgi_route(scope, root_path)
-            except Exception as exc:
-                telemetry.report_error("route", exc)
-                route = None
-            request.finish(route, error)
+            request.finish(self._route(scope, root_path), error)
 
     async def _correlation_only(self, scope: Scope, receive: Receive, send: Send) -> None:
         telemetry = self.telemetry
