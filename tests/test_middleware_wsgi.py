@@ -245,3 +245,33 @@ def test_app_context_survives(harness: Harness) -> None:
     (access,) = harness.access_logs()
     assert access["user_id"] == "u-9"
     assert structlog.contextvars.get_contextvars() == {}
+
+
+def test_exception_after_write_is_recorded_and_reraised(harness: Harness) -> None:
+    """The app wrote bytes with write() and then raised: the headers are out, so the
+    server's start_response re-raises (PEP 3333); the request is still recorded once,
+    its span ended and the correlation ID restored."""
+    sent: list[bytes] = []
+
+    def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+        if exc_info is not None and sent:
+            raise exc_info[1].with_traceback(exc_info[2])
+        return sent.append
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        environ[ROUTE_KEY] = "/legacy"
+        write = start_response("200 OK", [])
+        write(b"partial")
+        raise LookupError("half way")
+
+    middleware = ToolkitWSGIMiddleware(app, **harness.options())
+    with pytest.raises(LookupError):
+        middleware({"PATH_INFO": "/legacy", "REQUEST_METHOD": "GET"}, start_response)
+
+    assert sent == [b"partial"]
+    assert harness.duration_count("GET", "/legacy", 200, "LookupError") == 1.0
+    (span,) = harness.spans()
+    assert span.status.status_code is StatusCode.ERROR
+    (access,) = harness.access_logs()
+    assert access[semconv.LOG_RESPONSE_BYTES] == 7
+    assert get_correlation_id() is None

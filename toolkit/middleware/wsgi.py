@@ -115,6 +115,7 @@ class ToolkitWSGIMiddleware:
         if self._request_hook is not None and request.span is not None:
             call_hook(telemetry, self._request_hook, request.span, environ)
         header = (self._header, request.correlation_id)
+        written = False
 
         def wrapped_start_response(
             status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
@@ -123,6 +124,8 @@ class ToolkitWSGIMiddleware:
             write = start_response(status, [*headers, header], exc_info)
 
             def counting_write(data: bytes) -> object:
+                nonlocal written
+                written = True
                 request.response_bytes += len(data)
                 return write(data)
 
@@ -131,6 +134,11 @@ class ToolkitWSGIMiddleware:
         try:
             result = self.app(environ, wrapped_start_response)
         except Exception as exc:
+            if written:
+                # write() already sent the headers: no 500 can replace them (the server's
+                # start_response would re-raise); record the request and let it see the error.
+                self._finish(request, environ, exc)
+                raise
             # Not started as far as the server is concerned: no body byte went out.
             _log.exception("unhandled exception in WSGI app, answered 500")
             request.status = 500
