@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -516,3 +517,44 @@ def test_middlewares_share_collectors_per_registry() -> None:
     IdempotencyMiddleware(app, store=store, registry=registry)
     IdempotencyWSGIMiddleware(flask_app([]).wsgi_app, store=store, registry=registry)
     assert registry.get_sample_value("idempotency_replays_total") == 0.0
+
+
+class _Socket:
+    """A ``wsgi.input`` over a live connection: reading past the request would block."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.reads: list[int] = []
+
+    def read(self, size: int = -1) -> bytes:
+        self.reads.append(size)
+        if size < 0 or size > len(self.data):
+            raise AssertionError("read past the available bytes: a real server blocks here")
+        chunk, self.data = self.data[:size], self.data[size:]
+        return chunk
+
+
+@pytest.mark.parametrize(("terminated", "expected"), [(False, b""), (True, b"chunked body")])
+def test_wsgi_body_without_content_length(terminated: bool, expected: bytes) -> None:
+    """No Content-Length: the body is empty (PEP 3333) unless the server says the input
+    is terminated (``wsgi.input_terminated``, chunked requests), when it is read to EOF."""
+    seen: list[bytes] = []
+
+    def app(environ: Any, start_response: Any) -> list[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        seen.append(environ["wsgi.input"].read(length))
+        start_response("201 Created", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    stream: Any = io.BytesIO(b"chunked body") if terminated else _Socket(b"GET /next")
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/x",
+        "HTTP_IDEMPOTENCY_KEY": "k",
+        "wsgi.input": stream,
+    }
+    if terminated:
+        environ["wsgi.input_terminated"] = True
+    wsgi = IdempotencyWSGIMiddleware(app, store=MemoryStore(), registry=CollectorRegistry())
+    body = b"".join(wsgi(environ, lambda *args: None))
+    assert (body, seen) == (b"ok", [expected])

@@ -165,6 +165,9 @@ def _read_body(environ: WSGIEnvironment, limit: int) -> bytes | None:
         if length > limit:
             return None
         return bytes(stream.read(length)) if length else b""
+    if not environ.get("wsgi.input_terminated"):
+        # PEP 3333: no Content-Length means no body; reading would block on the socket.
+        return b""
     # No length (chunked): read one byte past the limit to tell "too large" apart.
     data = bytes(stream.read(limit + 1))
     return None if len(data) > limit else data
