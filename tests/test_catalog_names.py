@@ -102,8 +102,12 @@ def test_is_host(host: str, valid: bool) -> None:
         ("ftp://runbooks.example.com", False),
         ("https://", False),
         ("https://example.com/a b", False),
+        ("https://wiki/{{page}}/orders", False),
+        ("https://wiki/%7B%7Bpage%7D%7D/orders", True),
     ],
 )
 def test_is_http_url(url: str, valid: bool) -> None:
-    """Runbooks are absolute http(s) URLs with a host."""
+    """Runbooks are absolute http(s) URLs with a host, without ``{{``: the URL becomes an
+    alert annotation, which Prometheus expands as a template (a rule file with ``{{page}}``
+    in it fails to load)."""
     assert is_http_url(url) is valid

@@ -63,8 +63,12 @@ def is_host(text: str) -> bool:
 
 
 def is_http_url(text: str) -> bool:
-    """Whether ``text`` is an absolute ``http``/``https`` URL with a host."""
-    if any(character.isspace() for character in text):
+    """Whether ``text`` is an absolute ``http``/``https`` URL with a host.
+
+    ``{{`` is refused (percent-encode braces): the URL goes into alert annotations, which
+    Prometheus expands as templates, so a rule file carrying it would fail to load.
+    """
+    if "{{" in text or any(character.isspace() for character in text):
         return False
     try:
         parts = urlsplit(text)
