@@ -42,6 +42,8 @@ WINDOW = "expected a Prometheus duration from 1d to 90d, e.g. 30d"
 UNIT = "expected a duration with a unit, e.g. 250ms or 1s"
 TIERS = "expected one of critical, standard, experimental"
 DEPENDENCY = "expected the name of a service or external in this catalog"
+NO_TEMPLATE = "expected a non-empty string without '{{'"
+TEMPLATE_HINT = "Prometheus expands alert labels as templates"
 
 # (case file in tests/catalog_cases, [(line, text after "FILE:LINE: ")]) in file order.
 BAD_CATALOGS = [
@@ -70,6 +72,19 @@ BAD_CATALOGS = [
         [(1, "expected a mapping with a 'services' list at the top level, found a list")],
     ),
     ("missing-name", [(5, "services[1]: missing required key 'name'")]),
+    (
+        # Alert labels are Go templates to Prometheus: '{{' would stop the rules loading
+        # (a selector label is no template: it may hold one).
+        "templates",
+        [
+            (3, f"services[0].team: {NO_TEMPLATE}, found '{{{{ .Team }}}}' — {TEMPLATE_HINT}"),
+            (
+                6,
+                f"services[0].alert_labels.owner: {NO_TEMPLATE}, found '{{{{owner}}}}' "
+                f"— {TEMPLATE_HINT}",
+            ),
+        ],
+    ),
     (
         "duplicate-names",
         [

@@ -18,6 +18,7 @@ from toolkit.catalog.problems import Problem
 _TAG = "tag:yaml.org,2002:"
 STR_TAG = _TAG + "str"
 _NUMBER_TAGS = (_TAG + "int", _TAG + "float")
+_TEMPLATE_HINT = "Prometheus expands alert labels as templates"
 
 
 def child_path(path: str, key: str) -> str:
@@ -205,6 +206,16 @@ class NodeReader:
         text = str(node.value)
         if not text.strip():
             self.expect(node, path, expected, shown(node))
+            return None
+        return text
+
+    def template_free(self, node: yaml.Node, path: str) -> str | None:
+        """The non-blank string ``node``, without ``{{``: it becomes an alert label, which
+        Prometheus expands as a template (a stray ``{{`` stops the rule file loading)."""
+        text = self.string(node, path)
+        if text is not None and "{{" in text:
+            expected = "a non-empty string without '{{'"
+            self.expect(node, path, expected, shown(node), _TEMPLATE_HINT)
             return None
         return text
 

@@ -170,7 +170,7 @@ def _service(reader: NodeReader, node: yaml.Node, path: str) -> ServiceDraft:
         node, path, _name(reader, values, node, path), read_settings(reader, values, path)
     )
     if "team" in values:
-        draft.team = reader.string(values["team"], child_path(path, "team"))
+        draft.team = reader.template_free(values["team"], child_path(path, "team"))
     if "description" in values:
         draft.description = (
             reader.string(values["description"], child_path(path, "description")) or ""

@@ -84,7 +84,11 @@ def read_settings(reader: NodeReader, values: dict[str, yaml.Node], path: str) -
         settings.tier = _tier(reader, values["tier"], child_path(path, "tier"))
     if "alert_labels" in values:
         labels = read_labels(
-            reader, values["alert_labels"], child_path(path, "alert_labels"), RESERVED_ALERT_LABELS
+            reader,
+            values["alert_labels"],
+            child_path(path, "alert_labels"),
+            RESERVED_ALERT_LABELS,
+            templated=True,
         )
         settings.alert_labels = labels or {}
     if "slo" in values:
@@ -144,11 +148,17 @@ def build_slo(merged: Settings) -> SLO:
 
 
 def read_labels(
-    reader: NodeReader, node: yaml.Node, path: str, reserved: dict[str, str] | None = None
+    reader: NodeReader,
+    node: yaml.Node,
+    path: str,
+    reserved: dict[str, str] | None = None,
+    *,
+    templated: bool = False,
 ) -> dict[str, str] | None:
     """A mapping of Prometheus label names to non-empty strings.
 
-    ``reserved`` maps label names the user may not set to the reason why.
+    ``reserved`` maps label names the user may not set to the reason why; ``templated``
+    labels (alert labels) may not hold ``{{``.
     """
     entries = reader.entries(node, path, "a mapping of label names to values")
     if entries is None:
@@ -168,7 +178,8 @@ def read_labels(
         if reserved and name in reserved:
             reader.report(key_node, path, f"label '{name}' cannot be set here", hint=reserved[name])
             continue
-        value = reader.string(value_node, child_path(path, name))
+        at = child_path(path, name)
+        value = reader.template_free(value_node, at) if templated else reader.string(value_node, at)
         if value is not None:
             labels[name] = value
     return labels
