@@ -195,6 +195,30 @@ def test_excluded_path_keeps_only_correlation(harness: Harness) -> None:
     assert get_correlation_id() is None
 
 
+def test_excluded_path_streaming_body_sees_correlation(harness: Harness) -> None:
+    """An excluded path whose body is a generator: the correlation ID is still set while
+    the server iterates and closes it, and gone afterwards."""
+    seen: list[str | None] = []
+
+    def chunks() -> Iterator[bytes]:
+        try:
+            seen.append(get_correlation_id())
+            yield b"ok"
+        finally:
+            seen.append(get_correlation_id())
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [])
+        return chunks()
+
+    middleware = ToolkitWSGIMiddleware(app, **harness.options(excluded_paths=["/stream"]))
+    response = call_wsgi(middleware, "/stream", {"X-Request-ID": "s-1"})
+
+    assert (response.content, response.headers["x-request-id"]) == (b"ok", "s-1")
+    assert seen == ["s-1", "s-1"]
+    assert get_correlation_id() is None
+
+
 def test_client_gone_mid_body_is_recorded_once(harness: Harness) -> None:
     """The server stops iterating after one chunk (client gone) and closes the body: the
     request is recorded once with the bytes that got out; nothing stays active."""

@@ -214,11 +214,14 @@ class ToolkitWSGIMiddleware:
         ) -> Callable[[bytes], object]:
             return start_response(status, [*headers, header], exc_info)
 
-        token = correlation_id_var.set(cid)
-        try:
-            return self.app(environ, wrapped_start_response)
-        finally:
-            correlation_id_var.reset(token)
+        # As for observed requests: the app and the iteration of its body run in a copy
+        # of the thread's context, which holds the correlation ID until the body is closed.
+        context = copy_context()
+        context.run(correlation_id_var.set, cid)
+        result = context.run(self.app, environ, wrapped_start_response)
+        if type(result) is list:
+            return result
+        return _ContextBody(result, context)
 
     def _serve_metrics(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
@@ -307,3 +310,29 @@ class _ObservedBody:
             if not self._finished:
                 self._finished = True
                 self._middleware._finish(self._request, self._environ, self._error)
+
+
+class _ContextBody:
+    """An excluded path's response iterable, iterated and closed in the request's context."""
+
+    __slots__ = ("_context", "_result")
+
+    def __init__(self, result: Iterable[bytes], context: Context) -> None:
+        self._result = result
+        self._context = context
+
+    def __iter__(self) -> Iterator[bytes]:
+        run = self._context.run
+        iterator = run(iter, self._result)
+        while True:
+            try:
+                chunk = run(next, iterator)
+            except StopIteration:
+                return
+            yield chunk
+
+    def close(self) -> None:
+        """Close the app's iterable in the request's context."""
+        close = getattr(self._result, "close", None)
+        if close is not None:
+            self._context.run(close)
