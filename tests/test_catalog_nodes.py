@@ -61,9 +61,10 @@ def test_mapping_reports_merge_keys_and_non_string_keys() -> None:
     ]
 
 
-@pytest.mark.parametrize("text", [".nan", ".inf", "-.inf"])
+@pytest.mark.parametrize("text", [".nan", ".inf", "-.inf", "9" * 400, "-" + "9" * 400])
 def test_number_rejects_non_finite(text: str) -> None:
-    """NaN and infinities are not numbers a catalog can use."""
+    """NaN, infinities and integers too large for a float are not numbers a catalog can
+    use (a problem, not an OverflowError)."""
     reader = NodeReader("c.yaml")
     assert reader.number(_node(text), "x", "a number") is None
     assert [str(p) for p in reader.problems] == [f"c.yaml:1: x: expected a number, found {text}"]

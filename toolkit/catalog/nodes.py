@@ -226,7 +226,7 @@ class NodeReader:
             return None
         try:
             value = float(self._constructor.construct_object(node))
-        except (ConstructorError, ValueError):
+        except (ConstructorError, ValueError, OverflowError):  # OverflowError: a huge int
             value = math.nan
         if not math.isfinite(value):
             self.expect(node, path, expected, shown(node))
