@@ -558,3 +558,31 @@ def test_wsgi_body_without_content_length(terminated: bool, expected: bytes) -> 
     wsgi = IdempotencyWSGIMiddleware(app, store=MemoryStore(), registry=CollectorRegistry())
     body = b"".join(wsgi(environ, lambda *args: None))
     assert (body, seen) == (b"ok", [expected])
+
+
+def test_wsgi_client_gone_before_body_runs_nothing() -> None:
+    """Fewer body bytes than Content-Length (the client went away mid-upload): the app
+    never runs with the truncated body and the key stays free for the client's retry."""
+    ran: list[bytes] = []
+
+    def app(environ: Any, start_response: Any) -> list[bytes]:
+        ran.append(environ["wsgi.input"].read())
+        start_response("201 Created", [])
+        return [b"ok"]
+
+    store = MemoryStore()
+    wsgi = IdempotencyWSGIMiddleware(app, store=store, registry=CollectorRegistry())
+    statuses: list[str] = []
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/orders",
+        "CONTENT_LENGTH": "10",
+        "HTTP_IDEMPOTENCY_KEY": "k",
+        "wsgi.input": io.BytesIO(b'{"a"'),
+    }
+    body = b"".join(wsgi(environ, lambda status, headers: statuses.append(status)))
+
+    assert ran == []
+    assert statuses == ["400 Bad Request"]
+    assert json.loads(body)["type"].endswith("/body-incomplete")
+    assert isinstance(store.begin("k", "fp", lock_ttl=1), Acquired)

@@ -14,6 +14,7 @@ from toolkit.resilience.idempotency._core import (
     KeyedRequest,
     Respond,
     Wait,
+    problem,
     with_fingerprint,
 )
 from toolkit.resilience.idempotency.stores.base import StoredResponse
@@ -51,6 +52,9 @@ class IdempotencyWSGIMiddleware(IdempotencyMiddlewareBase[WSGIApp]):
         body = _read_body(environ, self._gate.options.max_body_bytes)
         if body is None:
             return _respond(start_response, self._gate.too_large().response)
+        if isinstance(body, _Incomplete):
+            # The client went away mid-upload: never run (and store) a truncated request.
+            return _respond(start_response, _INCOMPLETE_BODY)
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         keyed = with_fingerprint(keyed, method, target, body)
@@ -154,8 +158,22 @@ def _chain(head: list[bytes], tail: Iterator[bytes], result: Iterable[bytes]) ->
             close()
 
 
-def _read_body(environ: WSGIEnvironment, limit: int) -> bytes | None:
-    """The request body, or ``None`` when it is larger than ``limit`` bytes."""
+class _Incomplete:
+    """Fewer body bytes arrived than Content-Length announced."""
+
+
+_INCOMPLETE = _Incomplete()
+_INCOMPLETE_BODY = problem(
+    400,
+    "body-incomplete",
+    "Request body incomplete",
+    "The body ended before Content-Length bytes arrived; nothing was run.",
+)
+
+
+def _read_body(environ: WSGIEnvironment, limit: int) -> bytes | _Incomplete | None:
+    """The request body, ``None`` when it is larger than ``limit`` bytes, or
+    ``_INCOMPLETE`` when the stream ends before ``CONTENT_LENGTH`` bytes."""
     stream = environ.get("wsgi.input")
     if stream is None:
         return b""
@@ -164,7 +182,13 @@ def _read_body(environ: WSGIEnvironment, limit: int) -> bytes | None:
         length = int(length_text)
         if length > limit:
             return None
-        return bytes(stream.read(length)) if length else b""
+        data = b""
+        while len(data) < length:  # a stream may hand over less than asked before EOF
+            chunk = bytes(stream.read(length - len(data)))
+            if not chunk:
+                return _INCOMPLETE
+            data += chunk
+        return data
     if not environ.get("wsgi.input_terminated"):
         # PEP 3333: no Content-Length means no body; reading would block on the socket.
         return b""
