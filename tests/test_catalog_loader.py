@@ -73,6 +73,33 @@ BAD_CATALOGS = [
     ),
     ("missing-name", [(5, "services[1]: missing required key 'name'")]),
     (
+        # Labels the generated alerts take from their series: overriding instance or the
+        # breaker's name makes two firing series one labelset, and the rule then fails.
+        "reserved-alert-labels",
+        [
+            (
+                2,
+                "defaults.alert_labels: label 'instance' cannot be set here"
+                " — the target alerts take it from each scrape target",
+            ),
+            (
+                7,
+                "services[0].alert_labels: label 'name' cannot be set here"
+                " — the circuit-breaker alert takes it from each breaker",
+            ),
+            (
+                7,
+                "services[0].alert_labels: label 'slo' cannot be set here"
+                " — the burn-rate alerts get it from their objective",
+            ),
+            (
+                7,
+                "services[0].alert_labels: label 'job' cannot be set here"
+                " — alerts take it from the scraped series (prometheus.job)",
+            ),
+        ],
+    ),
+    (
         # Alert labels are Go templates to Prometheus: '{{' would stop the rules loading
         # (a selector label is no template: it may hold one).
         "templates",

@@ -22,7 +22,16 @@ from toolkit.catalog.duration import (
 from toolkit.catalog.model import SLO, Duration, LatencySLO, Tier
 from toolkit.catalog.names import LABEL_NAME_RULE, is_label_name, suggest_label_name
 from toolkit.catalog.nodes import NodeReader, child_path, describe, is_null, shown
-from toolkit.semconv import DURATION_BUCKETS, LABEL_SERVICE, LABEL_SEVERITY, LABEL_TEAM
+from toolkit.semconv import (
+    DURATION_BUCKETS,
+    JOB,
+    LABEL_BREAKER_NAME,
+    LABEL_INSTANCE,
+    LABEL_SERVICE,
+    LABEL_SEVERITY,
+    LABEL_SLO,
+    LABEL_TEAM,
+)
 
 SETTING_KEYS: Final = ("tier", "slo", "alert_labels")
 SLO_KEYS: Final = ("availability", "latency", "window")
@@ -49,6 +58,12 @@ RESERVED_ALERT_LABELS: Final = {
     LABEL_SEVERITY: "every alert gets it from the service's tier",
     LABEL_SERVICE: "every alert gets it from the service's name",
     LABEL_TEAM: "every alert gets it from the service's team",
+    # Taken from the alerts' series: one value for all would make two firing series one
+    # labelset, and Prometheus then fails the whole rule instead of firing.
+    LABEL_INSTANCE: "the target alerts take it from each scrape target",
+    LABEL_BREAKER_NAME: "the circuit-breaker alert takes it from each breaker",
+    LABEL_SLO: "the burn-rate alerts get it from their objective",
+    JOB: "alerts take it from the scraped series (prometheus.job)",
 }
 
 
