@@ -58,7 +58,7 @@ def test_thirty_day_windows_are_the_workbook_table() -> None:
     ("window_days", "expected"),
     [
         (28, ["5m", "28m", "56m", "1h52m", "5h36m", "22h24m", "2d19h12m"]),
-        (7, ["1m", "7m", "14m", "28m", "1h24m", "5h36m", "16h48m"]),
+        (7, ["5m", "7m", "14m", "28m", "1h24m", "5h36m", "16h48m"]),
         (30, ["5m", "30m", "1h", "2h", "6h", "1d", "3d"]),
     ],
 )
@@ -68,6 +68,12 @@ def test_windows_scale_with_the_slo_window(window_days: int, expected: list[str]
     assert [w.text for w in windows] == expected
 
 
-def test_scale_window_never_goes_below_a_minute() -> None:
-    """A tiny SLO window still gives ranges PromQL can evaluate."""
-    assert scale_window(300, 3_600) == Window("1m", 60)
+def test_scale_window_never_goes_below_five_minutes() -> None:
+    """A short SLO window never gives a range too short to hold the samples rate() needs.
+
+    7d scales the 14.4x page condition's short window to 1m: one sample at a one-minute
+    scrape interval, so that condition could never fire.
+    """
+    assert scale_window(300, 7 * DAY) == Window("5m", 300)
+    assert scale_window(3_600, DAY) == Window("5m", 300)
+    assert scale_window(21_600, 7 * DAY) == Window("1h24m", 5_040)

@@ -5,7 +5,9 @@ budget burns in 1 h (14.4x) or 5 % in 6 h (6x), open a ticket when 10 % burns in
 (3x) or 10 % in 3 d (1x); each long window is confirmed by a short one (1/12 of it) so
 the alert resets soon after the burn stops. For another SLO window every duration is
 scaled by ``window / 30d`` (as sloth and pyrra do), rounded to whole minutes, so each
-alert still means "this fraction of the budget is gone".
+alert still means "this fraction of the budget is gone" — but never shorter than five
+minutes: ``rate()`` needs several samples in its range (four at the usual one-minute
+scrape interval), and a shorter window would leave a condition that can never fire.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from enum import Enum
 from functools import cache
 
 REFERENCE_WINDOW_SECONDS = 30 * 86_400
+# The shortest range a rule reads: five samples at a one-minute scrape interval.
+MIN_WINDOW_SECONDS = 300
 _MINUTE = 60
 _UNITS = (("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1))
 
@@ -74,10 +78,10 @@ def format_duration(seconds: int) -> str:
 
 
 def scale_window(reference_seconds: int, slo_window_seconds: int) -> Window:
-    """Scale a 30-day-objective window to ``slo_window_seconds``, to whole minutes."""
+    """Scale a 30-day-objective window to ``slo_window_seconds``, to whole minutes, at least
+    ``MIN_WINDOW_SECONDS``."""
     scaled = reference_seconds * slo_window_seconds / REFERENCE_WINDOW_SECONDS
-    minutes = max(1, round(scaled / _MINUTE))
-    seconds = minutes * _MINUTE
+    seconds = max(MIN_WINDOW_SECONDS, round(scaled / _MINUTE) * _MINUTE)
     return Window(format_duration(seconds), seconds)
 
 
