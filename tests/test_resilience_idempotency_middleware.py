@@ -586,3 +586,52 @@ def test_wsgi_client_gone_before_body_runs_nothing() -> None:
     assert statuses == ["400 Bad Request"]
     assert json.loads(body)["type"].endswith("/body-incomplete")
     assert isinstance(store.begin("k", "fp", lock_ttl=1), Acquired)
+
+
+class _SlowReleaseStore(MemoryStore):
+    """A memory store whose release awaits, as a network store's does."""
+
+    async def arelease(self, key: str, token: str) -> bool:
+        await asyncio.sleep(0)
+        return await super().arelease(key, token)
+
+
+async def test_cancelled_request_still_releases_its_key() -> None:
+    """A request cancelled by a level-triggered (anyio) cancel scope frees its key.
+
+    Under anyio every await inside a cancelled scope is cancelled again, so the release
+    after the app was cancelled must be shielded or the key stays locked for lock_ttl.
+    """
+    import anyio
+
+    store = _SlowReleaseStore()
+    started = anyio.Event()
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await receive()
+        started.set()
+        await anyio.sleep_forever()
+
+    middleware = IdempotencyMiddleware(app, store=store, registry=CollectorRegistry())
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/orders",
+        "query_string": b"",
+        "headers": [(b"idempotency-key", b'"k-1"')],
+    }
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    async def send(message: Any) -> None:
+        return None
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(middleware, scope, receive, send)
+        await started.wait()
+        group.cancel_scope.cancel()
+    for _ in range(3):  # let a shielded release finish
+        await asyncio.sleep(0)
+
+    assert isinstance(await store.abegin("k-1", "fp", lock_ttl=60.0), Acquired)

@@ -88,7 +88,9 @@ class IdempotencyMiddleware(IdempotencyMiddlewareBase[ASGIApp]):
             await self.app(scope, receive, capture.send)
         except BaseException:
             # A response that was complete before sending it failed is still the result.
-            await self._finish(keyed, token, capture)
+            # Shielded: under a level-triggered (anyio) cancel scope every await of a
+            # cancelled request is cancelled again, and the key would stay locked.
+            await asyncio.shield(self._finish(keyed, token, capture))
             raise
         await self._finish(keyed, token, capture)
 
