@@ -55,4 +55,5 @@ app = toolkit.instrument(
     service=SERVICE,
     tracing=False,
     configure_logging=False,
+    health_checks={"database": lambda: True},  # /readyz feeds the readiness-checks panel
 )

@@ -57,6 +57,8 @@ def test_service_dashboard_panels() -> None:
         ("Circuit breaker calls by outcome", "timeseries", "reqps"),
         ("Circuit breaker failure rate", "timeseries", "percent"),
         ("Telemetry errors", "timeseries", "short"),
+        ("Spans dropped", "timeseries", "short"),
+        ("Readiness checks", "timeseries", "short"),
     ]
 
 

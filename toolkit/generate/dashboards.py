@@ -295,21 +295,46 @@ def traffic_panels(service: Service, budget: Decimal) -> list[Panel]:
 
 
 def telemetry_panels(service: Service) -> list[Panel]:
-    """The instrumentation's own health: failures it swallowed to keep requests going."""
-    component = "{{" + semconv.LABEL_COMPONENT + "}}"
+    """The instrumentation's own health: failures it swallowed, spans lost, readiness checks."""
+    queries = ServiceQueries(service)
+    third = GRID_WIDTH // 3
     return [
         Panel(
             "timeseries",
             "Telemetry errors",
             "Failures of the telemetry itself (exporter, log sink, hooks), counted and "
             "swallowed so that requests went on; anything above zero deserves a look.",
-            [Target(ServiceQueries(service).telemetry_errors(), component)],
+            [Target(queries.telemetry_errors(), "{{" + semconv.LABEL_COMPONENT + "}}")],
             unit="short",
-            width=GRID_WIDTH,
+            width=third,
             height=6,
             thresholds=[Step("green"), Step("red", 0.0)],
             min=0,
-        )
+        ),
+        Panel(
+            "timeseries",
+            "Spans dropped",
+            "Finished spans that never reached the collector: its queue was full or the "
+            "export failed. Traces of these requests are missing.",
+            [Target(queries.spans_dropped(), "{{" + semconv.LABEL_REASON + "}}")],
+            unit="short",
+            width=third,
+            height=6,
+            thresholds=[Step("green"), Step("red", 0.0)],
+            min=0,
+        ),
+        Panel(
+            "timeseries",
+            "Readiness checks",
+            "Each /readyz check's last result (1 passed, 0 failed), the worst over instances.",
+            [Target(queries.health_checks(), "{{" + semconv.LABEL_CHECK + "}}")],
+            unit="short",
+            width=GRID_WIDTH - 2 * third,
+            height=6,
+            thresholds=[Step("red"), Step("green", 1.0)],
+            min=0,
+            max=1,
+        ),
     ]
 
 

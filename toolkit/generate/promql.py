@@ -187,6 +187,17 @@ class ServiceQueries:
             f"({self._rate(semconv.TELEMETRY_ERRORS, RATE_INTERVAL)})"
         )
 
+    def spans_dropped(self) -> str:
+        """Finished spans that never reached the collector, per second, by reason."""
+        return (
+            f"sum by ({semconv.LABEL_REASON}) "
+            f"({self._rate(semconv.TELEMETRY_SPANS_DROPPED, RATE_INTERVAL)})"
+        )
+
+    def health_checks(self) -> str:
+        """Each readiness check's last result, the worst over the service's instances."""
+        return f"min by ({semconv.LABEL_CHECK}) ({semconv.HEALTH_CHECK_STATUS}{self.selector()})"
+
     # --- dependencies (client metrics) -----------------------------------------------------
     def _client(self, suffix: str) -> str:
         return semconv.HTTP_CLIENT_REQUEST_DURATION + suffix
