@@ -294,34 +294,38 @@ def traffic_panels(service: Service, budget: Decimal) -> list[Panel]:
     ]
 
 
+def _failure_counter_panel(title: str, description: str, expr: str, label: str) -> Panel:
+    # A rate of things that should never happen: green at zero, red above it.
+    return Panel(
+        "timeseries",
+        title,
+        description,
+        [Target(expr, "{{" + label + "}}")],
+        unit="short",
+        width=GRID_WIDTH // 3,
+        height=6,
+        thresholds=[Step("green"), Step("red", 0.0)],
+        min=0,
+    )
+
+
 def telemetry_panels(service: Service) -> list[Panel]:
     """The instrumentation's own health: failures it swallowed, spans lost, readiness checks."""
     queries = ServiceQueries(service)
-    third = GRID_WIDTH // 3
     return [
-        Panel(
-            "timeseries",
+        _failure_counter_panel(
             "Telemetry errors",
             "Failures of the telemetry itself (exporter, log sink, hooks), counted and "
             "swallowed so that requests went on; anything above zero deserves a look.",
-            [Target(queries.telemetry_errors(), "{{" + semconv.LABEL_COMPONENT + "}}")],
-            unit="short",
-            width=third,
-            height=6,
-            thresholds=[Step("green"), Step("red", 0.0)],
-            min=0,
+            queries.telemetry_errors(),
+            semconv.LABEL_COMPONENT,
         ),
-        Panel(
-            "timeseries",
+        _failure_counter_panel(
             "Spans dropped",
             "Finished spans that never reached the collector: its queue was full or the "
             "export failed. Traces of these requests are missing.",
-            [Target(queries.spans_dropped(), "{{" + semconv.LABEL_REASON + "}}")],
-            unit="short",
-            width=third,
-            height=6,
-            thresholds=[Step("green"), Step("red", 0.0)],
-            min=0,
+            queries.spans_dropped(),
+            semconv.LABEL_REASON,
         ),
         Panel(
             "timeseries",
@@ -329,7 +333,7 @@ def telemetry_panels(service: Service) -> list[Panel]:
             "Each /readyz check's last result (1 passed, 0 failed), the worst over instances.",
             [Target(queries.health_checks(), "{{" + semconv.LABEL_CHECK + "}}")],
             unit="short",
-            width=GRID_WIDTH - 2 * third,
+            width=GRID_WIDTH - 2 * (GRID_WIDTH // 3),
             height=6,
             thresholds=[Step("red"), Step("green", 1.0)],
             min=0,
