@@ -280,3 +280,15 @@ FACTORIES: dict[str, Callable[[], Any]] = {
     "plain_asgi": plain_asgi_app,
     "plain_wsgi": plain_wsgi_app,
 }
+
+
+async def ok_asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Answers 200 "app" to anything."""
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"app"})
+
+
+def ok_wsgi_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """Answers 200 "app" to anything."""
+    start_response("200 OK", [])
+    return [b"app"]

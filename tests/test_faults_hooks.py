@@ -10,23 +10,13 @@ import httpx
 import pytest
 from opentelemetry.trace import Span
 
+from tests.middleware_apps import ok_asgi_app as asgi_app
+from tests.middleware_apps import ok_wsgi_app as wsgi_app
 from tests.middleware_fixtures import Harness, make_harness
 from toolkit import semconv
 from toolkit.middleware import ToolkitASGIMiddleware, ToolkitWSGIMiddleware
 
 REQUESTS = 3
-
-
-async def asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """200 "app"."""
-    await send({"type": "http.response.start", "status": 200, "headers": []})
-    await send({"type": "http.response.body", "body": b"app"})
-
-
-def wsgi_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-    """200 "app"."""
-    start_response("200 OK", [])
-    return [b"app"]
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.middleware_apps import ok_asgi_app as asgi_app
+from tests.middleware_apps import ok_wsgi_app as wsgi_app
 from tests.middleware_fixtures import Harness, make_harness
 from toolkit import semconv
 from toolkit.health import ENV_HEALTH_TIMEOUT, ENV_LIVEZ_PATH, ENV_READYZ_PATH, HealthEndpoints
@@ -17,18 +19,6 @@ from toolkit.middleware import ToolkitASGIMiddleware, ToolkitWSGIMiddleware
 from toolkit.readiness import checks as c
 from toolkit.readiness.model import Status
 from toolkit.readiness.probe.health import check_health
-
-
-async def asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """Answers 200 "app" to anything."""
-    await send({"type": "http.response.start", "status": 200, "headers": []})
-    await send({"type": "http.response.body", "body": b"app"})
-
-
-def wsgi_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-    """Answers 200 "app" to anything."""
-    start_response("200 OK", [])
-    return [b"app"]
 
 
 @pytest.fixture

@@ -21,17 +21,8 @@ NO_REQUEST = {"correlation_id": None, "trace_id": None, "span_id": None}
 
 
 @pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """Put structlog, its contextvars and the root logger back as they were."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    try:
-        yield
-    finally:
-        structlog.reset_defaults()
-        structlog.contextvars.clear_contextvars()
-        root.handlers[:] = handlers
-        root.setLevel(level)
+def restore_logging(restored_logging: None) -> None:
+    """Every test here leaves structlog and the root logger as it found them."""
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,18 +26,9 @@ FIELDS: dict[str, Any] = {
 
 
 @pytest.fixture(autouse=True)
-def restore_logging(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def restore_logging(monkeypatch: pytest.MonkeyPatch, restored_logging: None) -> None:
     """Fix the clock (both paths stamp the same time); restore structlog and logging."""
     monkeypatch.setattr(_processors, "_now", lambda: 1_800_000_000.123456)
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    try:
-        yield
-    finally:
-        structlog.reset_defaults()
-        structlog.contextvars.clear_contextvars()
-        root.handlers[:] = handlers
-        root.setLevel(level)
 
 
 @pytest.fixture
