@@ -26,6 +26,7 @@ from toolkit.logs import write_event_line
 from toolkit.middleware.config import Settings
 from toolkit.middleware.correlation import is_valid_correlation_id, new_correlation_id
 from toolkit.middleware.metrics import ServerMetrics, server_metrics
+from toolkit.middleware.span import ServerSpan, ServerSpanStarter
 
 if TYPE_CHECKING:
     from contextvars import Token
@@ -105,9 +106,12 @@ class Telemetry:
         self.settings = settings
         self.service = settings.service
         self.tracer: trace.Tracer | None = None
+        self.span_starter: ServerSpanStarter | None = None
         if settings.tracing:
             provider = settings.tracer_provider or trace.get_tracer_provider()
             self.tracer = provider.get_tracer("toolkit.middleware", __version__)
+            # The SDK's own tracer: spans started without its per-attribute cleaning.
+            self.span_starter = ServerSpanStarter.for_tracer(self.tracer)
         self.propagator: TextMapPropagator | None = settings.propagator
         fields = (settings.propagator or propagate.get_global_textmap()).fields
         self.trace_fields: frozenset[str] = frozenset({*_TRACE_FIELDS, *fields})
@@ -296,10 +300,14 @@ class RequestTelemetry:
                     name = semconv.SPAN_NAME_OTHER_METHOD
                 else:
                     name = method
-            assert core.tracer is not None
-            span = core.tracer.start_span(
-                name, context=parent, kind=SpanKind.SERVER, attributes=attributes
-            )
+            starter = core.span_starter
+            if starter is not None:
+                span = starter.start(name, parent, attributes)
+            else:
+                assert core.tracer is not None
+                span = core.tracer.start_span(
+                    name, context=parent, kind=SpanKind.SERVER, attributes=attributes
+                )
             self.span = span
             self._ctx_token = otel_context.attach(trace.set_span_in_context(span, parent))
         except Exception as exc:
@@ -400,8 +408,9 @@ class RequestTelemetry:
                 )
             )
             final: dict[str, Any] = {}
+            name = None
             if route is not None:
-                span.update_name(f"{prefix} {route}")
+                name = f"{prefix} {route}"
                 final[semconv.SPAN_ATTR_HTTP_ROUTE] = route
             if status:
                 final[semconv.SPAN_ATTR_HTTP_STATUS_CODE] = status
@@ -409,6 +418,12 @@ class RequestTelemetry:
                 span.record_exception(exc)
             if error_type:
                 final[semconv.SPAN_ATTR_ERROR_TYPE] = error_type
+            if type(span) is ServerSpan:
+                span.record_outcome(name, final, bool(error_type))
+                return
+            if name is not None:
+                span.update_name(name)
+            if error_type:
                 span.set_status(Status(StatusCode.ERROR))
             span.set_attributes(final)
         except Exception as span_exc:
