@@ -142,3 +142,30 @@ def test_info_below_the_configured_level_is_dropped() -> None:
     assert write_event_line("toolkit.access", "request", FIELDS) is True
     structlog.get_logger("toolkit.access").info("request", **FIELDS)
     assert stream.getvalue() == ""
+
+
+def test_known_request_values_give_the_same_line(in_request: None) -> None:
+    """The middleware passes its request's correlation ID and span context instead of
+    having them looked up: the line is byte for byte the one structlog writes."""
+    stream = io.StringIO()
+    configure_logging(service="orders", stream=stream)
+    current = trace.get_current_span().get_span_context()
+    structlog.get_logger("toolkit.access").info("request", **FIELDS)
+    assert write_event_line(
+        "toolkit.access", "request", FIELDS, correlation_id="req-1", span_context=current
+    )
+    slow, fast = stream.getvalue().splitlines()
+    assert fast == slow
+    assert f'"trace_id":"{current.trace_id:032x}","span_id":"{current.span_id:016x}"' in fast
+
+
+def test_an_invalid_span_context_is_looked_up(in_request: None) -> None:
+    """A span context that is not valid (no recording tracer) is not written: the current
+    span's IDs are looked up, as structlog's chain does."""
+    stream = io.StringIO()
+    configure_logging(service="orders", stream=stream)
+    current = trace.get_current_span().get_span_context()
+    assert write_event_line(
+        "toolkit.access", "request", FIELDS, span_context=trace.INVALID_SPAN_CONTEXT
+    )
+    assert f'"trace_id":"{current.trace_id:032x}"' in stream.getvalue()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import structlog
 from structlog.contextvars import merge_contextvars
@@ -27,7 +27,18 @@ from toolkit.logs._processors import (
     add_trace_context,
 )
 from toolkit.logs._sink import LineSink
-from toolkit.semconv import LOG_EVENT, LOG_LEVEL, LOG_LOGGER, LOG_SERVICE
+from toolkit.semconv import (
+    LOG_CORRELATION_ID,
+    LOG_EVENT,
+    LOG_LEVEL,
+    LOG_LOGGER,
+    LOG_SERVICE,
+    LOG_SPAN_ID,
+    LOG_TRACE_ID,
+)
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import SpanContext
 
 LineRenderer: TypeAlias = Callable[[Any, str, dict[str, Any]], str]
 """A final processor that renders the event dict as one line (toolkit's JSON renderers)."""
@@ -77,13 +88,23 @@ def _active_chain() -> InstalledChain | None:
     return None
 
 
-def write_event_line(logger_name: str, event: str, fields: Mapping[str, Any]) -> bool:
+def write_event_line(
+    logger_name: str,
+    event: str,
+    fields: Mapping[str, Any],
+    *,
+    correlation_id: str | None = None,
+    span_context: SpanContext | None = None,
+) -> bool:
     """Write ``structlog.get_logger(logger_name).info(event, **fields)``'s line directly.
 
     Returns ``False``, having written nothing, when toolkit's chain is not the active
     structlog configuration (or the event needs structlog's exception or record
     handling): the caller must then log through structlog. Returns ``True`` when the
     line was written — or dropped, as the configured level drops ``info``.
+
+    A caller that knows the current correlation ID or span context (the middleware, for
+    its own request) passes them: the line is the same, without looking them up again.
     """
     chain = _active_chain()
     if chain is None:
@@ -101,8 +122,15 @@ def write_event_line(logger_name: str, event: str, fields: Mapping[str, Any]) ->
     event_dict[LOG_LOGGER] = logger_name  # add_logger_name (no stdlib record)
     add_timestamp(None, _INFO, event_dict)
     event_dict[LOG_SERVICE] = chain.service  # ServiceNameAdder
-    add_correlation_id(None, _INFO, event_dict)
-    add_trace_context(None, _INFO, event_dict)
+    if correlation_id is None:
+        add_correlation_id(None, _INFO, event_dict)
+    else:
+        event_dict[LOG_CORRELATION_ID] = correlation_id
+    if span_context is None or not span_context.is_valid:
+        add_trace_context(None, _INFO, event_dict)
+    else:
+        event_dict[LOG_TRACE_ID] = f"{span_context.trace_id:032x}"
+        event_dict[LOG_SPAN_ID] = f"{span_context.span_id:016x}"
     # ExceptionRenderer: no exc_info, nothing to do.
     chain.sink.write_line(chain.renderer(None, _INFO, event_dict))
     return True

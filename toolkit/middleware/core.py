@@ -88,13 +88,26 @@ class AccessLogger:
             self._key = key
         return self._logger
 
-    def log(self, fields: dict[str, Any]) -> None:
+    def log(
+        self,
+        fields: dict[str, Any],
+        correlation_id: str | None = None,
+        span_context: trace.SpanContext | None = None,
+    ) -> None:
         """Log the access line: ``info(ACCESS_LOG_EVENT, **fields)`` on this logger.
 
         Under toolkit's own logging configuration the line is written directly, the
-        same bytes without structlog's per-call machinery; otherwise through structlog.
+        same bytes without structlog's per-call machinery (the request's correlation ID
+        and span context, current as the line is written, passed rather than looked up);
+        otherwise through structlog.
         """
-        if not write_event_line(ACCESS_LOGGER, semconv.ACCESS_LOG_EVENT, fields):
+        if not write_event_line(
+            ACCESS_LOGGER,
+            semconv.ACCESS_LOG_EVENT,
+            fields,
+            correlation_id=correlation_id,
+            span_context=span_context,
+        ):
             self.get().info(semconv.ACCESS_LOG_EVENT, **fields)
 
 
@@ -349,7 +362,9 @@ class RequestTelemetry:
                         semconv.LOG_STATUS: status,
                         semconv.LOG_DURATION_MS: round(duration * 1000.0, 3),
                         semconv.LOG_RESPONSE_BYTES: self.response_bytes,
-                    }
+                    },
+                    self.correlation_id,
+                    None if span is None else span.get_span_context(),
                 )
             except Exception as log_exc:
                 core.report_error("access_log", log_exc)

@@ -20,6 +20,7 @@ limits. The starter is used only for the SDK's own ``Tracer`` class; any other t
 from __future__ import annotations
 
 import logging
+import random
 import threading
 from collections.abc import Mapping
 from time import time_ns
@@ -29,6 +30,8 @@ from opentelemetry import trace as trace_api
 from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.context import Context
 from opentelemetry.sdk import trace as sdk_trace
+from opentelemetry.sdk.trace import sampling
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import Decision
 from opentelemetry.sdk.util import BoundedList
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
@@ -189,10 +192,12 @@ class ServerSpanStarter:
     """
 
     __slots__ = (
+        "_always_on_root",
         "_enabled",
         "_id_generator",
         "_limits",
         "_processor",
+        "_random_ids",
         "_sampler",
         "_scope",
         "_tracer",
@@ -209,7 +214,18 @@ class ServerSpanStarter:
         self._limits: sdk_trace.SpanLimits = tracer._span_limits
         self._scope = tracer._instrumentation_scope
         self._enabled = getattr(tracer, "_is_enabled", None)  # SDK >= 1.37: configurator
-        self._tracer_metrics = getattr(tracer, "_tracer_metrics", None)
+        tracer_metrics = getattr(tracer, "_tracer_metrics", None)  # SDK >= 1.39
+        # The SDK's no-op self-metrics (the default) record nothing: skip the calls.
+        self._tracer_metrics = (
+            None if type(tracer_metrics).__name__ == "NoOpTracerMetrics" else tracer_metrics
+        )
+        # The default sampler (and AlwaysOn) samples every root span, keeps the attributes
+        # and gives it no trace state: the result is known without asking.
+        self._always_on_root = (
+            self._sampler is sampling.DEFAULT_ON or self._sampler is sampling.ALWAYS_ON
+        )
+        # The default generator's IDs, drawn as it draws them, without two method calls.
+        self._random_ids = type(self._id_generator) is RandomIdGenerator
         limits = self._limits
         # The middleware's own values are valid attribute values; they skip cleaning
         # unless a limit could cut or drop one of them.
@@ -245,22 +261,48 @@ class ServerSpanStarter:
             random_trace_id = parent.trace_flags & _RANDOM_TRACE_ID
         else:
             parent = None
-            trace_id = self._id_generator.generate_trace_id()
-            is_random = getattr(self._id_generator, "is_trace_id_random", None)
-            random_trace_id = _RANDOM_TRACE_ID if is_random is not None and is_random() else 0
-        result = self._sampler.should_sample(
-            parent_context, trace_id, name, SpanKind.SERVER, attributes, ()
-        )
-        decision = result.decision
+            if self._random_ids:
+                trace_id = random.getrandbits(128)
+                while trace_id == trace_api.INVALID_TRACE_ID:  # pragma: no cover - 2**-128
+                    trace_id = random.getrandbits(128)
+                random_trace_id = _RANDOM_TRACE_ID
+            else:
+                trace_id = self._id_generator.generate_trace_id()
+                is_random = getattr(self._id_generator, "is_trace_id_random", None)
+                random_trace_id = _RANDOM_TRACE_ID if is_random is not None and is_random() else 0
+        own: dict[str, types.AnyValue] | BoundedAttributes
+        trace_state = None
+        if parent is None and self._always_on_root and self._trusted:
+            decision = Decision.RECORD_AND_SAMPLE
+            own = attributes
+        else:
+            result = self._sampler.should_sample(
+                parent_context, trace_id, name, SpanKind.SERVER, attributes, ()
+            )
+            decision = result.decision
+            trace_state = result.trace_state
+            sampled_attributes = result.attributes
+            if self._trusted and sampled_attributes == attributes:
+                own = attributes
+            else:  # limits that may cut values, or a sampler that changed the attributes
+                limits = self._limits
+                own = BoundedAttributes(
+                    limits.max_span_attributes,
+                    sampled_attributes,
+                    immutable=False,
+                    max_value_len=limits.max_span_attribute_length,
+                )
         flags = _SAMPLED if decision is Decision.RECORD_AND_SAMPLE else _NOT_SAMPLED
         if random_trace_id:
             flags = TraceFlags(flags | _RANDOM_TRACE_ID)
+        if self._random_ids:
+            span_id = random.getrandbits(64)
+            while span_id == trace_api.INVALID_SPAN_ID:  # pragma: no cover - 2**-64
+                span_id = random.getrandbits(64)
+        else:
+            span_id = self._id_generator.generate_span_id()
         context = SpanContext(
-            trace_id,
-            self._id_generator.generate_span_id(),
-            is_remote=False,
-            trace_flags=flags,
-            trace_state=result.trace_state,
+            trace_id, span_id, is_remote=False, trace_flags=flags, trace_state=trace_state
         )
         tracer_metrics = self._tracer_metrics
         record_end_metrics = (
@@ -268,18 +310,6 @@ class ServerSpanStarter:
         )
         if decision is Decision.DROP:
             return trace_api.NonRecordingSpan(context)
-        sampled_attributes = result.attributes
-        own: dict[str, types.AnyValue] | BoundedAttributes
-        if self._trusted and sampled_attributes == attributes:
-            own = attributes
-        else:  # limits that may cut values, or a sampler that changed the attributes
-            limits = self._limits
-            own = BoundedAttributes(
-                limits.max_span_attributes,
-                sampled_attributes,
-                immutable=False,
-                max_value_len=limits.max_span_attribute_length,
-            )
         span = ServerSpan(
             name,
             context,
