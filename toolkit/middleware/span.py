@@ -46,8 +46,16 @@ _NO_LINKS: tuple[trace_api.Link, ...] = ()
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 _NOT_SAMPLED = TraceFlags(TraceFlags.DEFAULT)
 _RANDOM_TRACE_ID = getattr(TraceFlags, "RANDOM_TRACE_ID", 0)
-# More attributes than a server span of toolkit ever has before anyone else adds some.
-_OWN_ATTRIBUTES_MAX = 32
+_MISSING = object()
+
+
+def _same_values(sampled: Mapping[str, object], given: dict[str, types.AnyValue]) -> bool:
+    # The sampler handed back the very values it was given (the SDK's samplers return a
+    # read-only view of the dict): nothing new to clean. An equal value of another type
+    # (True for 1) is a new value.
+    return len(sampled) == len(given) and all(
+        sampled.get(key, _MISSING) is value for key, value in given.items()
+    )
 
 
 class ServerSpan(sdk_trace.Span):
@@ -116,8 +124,12 @@ class ServerSpan(sdk_trace.Span):
                 _log.warning("Setting attribute on ended span.")
                 return
             bounded = self._bounded()
-            for key, value in attributes.items():
-                bounded[key] = value
+            set_items = getattr(bounded, "_set_items", None)  # what the SDK span calls
+            if set_items is not None:
+                set_items(attributes)
+            else:  # pragma: no cover - SDK releases without it
+                for key, value in attributes.items():
+                    bounded[key] = value
 
     def set_attribute(self, key: str, value: types.AnyValue) -> None:
         """Set one attribute, cleaned and bounded as the SDK does."""
@@ -156,12 +168,16 @@ class ServerSpan(sdk_trace.Span):
                 return
             if name is not None:
                 self._name = name
-            own = self._attributes
-            if isinstance(own, BoundedAttributes):
+            own = cast("dict[str, types.AnyValue] | BoundedAttributes", self._attributes)
+            limit = self._limits.max_span_attributes
+            if isinstance(own, BoundedAttributes) or (
+                limit is not None and len(own) + len(attributes) > limit
+            ):
+                bounded = self._bounded()  # the SDK drops the oldest and counts them
                 for key, value in attributes.items():
-                    own[key] = value
+                    bounded[key] = value
             else:
-                cast(dict[str, types.AnyValue], own).update(attributes)
+                own.update(attributes)
             if error and self._status.status_code is not StatusCode.OK:
                 self._status = _ERROR
 
@@ -226,12 +242,9 @@ class ServerSpanStarter:
         )
         # The default generator's IDs, drawn as it draws them, without two method calls.
         self._random_ids = type(self._id_generator) is RandomIdGenerator
-        limits = self._limits
         # The middleware's own values are valid attribute values; they skip cleaning
-        # unless a limit could cut or drop one of them.
-        self._trusted = limits.max_span_attribute_length is None and (
-            limits.max_span_attributes is None or limits.max_span_attributes >= _OWN_ATTRIBUTES_MAX
-        )
+        # unless a limit could cut one of them (or drop some: checked per span).
+        self._trusted = self._limits.max_span_attribute_length is None
 
     @classmethod
     def for_tracer(cls, tracer: trace_api.Tracer) -> ServerSpanStarter | None:
@@ -272,7 +285,9 @@ class ServerSpanStarter:
                 random_trace_id = _RANDOM_TRACE_ID if is_random is not None and is_random() else 0
         own: dict[str, types.AnyValue] | BoundedAttributes
         trace_state = None
-        if parent is None and self._always_on_root and self._trusted:
+        limit = self._limits.max_span_attributes
+        trusted = self._trusted and (limit is None or len(attributes) <= limit)
+        if parent is None and self._always_on_root and trusted:
             decision = Decision.RECORD_AND_SAMPLE
             own = attributes
         else:
@@ -282,7 +297,7 @@ class ServerSpanStarter:
             decision = result.decision
             trace_state = result.trace_state
             sampled_attributes = result.attributes
-            if self._trusted and sampled_attributes == attributes:
+            if trusted and _same_values(sampled_attributes, attributes):
                 own = attributes
             else:  # limits that may cut values, or a sampler that changed the attributes
                 limits = self._limits
