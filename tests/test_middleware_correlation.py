@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import pytest
@@ -42,3 +43,24 @@ def test_generator_makes_uuid4_hex() -> None:
         assert parsed.variant == uuid.RFC_4122
         assert parsed.hex == value
         assert is_valid_correlation_id(value)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_forked_workers_do_not_repeat_ids() -> None:
+    """A worker forked from a master draws other IDs than the master's next ones (the
+    random module reseeds in the child), as gunicorn's pre-forked workers need."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.write(write_end, new_correlation_id().encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    try:
+        child = os.read(read_end, 64).decode()
+    finally:
+        os.close(read_end)
+        os.waitpid(pid, 0)
+    assert len(child) == 32
+    assert child != new_correlation_id()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from prometheus_client import CollectorRegistry
 
 from toolkit import semconv
 from toolkit.middleware import ToolkitASGIMiddleware, ToolkitWSGIMiddleware
-from toolkit.middleware.metrics import server_metrics
+from toolkit.middleware.metrics import HistogramSeries, server_metrics
 
 
 def test_one_set_of_collectors_per_registry() -> None:
@@ -78,3 +79,49 @@ def test_observers_are_cached_and_request_size_not_precreated() -> None:
         if sample.name.startswith(semconv.HTTP_SERVER_REQUEST_BODY_SIZE)
     ]
     assert samples == []
+
+
+@pytest.mark.parametrize(
+    "amounts",
+    [
+        [0.0],
+        [0.005, 0.0050001, 0.01],  # on a bound, just above it, the next bound
+        [10.0, 10.5, 1e9],  # the largest finite bound and beyond (+Inf)
+        [0.2, 0.2, 3.0, 0.0001],
+    ],
+    ids=["zero", "on-bounds", "beyond", "mixed"],
+)
+def test_histogram_series_counts_as_observe_does(amounts: list[float]) -> None:
+    """HistogramSeries.observe leaves exactly the samples Histogram.observe leaves."""
+    direct, reference = CollectorRegistry(), CollectorRegistry()
+    series = HistogramSeries(server_metrics(direct).duration.labels("GET", "/", "200", ""))
+    expected = server_metrics(reference).duration.labels("GET", "/", "200", "")
+    for amount in amounts:
+        series.observe(amount)
+        expected.observe(amount)
+
+    def samples(registry: CollectorRegistry) -> list[tuple[str, dict[str, str], float]]:
+        return [
+            (s.name, s.labels, s.value)
+            for m in registry.collect()
+            if m.name == semconv.HTTP_SERVER_REQUEST_DURATION
+            for s in m.samples
+            if not s.name.endswith("_created")
+        ]
+
+    assert samples(direct) == samples(reference)
+    assert series.observe != series.child.observe  # the direct path is the one measured
+
+
+def test_active_increment_moves_the_gauge() -> None:
+    """active_increment(labels) is cached; +1 then -1 leaves the gauge where it was."""
+    registry = CollectorRegistry()
+    metrics = server_metrics(registry)
+    increment = metrics.active_increment(("GET", "http"))
+    assert metrics.active_increment(("GET", "http")) is increment
+    labels = {semconv.LABEL_METHOD: "GET", semconv.LABEL_URL_SCHEME: "http"}
+    increment(1)
+    increment(1)
+    assert registry.get_sample_value(semconv.HTTP_SERVER_ACTIVE_REQUESTS, labels) == 2.0
+    increment(-1)
+    assert registry.get_sample_value(semconv.HTTP_SERVER_ACTIVE_REQUESTS, labels) == 1.0

@@ -283,8 +283,8 @@ class RequestTelemetry:
             try:
                 metrics = core.metrics
                 assert metrics is not None  # record_metrics implies collectors
-                active = metrics.child(metrics.active, (self.method_label, scheme))
-                active.inc()
+                active = metrics.active_increment((self.method_label, scheme))
+                active(1)
                 self._active = active
             except Exception as exc:
                 core.report_error("metrics", exc)
@@ -381,7 +381,7 @@ class RequestTelemetry:
         try:
             method = self.method_label
             labels = (method, route, str(status), error_type)
-            duration_child, response_child = metrics.observers(labels)
+            durations, response_sizes = metrics.observers(labels)
             span = self.span
             context = span.get_span_context() if span is not None else None
             if (
@@ -391,14 +391,14 @@ class RequestTelemetry:
             ):
                 # Served in OpenMetrics only; multi-process values drop it (no storage).
                 exemplar = {semconv.EXEMPLAR_TRACE_ID: format(context.trace_id, "032x")}
-                duration_child.observe(duration, exemplar)
+                durations.child.observe(duration, exemplar)
             else:
-                duration_child.observe(duration)
-            response_child.observe(self.response_bytes)
+                durations.observe(duration)
+            response_sizes.observe(self.response_bytes)
             if self.request_size is not None:
                 metrics.child(metrics.request_size, labels).observe(self.request_size)
             if self._active is not None:
-                self._active.dec()
+                self._active(-1)
         except Exception as exc:
             self.core.report_error("metrics", exc)
 
