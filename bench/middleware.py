@@ -15,10 +15,13 @@ synchronous processor and a span exporter that drops spans; toolkit's logs go to
 except that route templates are asked for where that is an option (toolkit always
 labels by template).
 
-The last row of each table, "SDK span alone", is the floor of any traced stack: a
-minimal middleware that only records the SDK server span (the attributes issue 3
-requires, made current, renamed, route and status set, ended). It is printed next to
-the target's budget, a quarter of what the peer stack adds.
+The last two rows of each table are floors. "SDK span alone": a minimal middleware that
+only records a server span with the SDK's ``start_span`` (the attributes issue 3
+requires, made current, renamed, route and status set, ended). "toolkit span + line":
+the least toolkit's stack records — its own server span (``ServerSpanStarter``, same
+attributes) and the access-log line, nothing else (no correlation ID, metrics or
+WSGI/ASGI plumbing). Both are printed next to the target's budget, a quarter of what
+the peer stack adds.
 """
 
 from __future__ import annotations
@@ -44,7 +47,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, Sp
 from prometheus_client import CollectorRegistry
 
 from toolkit import semconv
-from toolkit.logs import configure_logging
+from toolkit.logs import configure_logging, write_event_line
+from toolkit.middleware.span import ServerSpanStarter
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -55,7 +59,8 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 SERVICE = "bench"
 TARGET_RATIO = 0.25  # issue 3: toolkit adds at most a quarter of what the peer stack adds
-FLOOR = "SDK span alone"  # the span every traced stack records, and nothing else
+FLOOR = "SDK span alone"  # a span recorded by the SDK's start_span, and nothing else
+LINE_FLOOR = "toolkit span + line"  # toolkit's span and access line, and nothing else
 
 
 class DropSpanExporter(SpanExporter):
@@ -135,6 +140,69 @@ def peer_variant(name: str, wrap: Callable[[TracerProvider], Any], **expect: Any
     return Variant(name, wrap(tracer_provider(exporter)), exporter, spans=1, **expect)
 
 
+def line_floor_variant(wrap: Callable[[TracerProvider], Any]) -> Variant:
+    """The "toolkit span + line" floor built by ``wrap``: one span, one access line."""
+    variant = peer_variant(LINE_FLOOR, wrap)
+    variant.access_lines = 1
+    return variant
+
+
+class SpanAndLine:
+    """What toolkit records at the least for a request: its server span, current while
+    the app runs, and the access-log line — the floor of the "toolkit span + line" rows."""
+
+    def __init__(self, provider: TracerProvider, route: str) -> None:
+        """Start spans with toolkit's starter for an SDK tracer of ``provider``."""
+        from opentelemetry import context
+
+        starter = ServerSpanStarter.for_tracer(provider.get_tracer("bench.floor"))
+        assert starter is not None
+        self.starter = starter
+        self.route = route
+        self.root = context.Context()
+
+    def begin(self, method: str, scheme: str, path: str, client: str) -> tuple[Any, object]:
+        """Start the span with the attributes issue 3 requires; make it current."""
+        from opentelemetry import context, trace
+
+        attributes: dict[str, Any] = {
+            semconv.SPAN_ATTR_HTTP_METHOD: method,
+            semconv.SPAN_ATTR_URL_SCHEME: scheme,
+            semconv.SPAN_ATTR_URL_PATH: path,
+            semconv.SPAN_ATTR_CLIENT_ADDRESS: client,
+            semconv.SPAN_ATTR_CORRELATION_ID: "0af7651916cd43dd8448eb211c80319c",
+        }
+        span = self.starter.start(method, self.root, attributes)
+        return span, context.attach(trace.set_span_in_context(span, self.root))
+
+    def end(self, span: Any, token: Any, method: str, path: str) -> None:
+        """Name the span, set route and status, write the access line, end and detach."""
+        from opentelemetry import context
+
+        route = self.route
+        span.record_outcome(
+            f"{method} {route}",
+            {semconv.SPAN_ATTR_HTTP_ROUTE: route, semconv.SPAN_ATTR_HTTP_STATUS_CODE: 200},
+            False,
+        )
+        write_event_line(
+            "toolkit.access",
+            semconv.ACCESS_LOG_EVENT,
+            {
+                semconv.LOG_METHOD: method,
+                semconv.LOG_ROUTE: route,
+                semconv.LOG_PATH: path,
+                semconv.LOG_STATUS: 200,
+                semconv.LOG_DURATION_MS: 0.05,
+                semconv.LOG_RESPONSE_BYTES: 2,
+            },
+            correlation_id="0af7651916cd43dd8448eb211c80319c",
+            span_context=span.get_span_context(),
+        )
+        span.end()
+        context.detach(token)
+
+
 # --- ASGI ---------------------------------------------------------------------------------
 
 ASGI_SCOPE: dict[str, Any] = {
@@ -198,6 +266,7 @@ def asgi_variants() -> list[Variant]:
             lambda tp: OpenTelemetryMiddleware(starlette_app(), tracer_provider=tp),
         ),
         peer_variant(FLOOR, lambda tp: asgi_span_floor(starlette_app(), tp)),
+        line_floor_variant(lambda tp: asgi_line_floor(starlette_app(), tp)),
     ]
 
 
@@ -234,6 +303,21 @@ def asgi_span_floor(app: ASGIApp, provider: TracerProvider) -> ASGIApp:
             context.detach(token)
 
     return floor
+
+
+def asgi_line_floor(app: ASGIApp, provider: TracerProvider) -> ASGIApp:
+    """The "toolkit span + line" floor around an ASGI ``app``."""
+    floor = SpanAndLine(provider, "/items/{item_id}")
+
+    async def span_and_line(scope: Scope, receive: Any, send: Any) -> None:
+        path, method = scope["path"], scope["method"]
+        span, token = floor.begin(method, scope["scheme"], path, scope["client"][0])
+        try:
+            await app(scope, receive, send)
+        finally:
+            floor.end(span, token, method, path)
+
+    return span_and_line
 
 
 async def _time_asgi(app: ASGIApp, requests: int) -> float:
@@ -342,6 +426,29 @@ def wsgi_span_floor(app: Any, provider: TracerProvider) -> Any:
     return app
 
 
+def wsgi_line_floor(app: Any, provider: TracerProvider) -> Any:
+    """The "toolkit span + line" floor around a Flask ``app``: ends once the body is closed."""
+    floor = SpanAndLine(provider, "/items/<int:item_id>")
+    inner = app.wsgi_app
+
+    def span_and_line(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        path, method = environ["PATH_INFO"], environ["REQUEST_METHOD"]
+        span, token = floor.begin(method, environ["wsgi.url_scheme"], path, environ["REMOTE_ADDR"])
+        try:
+            result = inner(environ, start_response)
+            try:
+                return list(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        finally:
+            floor.end(span, token, method, path)
+
+    app.wsgi_app = span_and_line
+    return app
+
+
 def wsgi_variants() -> list[Variant]:
     """The bare app; toolkit (whole and part by part); the peer stack; OpenTelemetry alone."""
     from opentelemetry.instrumentation.wsgi import OpenTelemetryMiddleware
@@ -364,6 +471,7 @@ def wsgi_variants() -> list[Variant]:
         peer_variant("peer stack", peer),
         peer_variant("OTel WSGI alone", otel_only),
         peer_variant(FLOOR, lambda tp: wsgi_span_floor(flask_app(), tp)),
+        line_floor_variant(lambda tp: wsgi_line_floor(flask_app(), tp)),
     ]
 
 
@@ -568,10 +676,11 @@ def _print_table(title: str, figures: list[Figure], out: TextIO) -> None:
         file=out,
     )
     added = {f.name: f.added_us for f in figures}
-    if FLOOR in added:
+    if FLOOR in added and LINE_FLOOR in added:
         budget = TARGET_RATIO * added["peer stack"]
         print(
-            f"  budget: {budget:.1f} µs added; an SDK span alone adds {added[FLOOR]:.1f} µs",
+            f"  budget: {budget:.1f} µs added; floors: an SDK span alone adds "
+            f"{added[FLOOR]:.1f} µs, toolkit's span + access line {added[LINE_FLOOR]:.1f} µs",
             file=out,
         )
 
