@@ -532,6 +532,42 @@ def test_sampler_replacing_a_value_by_an_equal_one_of_another_type() -> None:
     assert typed(exported.attributes) == {semconv.SPAN_ATTR_SERVER_PORT: ("bool", True)}
 
 
+class InPlaceSampler(FixedSampler):
+    """Edits the attributes it is given in place and returns that very mapping."""
+
+    def should_sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: types.Attributes = None,
+        links: Sequence[trace.Link] | None = None,
+        trace_state: TraceState | None = None,
+    ) -> SamplingResult:
+        assert isinstance(attributes, dict)
+        attributes.update(self.added)
+        return SamplingResult(self.decision, attributes, None)
+
+
+def test_sampler_editing_the_attributes_in_place() -> None:
+    """A sampler that puts a value in the very dict it was given gets it cleaned (a list
+    becomes a tuple) as the SDK does, and the caller's dict is left as it was."""
+    added = {"sampler.list": [1, 2]}
+    own = {semconv.SPAN_ATTR_SERVER_PORT: 1}
+    exported = []
+    for start in (start_sdk, start_toolkit):
+        p = pipeline(sampler=InPlaceSampler(Decision.RECORD_AND_SAMPLE, added))
+        start(p, "GET", Context(), own).end(END)
+        exported.append(p.exporter.get_finished_spans()[0])
+    sdk, toolkit = exported
+    assert typed(toolkit.attributes) == {
+        semconv.SPAN_ATTR_SERVER_PORT: ("int", 1),
+        "sampler.list": ("tuple", (1, 2)),
+    }
+    assert typed(toolkit.attributes) == typed(sdk.attributes)
+
+
 # --- the public API, limits and the middleware's outcome --------------------------------
 
 

@@ -291,8 +291,10 @@ class ServerSpanStarter:
             decision = Decision.RECORD_AND_SAMPLE
             own = attributes
         else:
+            # A copy: a sampler that edits what it is given in place cannot slip an
+            # uncleaned value into the dict the span keeps.
             result = self._sampler.should_sample(
-                parent_context, trace_id, name, SpanKind.SERVER, attributes, ()
+                parent_context, trace_id, name, SpanKind.SERVER, dict(attributes), ()
             )
             decision = result.decision
             trace_state = result.trace_state
