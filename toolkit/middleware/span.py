@@ -107,7 +107,7 @@ class ServerSpan(sdk_trace.Span):
     def _bounded(self) -> BoundedAttributes:
         # Under self._lock. From now on every value goes through the SDK's cleaning.
         attributes = self._attributes
-        if not isinstance(attributes, BoundedAttributes):
+        if type(attributes) is dict:  # the middleware's own, not yet bounded
             attributes = BoundedAttributes(
                 self._limits.max_span_attributes,
                 attributes,
@@ -115,7 +115,7 @@ class ServerSpan(sdk_trace.Span):
                 max_value_len=self._limits.max_span_attribute_length,
             )
             self._attributes = attributes
-        return attributes
+        return cast(BoundedAttributes, attributes)
 
     def set_attributes(self, attributes: Mapping[str, types.AnyValue]) -> None:
         """Set ``attributes``, cleaned and bounded as the SDK does."""
@@ -170,9 +170,7 @@ class ServerSpan(sdk_trace.Span):
                 self._name = name
             own = cast("dict[str, types.AnyValue] | BoundedAttributes", self._attributes)
             limit = self._limits.max_span_attributes
-            if isinstance(own, BoundedAttributes) or (
-                limit is not None and len(own) + len(attributes) > limit
-            ):
+            if type(own) is not dict or (limit is not None and len(own) + len(attributes) > limit):
                 bounded = self._bounded()  # the SDK drops the oldest and counts them
                 for key, value in attributes.items():
                     bounded[key] = value
@@ -189,8 +187,8 @@ class ServerSpan(sdk_trace.Span):
                 return
             self._end_time = end_time if end_time is not None else time_ns()
             attributes = self._attributes
-            if isinstance(attributes, BoundedAttributes):
-                attributes._immutable = True  # as the SDK's Span.end does
+            if type(attributes) is not dict:  # bounded: frozen, as the SDK's Span.end does
+                cast(BoundedAttributes, attributes)._immutable = True
         if self._record_end_metrics is not None:
             self._record_end_metrics()
         processor = self._span_processor
