@@ -314,3 +314,80 @@ async def test_concurrent_requests_never_share_state(framework: str, harness: Ha
         assert line[semconv.LOG_TRACE_ID] == format(span.context.trace_id, "032x")
         assert line[semconv.LOG_SPAN_ID] == format(span.context.span_id, "016x")
     assert len(harness.access_logs()) == 50
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize(
+    ("headers", "address", "port"),
+    [
+        ({"Host": "shop.example:8443"}, "shop.example", 8443),
+        ({"Host": "shop.example"}, "shop.example", 80),
+        ({"Host": "shop.example", "X-Forwarded-Host": "public.example"}, "public.example", 80),
+        (
+            {"Host": "shop.example", "Forwarded": 'for=192.0.2.60;host="edge.example:443"'},
+            "edge.example",
+            443,
+        ),
+    ],
+    ids=["host-with-port", "host", "x-forwarded-host", "forwarded"],
+)
+async def test_server_address_and_port_come_from_the_host_headers(
+    framework: str, harness: Harness, headers: dict[str, str], address: str, port: int
+) -> None:
+    """server.address/server.port are the host the client asked for (Forwarded host,
+    X-Forwarded-Host, then Host; the scheme's port when none is given), not the socket."""
+    app = instrumented(framework, harness)
+    response = await call(app, framework in ASGI, "/items/42", headers)
+    assert response.status_code == 200
+    (span,) = harness.spans()
+    attributes = dict(span.attributes or {})
+    assert attributes[semconv.SPAN_ATTR_SERVER_ADDRESS] == address
+    assert attributes[semconv.SPAN_ATTR_SERVER_PORT] == port
+
+
+async def test_asgi_without_a_host_header_uses_the_listening_socket(harness: Harness) -> None:
+    """An ASGI request that names no host: the server's socket address and port."""
+    app = instrumented("starlette", harness)
+    scope = http_scope("/items/42")
+    scope["headers"] = [(name, value) for name, value in scope["headers"] if name != b"host"]
+    scope["server"] = ("10.0.0.5", 8001)
+    await call_asgi(app, scope)
+    (span,) = harness.spans()
+    attributes = dict(span.attributes or {})
+    assert attributes[semconv.SPAN_ATTR_SERVER_ADDRESS] == "10.0.0.5"
+    assert attributes[semconv.SPAN_ATTR_SERVER_PORT] == 8001
+
+
+def test_wsgi_with_an_invalid_host_header_uses_the_listening_socket(harness: Harness) -> None:
+    """A WSGI request whose Host is not a host: SERVER_NAME and SERVER_PORT."""
+    app = instrumented("flask", harness)
+    response = call_wsgi(app, "/items/42", {"Host": "not a host"})
+    assert response.status_code == 200
+    (span,) = harness.spans()
+    attributes = dict(span.attributes or {})
+    assert attributes[semconv.SPAN_ATTR_SERVER_ADDRESS] == "testserver"
+    assert attributes[semconv.SPAN_ATTR_SERVER_PORT] == 80
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_head_counts_no_body_bytes(framework: str, harness: Harness) -> None:
+    """HEAD: the server sends no body, so the response-size metric and the access line
+    count 0 bytes, whatever body the framework built for it (FastAPI answers a GET-only
+    route's HEAD with a 405 and a JSON body: 0 bytes too)."""
+    app = instrumented(framework, harness)
+    response = await call(app, framework in ASGI, "/items/42", method="HEAD")
+    assert response.status_code == (405 if framework == "fastapi" else 200)
+    sizes = {
+        sample.name: sample.value
+        for metric in harness.registry.collect()
+        if metric.name == semconv.HTTP_SERVER_RESPONSE_BODY_SIZE
+        for sample in metric.samples
+        if sample.labels.get(semconv.LABEL_METHOD) == "HEAD"
+        and sample.name.endswith(("_count", "_sum"))
+    }
+    assert sizes == {
+        semconv.HTTP_SERVER_RESPONSE_BODY_SIZE + "_count": 1.0,
+        semconv.HTTP_SERVER_RESPONSE_BODY_SIZE + "_sum": 0.0,
+    }
+    (access,) = harness.access_logs()
+    assert access[semconv.LOG_RESPONSE_BYTES] == 0

@@ -17,6 +17,7 @@ from toolkit.middleware.endpoint import (
     render_metrics,
 )
 from toolkit.middleware.hooks import call_hook
+from toolkit.middleware.host import server_address
 from toolkit.middleware.routes import asgi_route
 
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _INTERNAL_ERROR = b"Internal Server Error"
 _TELEMETRY_SCOPES = frozenset({"http", "websocket"})
+# Where server.address and server.port come from (toolkit.middleware.host).
+_HOST_HEADERS = ("host", "forwarded", "x-forwarded-host")
 # The scope key by which FastAPI marks a request whose telemetry is already handled.
 _FASTAPI_TELEMETRY = "fastapi.telemetry"
 
@@ -60,8 +63,8 @@ class ToolkitASGIMiddleware:
             for name in (*telemetry.correlation_inputs, *telemetry.trace_fields)
         }
         self._wanted_more = self._wanted | {
-            b"content-length": "content-length",
-            b"user-agent": "user-agent",
+            name.encode("latin-1"): name
+            for name in ("content-length", "user-agent", *_HOST_HEADERS)
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -94,7 +97,9 @@ class ToolkitASGIMiddleware:
                 carrier[key] = value.decode("latin-1")
         return carrier
 
-    def _attributes(self, scope: Scope, scheme: str, path: str) -> dict[str, Any]:
+    def _attributes(
+        self, scope: Scope, scheme: str, path: str, carrier: dict[str, str]
+    ) -> dict[str, Any]:
         if self.telemetry.tracer is None:
             return {}
         attributes: dict[str, Any] = {
@@ -107,7 +112,12 @@ class ToolkitASGIMiddleware:
         client = scope.get("client")
         if client:
             attributes[semconv.SPAN_ATTR_CLIENT_ADDRESS] = client[0]
-        server = scope.get("server")
+        server = server_address(
+            scheme,
+            forwarded=carrier.get("forwarded"),
+            forwarded_host_header=carrier.get("x-forwarded-host"),
+            host=carrier.get("host"),
+        ) or scope.get("server")  # the listening socket: the request named no host
         if server:
             attributes[semconv.SPAN_ATTR_SERVER_ADDRESS] = server[0]
             if server[1] is not None:
@@ -123,7 +133,7 @@ class ToolkitASGIMiddleware:
         scheme = scope.get("scheme", "http")
         path = scope["path"]
         root_path = scope.get("root_path", "")
-        attributes = self._attributes(scope, scheme, path)
+        attributes = self._attributes(scope, scheme, path, carrier)
         user_agent = carrier.get("user-agent")
         if user_agent is not None and attributes:
             # Given at start_span: one more set_attribute afterwards costs a lock and a
@@ -190,7 +200,7 @@ class ToolkitASGIMiddleware:
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         telemetry = self.telemetry
-        carrier = self._carrier(scope, self._wanted)
+        carrier = self._carrier(scope, self._wanted_more)
         scheme = scope.get("scheme", "ws")
         path = scope["path"]
         root_path = scope.get("root_path", "")
@@ -200,7 +210,7 @@ class ToolkitASGIMiddleware:
             scheme=scheme,
             path=path,
             carrier=carrier,
-            attributes=self._attributes(scope, scheme, path),
+            attributes=self._attributes(scope, scheme, path, carrier),
             websocket=True,
         )
         header = (self._header, request.correlation_id.encode("latin-1"))

@@ -42,6 +42,7 @@ LOG_SINK_COMPONENT = "log_sink"
 _ROOT_CONTEXT = otel_context.Context()
 _TRACE_FIELDS = ("traceparent", "tracestate", "baggage")
 _WEBSOCKET = "WEBSOCKET"
+_HEAD = "HEAD"
 _NO_ERROR = ""
 _KNOWN_METHODS = semconv.KNOWN_METHODS
 EXEMPLAR_INTERVAL = 1.0
@@ -347,6 +348,10 @@ class RequestTelemetry:
         else:
             error_type = _NO_ERROR
         label_route = route or semconv.UNMATCHED_ROUTE
+        if self.method == _HEAD:
+            # The server sends no body with a HEAD response (RFC 9110, 9.3.2), whatever
+            # the app handed it (Starlette and Flask build the GET body).
+            self.response_bytes = 0
         if core.record_metrics and not self.websocket:
             self._record_metrics(label_route, status, error_type, duration)
         span = self.span

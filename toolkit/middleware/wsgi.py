@@ -22,6 +22,7 @@ from toolkit.middleware.endpoint import (
 )
 from toolkit.middleware.flask import FLASK_REQUEST_KEY
 from toolkit.middleware.hooks import call_hook
+from toolkit.middleware.host import server_address
 from toolkit.middleware.routes import wsgi_route
 
 if TYPE_CHECKING:
@@ -172,12 +173,23 @@ class ToolkitWSGIMiddleware:
         client = environ.get("REMOTE_ADDR")
         if client:
             attributes[semconv.SPAN_ATTR_CLIENT_ADDRESS] = client
-        server = environ.get("SERVER_NAME")
-        if server:
-            attributes[semconv.SPAN_ATTR_SERVER_ADDRESS] = server
-        port = environ.get("SERVER_PORT")
-        if port and port.isdigit():
-            attributes[semconv.SPAN_ATTR_SERVER_PORT] = int(port)
+        server = server_address(
+            scheme,
+            forwarded=environ.get("HTTP_FORWARDED"),
+            forwarded_host_header=environ.get("HTTP_X_FORWARDED_HOST"),
+            host=environ.get("HTTP_HOST"),
+        )
+        if server is not None:
+            attributes[semconv.SPAN_ATTR_SERVER_ADDRESS] = server[0]
+            if server[1] is not None:
+                attributes[semconv.SPAN_ATTR_SERVER_PORT] = server[1]
+        else:  # the listening socket: the request named no host
+            name = environ.get("SERVER_NAME")
+            if name:
+                attributes[semconv.SPAN_ATTR_SERVER_ADDRESS] = name
+            port = environ.get("SERVER_PORT")
+            if port and port.isdigit():
+                attributes[semconv.SPAN_ATTR_SERVER_PORT] = int(port)
         protocol = environ.get("SERVER_PROTOCOL", "")
         if protocol.startswith("HTTP/"):
             attributes[semconv.SPAN_ATTR_NETWORK_PROTOCOL_VERSION] = protocol[5:]
