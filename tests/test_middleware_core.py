@@ -253,3 +253,84 @@ async def test_exemplar_is_kept_within_the_interval(
     await request()
     third = format(harness.spans()[2].context.trace_id, "032x")
     assert exemplar() == third
+
+
+def _touch_current_span() -> None:
+    """What app code does with the request's span: attributes (one to be cleaned), an
+    event, and a child span."""
+    from opentelemetry import trace
+
+    span = trace.get_current_span()
+    span.set_attribute("app.items", [1, 2])
+    span.set_attributes({"app.tenant": "t1"})
+    span.add_event("app.checkpoint", {"step": 1})
+    trace.get_tracer("app").start_span("child").end()
+
+
+async def asgi_touching(scope: Any, receive: Any, send: Any) -> None:
+    _touch_current_span()
+    await asgi_ok(scope, receive, send)
+
+
+def wsgi_touching(environ: dict[str, Any], start_response: Any) -> Any:
+    _touch_current_span()
+    return wsgi_ok(environ, start_response)
+
+
+class ForwardingTracerProvider:
+    """The harness's SDK provider behind another class: the middleware cannot start
+    spans itself and calls ``start_span``."""
+
+    def __init__(self, provider: Any) -> None:
+        self.provider = provider
+
+    def get_tracer(self, *args: Any, **kwargs: Any) -> Any:
+        tracer = self.provider.get_tracer(*args, **kwargs)
+
+        class Tracer:
+            def start_span(self, *args: Any, **kwargs: Any) -> Any:
+                return tracer.start_span(*args, **kwargs)
+
+        return Tracer()
+
+
+@pytest.mark.parametrize("asgi", [True, False], ids=["asgi", "wsgi"])
+async def test_app_code_sees_the_same_span_with_or_without_the_fast_start(
+    harness: Harness, asgi: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server span toolkit starts itself (ServerSpan) and the one the SDK's
+    start_span makes export the same fields when app code sets attributes (cleaned:
+    a list becomes a tuple), adds an event and starts a child span."""
+    from opentelemetry import trace
+
+    from toolkit.middleware.span import ServerSpan
+
+    monkeypatch.setattr(trace, "get_tracer", harness.provider.get_tracer)
+    exported = []
+    for provider in (harness.provider, ForwardingTracerProvider(harness.provider)):
+        harness.exporter.clear()
+        options = harness.options(tracer_provider=provider)
+        if asgi:
+            await call_asgi(ToolkitASGIMiddleware(asgi_touching, **options), http_scope("/ok"))
+        else:
+            call_wsgi(ToolkitWSGIMiddleware(wsgi_touching, **options), "/ok")
+        child, server = harness.spans()
+        assert child.parent is not None and child.parent.span_id == server.context.span_id
+        exported.append(server)
+    fast, slow = exported
+    assert type(fast) is ServerSpan and type(slow) is not ServerSpan
+
+    def fields(span: Any) -> tuple[Any, ...]:
+        attributes = dict(span.attributes)
+        del attributes[semconv.SPAN_ATTR_CORRELATION_ID]  # a new ID per request
+        return (
+            span.name,
+            span.kind,
+            attributes,
+            [(event.name, dict(event.attributes)) for event in span.events],
+            span.status.status_code,
+            span.dropped_attributes,
+        )
+
+    assert fields(fast) == fields(slow)
+    assert dict(fast.attributes)["app.items"] == (1, 2)
