@@ -211,6 +211,7 @@ class ServerSpanStarter:
         "_id_generator",
         "_limits",
         "_processor",
+        "_random_flag",
         "_random_ids",
         "_sampler",
         "_scope",
@@ -240,9 +241,16 @@ class ServerSpanStarter:
         )
         # The default generator's IDs, drawn as it draws them, without two method calls.
         self._random_ids = type(self._id_generator) is RandomIdGenerator
+        self._random_flag = self._random_trace_id_flag() if self._random_ids else 0
         # The middleware's own values are valid attribute values; they skip cleaning
         # unless a limit could cut one of them (or drop some: checked per span).
         self._trusted = self._limits.max_span_attribute_length is None
+
+    def _random_trace_id_flag(self) -> int:
+        # The W3C random-trace-id flag, when the generator says its trace IDs are random
+        # (SDK releases without the flag or the method: never).
+        is_random = getattr(self._id_generator, "is_trace_id_random", None)
+        return _RANDOM_TRACE_ID if is_random is not None and is_random() else 0
 
     @classmethod
     def for_tracer(cls, tracer: trace_api.Tracer) -> ServerSpanStarter | None:
@@ -276,11 +284,10 @@ class ServerSpanStarter:
                 trace_id = random.getrandbits(128)
                 while trace_id == trace_api.INVALID_TRACE_ID:  # pragma: no cover - 2**-128
                     trace_id = random.getrandbits(128)
-                random_trace_id = _RANDOM_TRACE_ID
+                random_trace_id = self._random_flag
             else:
                 trace_id = self._id_generator.generate_trace_id()
-                is_random = getattr(self._id_generator, "is_trace_id_random", None)
-                random_trace_id = _RANDOM_TRACE_ID if is_random is not None and is_random() else 0
+                random_trace_id = self._random_trace_id_flag()
         own: dict[str, types.AnyValue] | BoundedAttributes
         trace_state = None
         limit = self._limits.max_span_attributes
