@@ -192,7 +192,9 @@ class ServerSpan(sdk_trace.Span):
         if self._record_end_metrics is not None:
             self._record_end_metrics()
         processor = self._span_processor
-        processor._on_ending(self)
+        on_ending = getattr(processor, "_on_ending", None)  # as recent SDKs do; older lack it
+        if on_ending is not None:
+            on_ending(self)
         # The SDK hands processors a copy; this span is refused every change once ended
         # (attributes, events, links, name, status), so it can be handed over itself.
         processor.on_end(self)
