@@ -85,7 +85,7 @@ class ServerSpan(sdk_trace.Span):
         self._name = name
         self._context = context
         self._kind = SpanKind.SERVER
-        self._instrumentation_info = tracer.instrumentation_info
+        self._instrumentation_info = getattr(tracer, "instrumentation_info", None)  # deprecated
         self._instrumentation_scope = scope
         self._parent = parent
         self._start_time: int | None = None
