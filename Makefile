@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench generate check-generated clean
+.PHONY: demo test test-minimum lint typecheck pytest bench generate check-generated clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,20 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest -q
 
+# The fast suite against the oldest library releases pyproject.toml allows
+# (.ci/minimum-versions.txt), in a virtualenv of its own.
+MIN_VENV ?= .venv-minimum
+MIN_STAMP := $(MIN_VENV)/.installed
+
+$(MIN_STAMP): pyproject.toml .ci/minimum-versions.txt
+	$(PYTHON) -m venv $(MIN_VENV)
+	$(MIN_VENV)/bin/pip install --quiet --upgrade pip
+	$(MIN_VENV)/bin/pip install --quiet -e '.[dev]' -c .ci/minimum-versions.txt
+	touch $(MIN_STAMP)
+
+test-minimum: $(MIN_STAMP)
+	$(MIN_VENV)/bin/pytest -q -m "not slow"
+
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
@@ -40,4 +54,4 @@ check-generated: $(STAMP)
 	$(BIN)/toolkit generate examples/services.yaml --out . --check
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(MIN_VENV) build dist .pytest_cache .mypy_cache .ruff_cache

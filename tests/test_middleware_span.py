@@ -19,6 +19,7 @@ from typing import Any, cast
 
 import pytest
 from opentelemetry import baggage, trace
+from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk import trace as sdk_trace
@@ -60,6 +61,10 @@ END = START + 5_000_000
 RESOURCE = Resource({"service.name": "orders"})
 LOW_TRACE_ID = 0x0000000000000000_0000000000000100  # sampled by TraceIdRatioBased(0.5)
 HIGH_TRACE_ID = 0x0000000000000000_FF00000000000000  # not sampled by TraceIdRatioBased(0.5)
+# Where SDK releases differ (toolkit's span follows the installed SDK either way; the
+# tests comparing with the SDK hold on every release, the spelled-out values on these):
+RANDOM = 0x02 if hasattr(IdGenerator, "is_trace_id_random") else 0x00  # W3C random flag
+SDK_CLEANS_AS_1_45 = "probe" in BoundedAttributes(attributes={"probe": {"a": 1}})  # maps kept
 REMOTE_TRACE_ID = 0x0AF7651916CD43DD8448EB211C80319C
 REMOTE_SPAN_ID = 0xB7AD6B7169203331
 TRACESTATE = "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"
@@ -420,7 +425,7 @@ def test_same_span_as_the_sdk(parent: str, sampler: str, random_ids: bool) -> No
 @pytest.mark.parametrize(
     ("parent", "random_ids", "expected_context", "expected_parent"),
     [
-        ("root", True, (LOW_TRACE_ID, 1, 0x03, "", False), None),
+        ("root", True, (LOW_TRACE_ID, 1, 0x01 | RANDOM, "", False), None),
         ("root", False, (LOW_TRACE_ID, 1, 0x01, "", False), None),
         (
             "remote-sampled",
@@ -431,7 +436,7 @@ def test_same_span_as_the_sdk(parent: str, sampler: str, random_ids: bool) -> No
         (
             "remote-sampled-random",
             False,
-            (REMOTE_TRACE_ID, 1, 0x03, "", False),
+            (REMOTE_TRACE_ID, 1, 0x01 | RANDOM, "", False),
             (REMOTE_TRACE_ID, REMOTE_SPAN_ID, 0x03, "", True),
         ),
         (
@@ -478,9 +483,9 @@ def test_exported_span_fields(
 @pytest.mark.parametrize(
     ("parent", "sampler", "expected_context"),
     [
-        ("root", "always-off", (LOW_TRACE_ID, 1, 0x02, "", False)),
+        ("root", "always-off", (LOW_TRACE_ID, 1, RANDOM, "", False)),
         ("remote-unsampled", "parentbased-always-on", (REMOTE_TRACE_ID, 1, 0x00, "", False)),
-        ("root-high-trace-id", "ratio", (HIGH_TRACE_ID, 1, 0x02, "", False)),
+        ("root-high-trace-id", "ratio", (HIGH_TRACE_ID, 1, RANDOM, "", False)),
     ],
 )
 def test_dropped_span_is_non_recording(
@@ -497,6 +502,7 @@ def test_dropped_span_is_non_recording(
     assert (result.started, result.ended, result.exported) == ([], [], [])
 
 
+@pytest.mark.skipif(not SDK_CLEANS_AS_1_45, reason="values as SDK 1.45 cleans them")
 def test_sampler_attributes_are_cleaned() -> None:
     """Attributes a sampler adds go through the SDK's cleaning (SDK 1.45: maps and mixed
     sequences are valid values): lists made tuples, a dict copied, a Decimal made its
@@ -514,7 +520,7 @@ def test_sampler_attributes_are_cleaned() -> None:
             "sampler.opaque": None,
         }
     )
-    assert result.exported[0]["context"] == (LOW_TRACE_ID, 1, 0x03, "sampler=fixed", False)
+    assert result.exported[0]["context"] == (LOW_TRACE_ID, 1, 0x01 | RANDOM, "sampler=fixed", False)
 
 
 def test_record_only_span_reaches_processors_but_not_the_exporter() -> None:
@@ -522,7 +528,9 @@ def test_record_only_span_reaches_processors_but_not_the_exporter() -> None:
     SimpleSpanProcessor does not export it."""
     result, _, span = run(start_toolkit, Context(), sampler=SAMPLERS["record-only"]())
     assert type(span) is ServerSpan
-    assert [e["context"] for e in result.ended] == [(LOW_TRACE_ID, 1, 0x02, "sampler=fixed", False)]
+    assert [e["context"] for e in result.ended] == [
+        (LOW_TRACE_ID, 1, RANDOM, "sampler=fixed", False)
+    ]
     assert result.exported == []
 
 
@@ -636,6 +644,7 @@ def test_public_api_and_limits_as_the_sdk(limits: str) -> None:
     assert toolkit == sdk
 
 
+@pytest.mark.skipif(not SDK_CLEANS_AS_1_45, reason="values as SDK 1.45 cleans them")
 def test_public_api_exported_values() -> None:
     """The exported values under default limits, spelled out: lists become tuples, a
     Decimal its str, an opaque object None, an empty key is dropped and counted, the link
@@ -682,6 +691,7 @@ def test_public_api_exported_values() -> None:
     assert exported["dropped"] == (1, 0, 0)
 
 
+@pytest.mark.skipif(not SDK_CLEANS_AS_1_45, reason="values as SDK 1.45 cleans them")
 def test_public_api_exported_values_under_limits() -> None:
     """Under max_span_attribute_length=4 the span's values are cut (own ones too), and
     event/link values keep their length (their limit is max_attribute_length)."""
@@ -759,16 +769,15 @@ def test_set_status_ok_wins_over_a_later_error() -> None:
 
 
 def test_set_attributes_with_a_non_str_key() -> None:
-    """set_attributes({7: "x"}) exports {"7": "x"} with nothing dropped, as the SDK does."""
+    """set_attributes({7: "x"}) exports what the SDK exports ({"7": "x"}, nothing dropped,
+    in SDK 1.45)."""
     sdk, toolkit = both(Context(), lambda span: span.set_attributes({7: "x"}))  # type: ignore[dict-item]
-    assert (sdk.exported[0]["attributes"]["7"], sdk.exported[0]["dropped"]) == (
-        ("str", "x"),
-        (0, 0, 0),
-    )
-    assert (toolkit.exported[0]["attributes"].get("7"), toolkit.exported[0]["dropped"]) == (
-        ("str", "x"),
-        (0, 0, 0),
-    )
+    assert toolkit == sdk
+    if SDK_CLEANS_AS_1_45:
+        assert (toolkit.exported[0]["attributes"].get("7"), toolkit.exported[0]["dropped"]) == (
+            ("str", "x"),
+            (0, 0, 0),
+        )
 
 
 # --- record_outcome ---------------------------------------------------------------------
@@ -868,7 +877,7 @@ def test_processor_on_start_sets_attributes(limits: str) -> None:
         runs.append(result)
     sdk, toolkit = runs
     assert toolkit == sdk
-    if limits == "default":
+    if limits == "default" and SDK_CLEANS_AS_1_45:
         assert toolkit.exported[0]["attributes"] == typed(
             {
                 **ATTRIBUTES,
