@@ -75,3 +75,32 @@ def test_number_reads_yaml_int_forms() -> None:
     reader = NodeReader("c.yaml")
     assert reader.number(_node("1_000"), "x", "a number") == 1000.0
     assert reader.problems == []
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("'99.9'", " — write it as a bare number: 99.9"),
+        ("99.9%", " — write it as a bare number: 99.9"),
+        ("1e3", " — YAML reads 1e3 as a string: write 1000.0"),
+        ("1.5e3", " — YAML reads 1.5e3 as a string: write 1500.0"),
+        ("1e-5", " — YAML reads 1e-5 as a string: write 1.0e-05"),
+        ("1e400", ""),
+        ("'1e400'", ""),
+        ("infinity", ""),
+        ("high", ""),
+    ],
+)
+def test_number_hint_says_how_to_write_a_number(text: str, hint: str) -> None:
+    """A string that is almost a number gets a hint that works: quoted or with '%' —
+    write it bare; a bare exponent PyYAML (YAML 1.1) reads as a string — the same value
+    in a form it reads as a number; nothing a catalog could use — no hint."""
+    reader = NodeReader("c.yaml")
+    assert reader.number(_node(text), "x", "a number") is None
+    (problem,) = reader.problems
+    if hint:
+        assert str(problem).endswith(hint)
+        suggested = hint.rsplit(" ", 1)[1]
+        assert isinstance(yaml.safe_load(suggested), float)
+    else:
+        assert " — " not in str(problem)

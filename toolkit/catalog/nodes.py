@@ -235,12 +235,29 @@ class NodeReader:
 
 
 def _number_hint(node: yaml.Node) -> str | None:
-    """Suggest how to turn a quoted number or a percentage string into a number."""
+    """Suggest how to turn a quoted number, a percentage string, or an exponent YAML 1.1
+    does not read as a number (``1e3``, ``1.5e3``) into a number."""
     if not isinstance(node, yaml.ScalarNode) or node.tag != STR_TAG:
         return None
-    text = str(node.value).strip().rstrip("%").strip()
+    written = str(node.value).strip()
+    text = written.rstrip("%").strip()
     try:
-        float(text)
+        number = float(text)
     except ValueError:
         return None
+    if not math.isfinite(number):
+        return None  # "nan", "inf", "1e400": no number a catalog can use
+    if node.style is None and written == text:
+        # Written bare, yet a string: PyYAML follows YAML 1.1, whose floats need a dot
+        # and a signed exponent. Suggest the same value in a form it reads as a number.
+        return f"YAML reads {text} as a string: write {_yaml_float(number)}"
     return f"write it as a bare number: {text}"
+
+
+def _yaml_float(number: float) -> str:
+    """``number`` written so that YAML 1.1 reads it as a float (``1000.0``, ``1.0e-05``)."""
+    text = repr(number)
+    mantissa, exponent_mark, exponent = text.partition("e")
+    if exponent_mark and "." not in mantissa:
+        text = f"{mantissa}.0e{exponent}"
+    return text
