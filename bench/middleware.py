@@ -140,6 +140,20 @@ def peer_variant(name: str, wrap: Callable[[TracerProvider], Any], **expect: Any
     return Variant(name, wrap(tracer_provider(exporter)), exporter, spans=1, **expect)
 
 
+FLOOR_CORRELATION_ID = "0af7651916cd43dd8448eb211c80319c"
+
+
+def floor_attributes(method: str, scheme: str, path: str, client: str) -> dict[str, Any]:
+    """The span attributes issue 3 requires, as every floor row records them."""
+    return {
+        semconv.SPAN_ATTR_HTTP_METHOD: method,
+        semconv.SPAN_ATTR_URL_SCHEME: scheme,
+        semconv.SPAN_ATTR_URL_PATH: path,
+        semconv.SPAN_ATTR_CLIENT_ADDRESS: client,
+        semconv.SPAN_ATTR_CORRELATION_ID: FLOOR_CORRELATION_ID,
+    }
+
+
 def line_floor_variant(wrap: Callable[[TracerProvider], Any]) -> Variant:
     """The "toolkit span + line" floor built by ``wrap``: one span, one access line."""
     variant = peer_variant(LINE_FLOOR, wrap)
@@ -165,13 +179,7 @@ class SpanAndLine:
         """Start the span with the attributes issue 3 requires; make it current."""
         from opentelemetry import context, trace
 
-        attributes: dict[str, Any] = {
-            semconv.SPAN_ATTR_HTTP_METHOD: method,
-            semconv.SPAN_ATTR_URL_SCHEME: scheme,
-            semconv.SPAN_ATTR_URL_PATH: path,
-            semconv.SPAN_ATTR_CLIENT_ADDRESS: client,
-            semconv.SPAN_ATTR_CORRELATION_ID: "0af7651916cd43dd8448eb211c80319c",
-        }
+        attributes = floor_attributes(method, scheme, path, client)
         span = self.starter.start(method, self.root, attributes)
         return span, context.attach(trace.set_span_in_context(span, self.root))
 
@@ -196,7 +204,7 @@ class SpanAndLine:
                 semconv.LOG_DURATION_MS: 0.05,
                 semconv.LOG_RESPONSE_BYTES: 2,
             },
-            correlation_id="0af7651916cd43dd8448eb211c80319c",
+            correlation_id=FLOOR_CORRELATION_ID,
             span_context=span.get_span_context(),
         )
         span.end()
@@ -281,13 +289,9 @@ def asgi_span_floor(app: ASGIApp, provider: TracerProvider) -> ASGIApp:
     route = "/items/{item_id}"
 
     async def floor(scope: Scope, receive: Any, send: Any) -> None:
-        attributes = {
-            semconv.SPAN_ATTR_HTTP_METHOD: scope["method"],
-            semconv.SPAN_ATTR_URL_SCHEME: scope["scheme"],
-            semconv.SPAN_ATTR_URL_PATH: scope["path"],
-            semconv.SPAN_ATTR_CLIENT_ADDRESS: scope["client"][0],
-            semconv.SPAN_ATTR_CORRELATION_ID: "0af7651916cd43dd8448eb211c80319c",
-        }
+        attributes = floor_attributes(
+            scope["method"], scope["scheme"], scope["path"], scope["client"][0]
+        )
         span = tracer.start_span(
             scope["method"], root, trace.SpanKind.SERVER, attributes=attributes
         )
@@ -396,13 +400,9 @@ def wsgi_span_floor(app: Any, provider: TracerProvider) -> Any:
 
     def floor(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         method = environ["REQUEST_METHOD"]
-        attributes = {
-            semconv.SPAN_ATTR_HTTP_METHOD: method,
-            semconv.SPAN_ATTR_URL_SCHEME: environ["wsgi.url_scheme"],
-            semconv.SPAN_ATTR_URL_PATH: environ["PATH_INFO"],
-            semconv.SPAN_ATTR_CLIENT_ADDRESS: environ["REMOTE_ADDR"],
-            semconv.SPAN_ATTR_CORRELATION_ID: "0af7651916cd43dd8448eb211c80319c",
-        }
+        attributes = floor_attributes(
+            method, environ["wsgi.url_scheme"], environ["PATH_INFO"], environ["REMOTE_ADDR"]
+        )
         span = tracer.start_span(method, root, trace.SpanKind.SERVER, attributes=attributes)
         token = context.attach(trace.set_span_in_context(span, root))
         try:

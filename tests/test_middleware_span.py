@@ -153,11 +153,15 @@ class Spy(Sampler):
 
 
 class FixedSampler(Sampler):
-    """Returns ``decision`` with the span's attributes updated by ``added``, in new state."""
+    """Returns ``decision`` with the span's attributes updated by ``added``, in new state
+    (or, ``in_place``, the very dict it was given, edited, and no state)."""
 
-    def __init__(self, decision: Decision, added: Mapping[str, Any]) -> None:
+    def __init__(
+        self, decision: Decision, added: Mapping[str, Any], *, in_place: bool = False
+    ) -> None:
         self.decision = decision
         self.added = dict(added)
+        self.in_place = in_place  # edit the attributes it is given and return them
 
     def should_sample(
         self,
@@ -169,6 +173,10 @@ class FixedSampler(Sampler):
         links: Sequence[trace.Link] | None = None,
         trace_state: TraceState | None = None,
     ) -> SamplingResult:
+        if self.in_place:
+            assert isinstance(attributes, dict)
+            attributes.update(self.added)
+            return SamplingResult(self.decision, attributes, None)
         return SamplingResult(
             self.decision,
             {**(attributes or {}), **self.added},
@@ -544,24 +552,6 @@ def test_sampler_replacing_a_value_by_an_equal_one_of_another_type() -> None:
     assert typed(exported.attributes) == {semconv.SPAN_ATTR_SERVER_PORT: ("bool", True)}
 
 
-class InPlaceSampler(FixedSampler):
-    """Edits the attributes it is given in place and returns that very mapping."""
-
-    def should_sample(
-        self,
-        parent_context: Context | None,
-        trace_id: int,
-        name: str,
-        kind: SpanKind | None = None,
-        attributes: types.Attributes = None,
-        links: Sequence[trace.Link] | None = None,
-        trace_state: TraceState | None = None,
-    ) -> SamplingResult:
-        assert isinstance(attributes, dict)
-        attributes.update(self.added)
-        return SamplingResult(self.decision, attributes, None)
-
-
 def test_sampler_editing_the_attributes_in_place() -> None:
     """A sampler that puts a value in the very dict it was given gets it cleaned (a list
     becomes a tuple) as the SDK does, and the caller's dict is left as it was."""
@@ -569,7 +559,7 @@ def test_sampler_editing_the_attributes_in_place() -> None:
     own = {semconv.SPAN_ATTR_SERVER_PORT: 1}
     exported = []
     for start in (start_sdk, start_toolkit):
-        p = pipeline(sampler=InPlaceSampler(Decision.RECORD_AND_SAMPLE, added))
+        p = pipeline(sampler=FixedSampler(Decision.RECORD_AND_SAMPLE, added, in_place=True))
         start(p, "GET", Context(), own).end(END)
         exported.append(p.exporter.get_finished_spans()[0])
     sdk, toolkit = exported

@@ -72,13 +72,8 @@ def server_address(
 ) -> tuple[str, int | None] | None:
     """The request's ``(server.address, server.port)`` from its headers, ``None`` if none
     of ``Forwarded`` host, ``X-Forwarded-Host`` and ``Host`` names a valid host."""
-    if forwarded:
-        candidate = forwarded_host(forwarded)
-        if candidate:
-            parsed = parse_host(candidate, scheme)
-            if parsed is not None:
-                return parsed
-    for candidate in (forwarded_host_header, host):
+    sources = (forwarded_host(forwarded) if forwarded else None, forwarded_host_header, host)
+    for candidate in sources:
         if candidate:
             parsed = parse_host(candidate, scheme)
             if parsed is not None:

@@ -39,6 +39,14 @@ _log = logging.getLogger("toolkit.middleware")
 _INTERNAL_ERROR = b"Internal Server Error"
 
 
+def _listening_socket(environ: Environ) -> tuple[str, int | None] | None:
+    name = environ.get("SERVER_NAME")
+    if not name:
+        return None
+    port = environ.get("SERVER_PORT")
+    return (name, int(port) if port and port.isdigit() else None)
+
+
 def _environ_key(header: str) -> str:
     return "HTTP_" + header.upper().replace("-", "_")
 
@@ -178,18 +186,11 @@ class ToolkitWSGIMiddleware:
             forwarded=environ.get("HTTP_FORWARDED"),
             forwarded_host_header=environ.get("HTTP_X_FORWARDED_HOST"),
             host=environ.get("HTTP_HOST"),
-        )
+        ) or _listening_socket(environ)  # the request named no host
         if server is not None:
             attributes[semconv.SPAN_ATTR_SERVER_ADDRESS] = server[0]
             if server[1] is not None:
                 attributes[semconv.SPAN_ATTR_SERVER_PORT] = server[1]
-        else:  # the listening socket: the request named no host
-            name = environ.get("SERVER_NAME")
-            if name:
-                attributes[semconv.SPAN_ATTR_SERVER_ADDRESS] = name
-            port = environ.get("SERVER_PORT")
-            if port and port.isdigit():
-                attributes[semconv.SPAN_ATTR_SERVER_PORT] = int(port)
         protocol = environ.get("SERVER_PROTOCOL", "")
         if protocol.startswith("HTTP/"):
             attributes[semconv.SPAN_ATTR_NETWORK_PROTOCOL_VERSION] = protocol[5:]
