@@ -48,7 +48,7 @@ from prometheus_client import CollectorRegistry
 
 from toolkit import semconv
 from toolkit.logs import configure_logging, write_event_line
-from toolkit.middleware.span import ServerSpanStarter
+from toolkit.tracing._sdk_gate import ServerSpanStarter
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

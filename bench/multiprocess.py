@@ -7,7 +7,7 @@ exits. After each exit the parent does what the server's ``child_exit`` hook doe
 
 - **prometheus-client**: ``mark_process_dead(pid)`` (its documented gunicorn hook),
   which drops the dead worker's live gauges and keeps every other file forever;
-- **toolkit**: ``toolkit.middleware.multiprocess.mark_worker_dead(pid)``, which folds the
+- **toolkit**: ``toolkit.metrics.multiprocess.mark_worker_dead(pid)``, which folds the
   worker's counters and histograms into the archive and deletes its files.
 
 At 100, 250 and 500 recycled workers both directories are scraped (text exposition of
@@ -29,7 +29,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
 from toolkit import semconv
-from toolkit.middleware.multiprocess import mark_worker_dead, scrape_registry
+from toolkit.metrics.multiprocess import mark_worker_dead, scrape_registry
 
 WORKERS = 500
 CHECKPOINTS = (100, 250, 500)
@@ -44,10 +44,10 @@ COUNT = semconv.HTTP_SERVER_REQUEST_DURATION + "_count"
 def _work(directory: Path, toolkit_mode: bool) -> None:
     from prometheus_client import values
 
-    from toolkit.middleware.metrics import ServerMetrics
+    from toolkit.metrics._server import ServerMetrics
 
     if toolkit_mode:
-        from toolkit.middleware.multiprocess import enable_multiprocess
+        from toolkit.metrics.multiprocess import enable_multiprocess
 
         enable_multiprocess(directory)
     else:

@@ -46,8 +46,8 @@ class Worker:
 def _work(directory: Path, requests: int, active: int, exemplar: dict[str, str] | None) -> None:
     from prometheus_client import CollectorRegistry
 
-    from toolkit.middleware.metrics import ServerMetrics
-    from toolkit.middleware.multiprocess import enable_multiprocess
+    from toolkit.metrics._server import ServerMetrics
+    from toolkit.metrics.multiprocess import enable_multiprocess
 
     enable_multiprocess(directory)
     metrics = ServerMetrics(CollectorRegistry())
@@ -127,7 +127,7 @@ def run_in_worker(directory: Path, work: object) -> int:
     if pid == 0:  # pragma: no cover - the child
         code = 0
         try:
-            from toolkit.middleware.multiprocess import enable_multiprocess
+            from toolkit.metrics.multiprocess import enable_multiprocess
 
             enable_multiprocess(directory)
             work()  # type: ignore[operator]

@@ -15,8 +15,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests._multiprocess_support import start_worker
 from toolkit import semconv
+from toolkit.metrics._endpoint import render_metrics
 from toolkit.middleware import ToolkitASGIMiddleware, ToolkitWSGIMiddleware
-from toolkit.middleware.endpoint import render_metrics
 
 OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 BUCKET = semconv.HTTP_SERVER_REQUEST_DURATION + "_bucket"

@@ -15,8 +15,8 @@ from prometheus_client import CollectorRegistry
 from tests._faults_support import BlackHole, collector
 from toolkit import semconv
 from toolkit.middleware import ToolkitASGIMiddleware
-from toolkit.middleware.export import BoundedBatchSpanProcessor
-from toolkit.middleware.tracing import build_tracer_provider
+from toolkit.tracing._export import BoundedBatchSpanProcessor
+from toolkit.tracing._provider import build_tracer_provider
 
 REQUESTS = 20
 WAIT = 20.0  # an upper bound for the background export to give up; never a speed claim
@@ -169,5 +169,5 @@ def test_raising_exporter_counts_and_logs_once(caplog: pytest.LogCaptureFixture)
         tracer.start_span(f"span {i}").end()
     assert wait_until_dropped(registry, "export_failed", 3) == 3.0
     provider.shutdown()
-    messages = [r.message for r in caplog.records if r.name == "toolkit.middleware"]
+    messages = [r.message for r in caplog.records if r.name == "toolkit.tracing"]
     assert messages == ["span export raised; spans dropped and counted (logged once)"]

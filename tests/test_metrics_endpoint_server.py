@@ -7,9 +7,9 @@ import pytest
 from prometheus_client import CollectorRegistry, Counter
 
 from tests._processes import free_port
+from toolkit.metrics._http_server import start_metrics_server
 from toolkit.middleware import ToolkitWSGIMiddleware
 from toolkit.middleware.config import resolve_settings
-from toolkit.middleware.metrics_server import start_metrics_server
 
 
 def _registry() -> CollectorRegistry:

@@ -9,9 +9,9 @@ import pytest
 from middleware_apps import plain_asgi_app, plain_wsgi_app
 from middleware_fixtures import Harness, call, make_harness
 
+from toolkit.metrics._endpoint import is_authorized
 from toolkit.middleware import ToolkitASGIMiddleware, ToolkitWSGIMiddleware
 from toolkit.middleware.config import resolve_settings
-from toolkit.middleware.endpoint import is_authorized
 
 TOKEN = "s3cret-token"
 ASGI = [True, False]

@@ -93,7 +93,7 @@ async def test_streaming_duration_ends_at_last_chunk(
 ) -> None:
     """Work after the last body chunk (background tasks) is not part of the duration."""
     clock = FakeClock()
-    monkeypatch.setattr("toolkit.middleware.core.perf_counter", clock)
+    monkeypatch.setattr("toolkit.middleware.request.perf_counter", clock)
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         scope[ROUTE_KEY] = "/stream"

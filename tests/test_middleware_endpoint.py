@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from prometheus_client import CollectorRegistry, Counter
 
-from toolkit.middleware.endpoint import render_metrics
+from toolkit.metrics._endpoint import render_metrics
 
 
 @pytest.mark.parametrize(

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 from prometheus_client import CollectorRegistry
 
 from toolkit import semconv
+from toolkit.metrics._server import server_metrics
 from toolkit.middleware import ToolkitASGIMiddleware, ToolkitWSGIMiddleware
-from toolkit.middleware.metrics import HistogramSeries, server_metrics
 
 
 def test_one_set_of_collectors_per_registry() -> None:
@@ -79,38 +78,6 @@ def test_observers_are_cached_and_request_size_not_precreated() -> None:
         if sample.name.startswith(semconv.HTTP_SERVER_REQUEST_BODY_SIZE)
     ]
     assert samples == []
-
-
-@pytest.mark.parametrize(
-    "amounts",
-    [
-        [0.0],
-        [0.005, 0.0050001, 0.01],  # on a bound, just above it, the next bound
-        [10.0, 10.5, 1e9],  # the largest finite bound and beyond (+Inf)
-        [0.2, 0.2, 3.0, 0.0001],
-    ],
-    ids=["zero", "on-bounds", "beyond", "mixed"],
-)
-def test_histogram_series_counts_as_observe_does(amounts: list[float]) -> None:
-    """HistogramSeries.observe leaves exactly the samples Histogram.observe leaves."""
-    direct, reference = CollectorRegistry(), CollectorRegistry()
-    series = HistogramSeries(server_metrics(direct).duration.labels("GET", "/", "200", ""))
-    expected = server_metrics(reference).duration.labels("GET", "/", "200", "")
-    for amount in amounts:
-        series.observe(amount)
-        expected.observe(amount)
-
-    def samples(registry: CollectorRegistry) -> list[tuple[str, dict[str, str], float]]:
-        return [
-            (s.name, s.labels, s.value)
-            for m in registry.collect()
-            if m.name == semconv.HTTP_SERVER_REQUEST_DURATION
-            for s in m.samples
-            if not s.name.endswith("_created")
-        ]
-
-    assert samples(direct) == samples(reference)
-    assert series.observe != series.child.observe  # the direct path is the one measured
 
 
 def test_active_increment_moves_the_gauge() -> None:

@@ -41,7 +41,7 @@ def test_duration_ends_when_the_body_is_closed(
 ) -> None:
     """Time spent producing chunks counts; time after close() does not."""
     clock = FakeClock()
-    monkeypatch.setattr("toolkit.middleware.core.perf_counter", clock)
+    monkeypatch.setattr("toolkit.middleware.request.perf_counter", clock)
 
     def chunks() -> Iterator[bytes]:
         for chunk in (b"a", b"bb", b"ccc"):

@@ -1,4 +1,4 @@
-"""toolkit.middleware.multiprocess: dead workers compacted, nothing lost or counted twice."""
+"""toolkit.metrics.multiprocess: dead workers compacted, nothing lost or counted twice."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from tests._multiprocess_support import (
     start_worker,
 )
 from toolkit import semconv
-from toolkit.middleware import multiprocess
-from toolkit.middleware.endpoint import render_metrics
-from toolkit.middleware.multiprocess import (
+from toolkit.metrics import multiprocess
+from toolkit.metrics._endpoint import render_metrics
+from toolkit.metrics.multiprocess import (
     clear_directory,
     compact,
     is_worker_alive,

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from toolkit._version import __version__
 from toolkit.context import get_correlation_id
 
 if TYPE_CHECKING:
     from toolkit.middleware import instrument
 
-__all__ = ["get_correlation_id", "instrument"]
-__version__ = "0.1.0"
+__all__ = ["__version__", "get_correlation_id", "instrument"]
 
 
 def __getattr__(name: str) -> Any:

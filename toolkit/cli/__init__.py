@@ -10,7 +10,7 @@ import importlib
 
 import click
 
-from toolkit import __version__
+from toolkit._version import __version__
 
 # name -> "module:attribute" of the click command.
 COMMANDS = {

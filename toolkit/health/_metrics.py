@@ -5,7 +5,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Gauge
 
 from toolkit import semconv
-from toolkit._collectors import PerRegistry
+from toolkit.metrics._registry import PerRegistry
 
 
 class HealthMetrics:

@@ -7,7 +7,6 @@ an app can assemble its own structlog chain from them.
 from __future__ import annotations
 
 from toolkit.logs._config import configure_logging, parse_level
-from toolkit.logs._fast import write_event_line
 from toolkit.logs._processors import (
     Processor,
     ServiceNameAdder,
@@ -26,6 +25,7 @@ from toolkit.logs._sink import (
     SinkLoggerFactory,
     WriteErrorHook,
 )
+from toolkit.logs._structlog_gate import write_event_line
 
 __all__ = [
     "JSONLinesHandler",

@@ -8,10 +8,10 @@ from typing import IO, cast
 
 import structlog
 
-from toolkit.logs._fast import InstalledChain, LineRenderer, install_chain
 from toolkit.logs._processors import Processor, add_record_extras, shared_processors
 from toolkit.logs._render import json_renderer
 from toolkit.logs._sink import JSONLinesHandler, LineSink, SinkLoggerFactory, WriteErrorHook
+from toolkit.logs._structlog_gate import InstalledChain, LineRenderer, install_chain
 
 _LEVEL_NAMES = {
     "CRITICAL": logging.CRITICAL,

@@ -6,18 +6,13 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from toolkit import semconv
+from toolkit._http import parse_content_length, server_address
 from toolkit.context import correlation_id_var
 from toolkit.health import HealthEndpoints
+from toolkit.metrics import MetricsEndpoint
 from toolkit.middleware.config import resolve_settings
-from toolkit.middleware.core import RequestTelemetry, Telemetry
-from toolkit.middleware.endpoint import (
-    UNAUTHORIZED_BODY,
-    WWW_AUTHENTICATE,
-    is_authorized,
-    render_metrics,
-)
 from toolkit.middleware.hooks import call_hook
-from toolkit.middleware.host import server_address
+from toolkit.middleware.request import RequestTelemetry, Telemetry
 from toolkit.middleware.routes import asgi_route
 
 if TYPE_CHECKING:
@@ -33,7 +28,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _INTERNAL_ERROR = b"Internal Server Error"
 _TELEMETRY_SCOPES = frozenset({"http", "websocket"})
-# Where server.address and server.port come from (toolkit.middleware.host).
+# Where server.address and server.port come from (toolkit._http).
 _HOST_HEADERS = ("host", "forwarded", "x-forwarded-host")
 # The scope key by which FastAPI marks a request whose telemetry is already handled.
 _FASTAPI_TELEMETRY = "fastapi.telemetry"
@@ -52,6 +47,9 @@ class ToolkitASGIMiddleware:
         self.app = app
         self.telemetry = telemetry = Telemetry(resolve_settings(options))
         self._metrics_path = telemetry.metrics_path
+        self._metrics = MetricsEndpoint(
+            telemetry.settings.registry, telemetry.settings.metrics_token
+        )
         self._health = HealthEndpoints.from_options(options)
         self._health_paths = self._health.paths
         self._request_hook = telemetry.settings.request_hook
@@ -77,7 +75,7 @@ class ToolkitASGIMiddleware:
         if scope_type == "http":
             path = scope["path"]
             if path == self._metrics_path:
-                await self._serve_metrics(scope, send)
+                await self._metrics.serve_asgi(scope, send)
             elif path in self._health_paths:
                 await self._health.serve_asgi(scope, send)
             elif self.telemetry.is_excluded(path):
@@ -139,19 +137,34 @@ class ToolkitASGIMiddleware:
             # Given at start_span: one more set_attribute afterwards costs a lock and a
             # second pass through the SDK's attribute cleaning.
             attributes[semconv.SPAN_ATTR_USER_AGENT] = user_agent
-        request = RequestTelemetry(
+        with RequestTelemetry(
             telemetry,
             method=scope["method"],
             scheme=scheme,
             path=path,
             carrier=carrier,
             attributes=attributes,
-        )
+        ) as request:
+            try:
+                await self._observe(request, scope, receive, send, carrier)
+            finally:
+                if self._response_hook is not None and request.span is not None:
+                    call_hook(
+                        telemetry, self._response_hook, request.span, scope, request.status or 500
+                    )
+                request.route = self._route(scope, root_path)
+
+    async def _observe(
+        self,
+        request: RequestTelemetry,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        carrier: dict[str, str],
+    ) -> None:
         if self._request_hook is not None and request.span is not None:
-            call_hook(telemetry, self._request_hook, request.span, scope)
-        length = carrier.get("content-length")
-        if length is not None and length.isdigit():
-            request.request_size = int(length)
+            call_hook(self.telemetry, self._request_hook, request.span, scope)
+        request.request_size = parse_content_length(carrier.get("content-length"))
         header = (self._header, request.correlation_id.encode("latin-1"))
         started = False
 
@@ -171,24 +184,13 @@ class ToolkitASGIMiddleware:
                 message["headers"] = [*message.get("headers", ()), header]
             await send(message)
 
-        error: BaseException | None = None
         try:
             await self.app(scope, receive, send_wrapper)
-        except Exception as exc:
-            error = exc
+        except Exception:
             if not started:
                 request.status = 500
                 await _send_500(send, header)
             raise
-        except BaseException as exc:  # cancelled: the client is gone, nothing to send
-            error = exc
-            raise
-        finally:
-            if self._response_hook is not None and request.span is not None:
-                call_hook(
-                    telemetry, self._response_hook, request.span, scope, request.status or 500
-                )
-            request.finish(self._route(scope, root_path), error)
 
     def _route(self, scope: Scope, root_path: str) -> str | None:
         # The template the framework matched; a lookup that fails is counted, never raised.
@@ -204,7 +206,7 @@ class ToolkitASGIMiddleware:
         scheme = scope.get("scheme", "ws")
         path = scope["path"]
         root_path = scope.get("root_path", "")
-        request = RequestTelemetry(
+        with RequestTelemetry(
             telemetry,
             method="GET",
             scheme=scheme,
@@ -212,22 +214,18 @@ class ToolkitASGIMiddleware:
             carrier=carrier,
             attributes=self._attributes(scope, scheme, path, carrier),
             websocket=True,
-        )
-        header = (self._header, request.correlation_id.encode("latin-1"))
+        ) as request:
+            header = (self._header, request.correlation_id.encode("latin-1"))
 
-        async def send_wrapper(message: Message) -> None:
-            if message["type"] == "websocket.accept":
-                message["headers"] = [*message.get("headers", ()), header]
-            await send(message)
+            async def send_wrapper(message: Message) -> None:
+                if message["type"] == "websocket.accept":
+                    message["headers"] = [*message.get("headers", ()), header]
+                await send(message)
 
-        error: BaseException | None = None
-        try:
-            await self.app(scope, receive, send_wrapper)
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            request.finish(self._route(scope, root_path), error)
+            try:
+                await self.app(scope, receive, send_wrapper)
+            finally:
+                request.route = self._route(scope, root_path)
 
     async def _correlation_only(self, scope: Scope, receive: Receive, send: Send) -> None:
         telemetry = self.telemetry
@@ -244,53 +242,6 @@ class ToolkitASGIMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             correlation_id_var.reset(token)
-
-    async def _serve_metrics(self, scope: Scope, send: Send) -> None:
-        if scope["method"] not in ("GET", "HEAD"):
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 405,
-                    "headers": [(b"allow", b"GET, HEAD"), (b"content-length", b"0")],
-                }
-            )
-            await send({"type": "http.response.body", "body": b""})
-            return
-        accept = None
-        authorization = None
-        for name, value in scope["headers"]:
-            if name == b"accept":
-                accept = value.decode("latin-1")
-            elif name == b"authorization":
-                authorization = value.decode("latin-1")
-        if not is_authorized(self.telemetry.settings.metrics_token, authorization):
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 401,
-                    "headers": [
-                        (b"www-authenticate", WWW_AUTHENTICATE.encode("latin-1")),
-                        (b"content-type", b"text/plain; charset=utf-8"),
-                        (b"content-length", str(len(UNAUTHORIZED_BODY)).encode("latin-1")),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": UNAUTHORIZED_BODY})
-            return
-        body, content_type = render_metrics(self.telemetry.settings.registry, accept)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-type", content_type.encode("latin-1")),
-                    (b"content-length", str(len(body)).encode("latin-1")),
-                ],
-            }
-        )
-        await send(
-            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
-        )
 
 
 async def _send_500(send: Send, header: tuple[bytes, bytes]) -> None:

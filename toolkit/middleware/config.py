@@ -15,6 +15,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypedDict
 
 from toolkit import semconv
+from toolkit._http import ENV_CORRELATION_HEADER
+from toolkit.metrics._endpoint import (
+    DEFAULT_METRICS_PATH,
+    resolve_metrics_port,
+    resolve_metrics_token,
+)
 from toolkit.middleware.correlation import (
     CorrelationGenerator,
     CorrelationValidator,
@@ -31,18 +37,14 @@ if TYPE_CHECKING:
     from toolkit.middleware.hooks import ServerRequestHook, ServerResponseHook
 
 DEFAULT_SERVICE = "unknown_service"
-DEFAULT_METRICS_PATH = "/metrics"
 
 ENV_SERVICE = "OTEL_SERVICE_NAME"
 ENV_SDK_DISABLED = "OTEL_SDK_DISABLED"
 ENV_EXCLUDED_URLS = "OTEL_PYTHON_EXCLUDED_URLS"
-ENV_CORRELATION_HEADER = "TOOLKIT_CORRELATION_HEADER"
 ENV_METRICS_PATH = "TOOLKIT_METRICS_PATH"
 ENV_EXCLUDED_PATHS = "TOOLKIT_EXCLUDED_PATHS"
 ENV_ACCESS_LOG = "TOOLKIT_ACCESS_LOG"
 ENV_METRICS = "TOOLKIT_METRICS"
-ENV_METRICS_TOKEN = "TOOLKIT_METRICS_TOKEN"
-ENV_METRICS_PORT = "TOOLKIT_METRICS_PORT"
 
 _FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -115,23 +117,6 @@ def _compile_excluded_urls(patterns: Iterable[str] | str | None) -> re.Pattern[s
     if not items:
         return None
     return re.compile("|".join(f"(?:{p})" for p in items))
-
-
-def resolve_metrics_token(token: str | None, environ: Mapping[str, str]) -> str | None:
-    """The bearer token ``/metrics`` requires: ``token``, else ``TOOLKIT_METRICS_TOKEN``."""
-    return token or environ.get(ENV_METRICS_TOKEN) or None
-
-
-def resolve_metrics_port(port: int | None, environ: Mapping[str, str]) -> int | None:
-    """The separate metrics port: ``port``, else ``TOOLKIT_METRICS_PORT``, else None."""
-    if port is not None:
-        return port
-    raw = environ.get(ENV_METRICS_PORT, "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit() or not 0 <= int(raw) <= 65535:
-        raise ValueError(f"{ENV_METRICS_PORT} must be a port number, got {raw!r}")
-    return int(raw)
 
 
 def resolve_settings(options: Options, environ: Mapping[str, str] | None = None) -> Settings:

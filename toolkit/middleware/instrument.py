@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from toolkit.middleware.asgi import ToolkitASGIMiddleware
 from toolkit.middleware.config import resolve_settings
-from toolkit.middleware.core import LOG_SINK_COMPONENT, Telemetry
+from toolkit.middleware.request import LOG_SINK_COMPONENT, Telemetry
 from toolkit.middleware.wsgi import ToolkitWSGIMiddleware
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def _ensure_tracer_provider(options: Options) -> None:
         return
     if not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
         return  # the app (or an OpenTelemetry distro) already set one up: use it
-    from toolkit.middleware.tracing import build_tracer_provider
+    from toolkit.tracing import build_tracer_provider
 
     service = resolve_settings(options).service
     provider = build_tracer_provider(service, registry=options.get("registry"))

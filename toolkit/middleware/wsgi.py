@@ -10,19 +10,14 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from toolkit import semconv
+from toolkit._http import parse_content_length, server_address
 from toolkit.context import correlation_id_var
 from toolkit.health import HealthEndpoints
+from toolkit.metrics import MetricsEndpoint
 from toolkit.middleware.config import resolve_settings
-from toolkit.middleware.core import RequestTelemetry, Telemetry
-from toolkit.middleware.endpoint import (
-    UNAUTHORIZED_BODY,
-    WWW_AUTHENTICATE,
-    is_authorized,
-    render_metrics,
-)
 from toolkit.middleware.flask import FLASK_REQUEST_KEY
 from toolkit.middleware.hooks import call_hook
-from toolkit.middleware.host import server_address
+from toolkit.middleware.request import RequestTelemetry, Telemetry
 from toolkit.middleware.routes import wsgi_route
 
 if TYPE_CHECKING:
@@ -44,7 +39,7 @@ def _listening_socket(environ: Environ) -> tuple[str, int | None] | None:
     if not name:
         return None
     port = environ.get("SERVER_PORT")
-    return (name, int(port) if port and port.isdigit() else None)
+    return (name, int(port) if port and port.isascii() and port.isdigit() else None)
 
 
 def _environ_key(header: str) -> str:
@@ -66,6 +61,9 @@ class ToolkitWSGIMiddleware:
         self.app = app
         self.telemetry = telemetry = Telemetry(resolve_settings(options))
         self._metrics_path = telemetry.metrics_path
+        self._metrics = MetricsEndpoint(
+            telemetry.settings.registry, telemetry.settings.metrics_token
+        )
         self._health = HealthEndpoints.from_options(options)
         self._health_paths = self._health.paths
         self._request_hook = telemetry.settings.request_hook
@@ -82,7 +80,7 @@ class ToolkitWSGIMiddleware:
         """Handle one request."""
         path = environ.get("PATH_INFO") or "/"
         if path == self._metrics_path:
-            return self._serve_metrics(environ, start_response)
+            return self._metrics.serve_wsgi(environ, start_response)
         if path in self._health_paths:
             return self._health.serve_wsgi(environ, start_response)
         telemetry = self.telemetry
@@ -118,9 +116,7 @@ class ToolkitWSGIMiddleware:
             carrier=carrier,
             attributes=self._attributes(environ, scheme, path) if self._tracing else {},
         )
-        length = environ.get("CONTENT_LENGTH")
-        if length and length.isdigit():
-            request.request_size = int(length)
+        request.request_size = parse_content_length(environ.get("CONTENT_LENGTH"))
         if self._request_hook is not None and request.span is not None:
             call_hook(telemetry, self._request_hook, request.span, environ)
         header = (self._header, request.correlation_id)
@@ -235,33 +231,6 @@ class ToolkitWSGIMiddleware:
         if type(result) is list:
             return result
         return _ContextBody(result, context)
-
-    def _serve_metrics(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        method = environ.get("REQUEST_METHOD", "GET")
-        if method not in ("GET", "HEAD"):
-            start_response(
-                "405 Method Not Allowed", [("Allow", "GET, HEAD"), ("Content-Length", "0")]
-            )
-            return [b""]
-        if not is_authorized(
-            self.telemetry.settings.metrics_token, environ.get("HTTP_AUTHORIZATION")
-        ):
-            start_response(
-                "401 Unauthorized",
-                [
-                    ("WWW-Authenticate", WWW_AUTHENTICATE),
-                    ("Content-Type", "text/plain; charset=utf-8"),
-                    ("Content-Length", str(len(UNAUTHORIZED_BODY))),
-                ],
-            )
-            return [UNAUTHORIZED_BODY]
-        body, content_type = render_metrics(
-            self.telemetry.settings.registry, environ.get("HTTP_ACCEPT")
-        )
-        start_response(
-            "200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))]
-        )
-        return [b"" if method == "HEAD" else body]
 
 
 class _ObservedBody:

@@ -7,7 +7,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Histogram
 
 from toolkit import semconv
-from toolkit._collectors import PerRegistry
+from toolkit.metrics._registry import PerRegistry
 
 _LabelValues = tuple[str, str, str, str, str]
 

@@ -20,10 +20,10 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from toolkit import __version__, semconv
+from toolkit import semconv
+from toolkit._http import ENV_CORRELATION_HEADER, error_type_of, normalize_method
+from toolkit._version import __version__
 from toolkit.context import correlation_id_var
-from toolkit.middleware.config import ENV_CORRELATION_HEADER
-from toolkit.middleware.core import error_type_of, normalize_method
 from toolkit.outbound._metrics import ClientMetrics, client_metrics
 
 if TYPE_CHECKING:
@@ -106,7 +106,7 @@ class OutboundTelemetry:
     def report_error(self, component: str, exc: BaseException) -> None:
         """Count a swallowed failure; log the first one of each component. Never raises."""
         try:
-            from toolkit.middleware.metrics import server_metrics
+            from toolkit.metrics._server import server_metrics
 
             metrics = server_metrics(self.registry)
             metrics.child(metrics.telemetry_errors, (component,)).inc()

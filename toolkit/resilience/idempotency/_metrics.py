@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from prometheus_client import CollectorRegistry, Counter
 
 from toolkit import semconv
-from toolkit._collectors import PerRegistry
+from toolkit.metrics._registry import PerRegistry
 
 
 @dataclass(frozen=True)

@@ -11,16 +11,11 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
-from toolkit.middleware.config import (
+from toolkit.metrics._endpoint import (
     DEFAULT_METRICS_PATH,
+    MetricsEndpoint,
     resolve_metrics_port,
     resolve_metrics_token,
-)
-from toolkit.middleware.endpoint import (
-    UNAUTHORIZED_BODY,
-    WWW_AUTHENTICATE,
-    is_authorized,
-    render_metrics,
 )
 
 ENV_METRICS_HOST = "TOOLKIT_METRICS_HOST"
@@ -57,17 +52,16 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.split("?", 1)[0] != settings["path"]:
             self._reply(404, b"Not Found", "text/plain; charset=utf-8", send_body)
             return
-        if not is_authorized(settings["token"], self.headers.get("Authorization")):
-            self._reply(
-                401,
-                UNAUTHORIZED_BODY,
-                "text/plain; charset=utf-8",
-                send_body,
-                (("WWW-Authenticate", WWW_AUTHENTICATE),),
-            )
-            return
-        body, content_type = render_metrics(settings["registry"], self.headers.get("Accept"))
-        self._reply(200, body, content_type, send_body)
+        endpoint: MetricsEndpoint = settings["endpoint"]
+        status, headers, body = endpoint.respond(
+            "GET", self.headers.get("Accept"), self.headers.get("Authorization")
+        )
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.end_headers()
+        if send_body:
+            self.wfile.write(body)
 
     def _reply(
         self,
@@ -142,5 +136,6 @@ def start_metrics_server(
             raise ValueError("no metrics port: pass port= or set TOOLKIT_METRICS_PORT")
         return None
     address = (host or env.get(ENV_METRICS_HOST) or DEFAULT_METRICS_HOST, resolved_port)
-    settings = {"path": path, "registry": registry, "token": resolve_metrics_token(token, env)}
+    endpoint = MetricsEndpoint(registry, resolve_metrics_token(token, env))
+    settings = {"path": path, "endpoint": endpoint}
     return MetricsServer(_Server(address, settings))

@@ -1,4 +1,6 @@
-"""``server.address`` and ``server.port`` of a server span, taken where the conventions say.
+"""HTTP helpers the middleware and outbound calls share: methods, errors, headers, hosts.
+
+``server.address`` and ``server.port`` of a server span are taken where the conventions say.
 
 OpenTelemetry's HTTP conventions want the host and port the client asked for, "the same
 on the client and server sides": the first of the host a reverse proxy passes on
@@ -17,6 +19,11 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+
+from toolkit import semconv
+
+ENV_CORRELATION_HEADER = "TOOLKIT_CORRELATION_HEADER"
+"""The environment variable naming the correlation header (inbound and outbound)."""
 
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 """The port a host without one means, by URL scheme."""
@@ -79,3 +86,31 @@ def server_address(
             if parsed is not None:
                 return parsed
     return None
+
+
+def normalize_method(method: str) -> str:
+    """Return ``method`` if the conventions know it, else ``_OTHER`` (bounded cardinality)."""
+    return method if method in semconv.KNOWN_METHODS else semconv.OTHER_METHOD
+
+
+def error_type_of(exc: BaseException) -> str:
+    """Return the fully qualified class name of ``exc``, as ``error.type`` wants it."""
+    cls = type(exc)
+    module = cls.__module__
+    return cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
+
+
+def is_header_safe(value: str) -> bool:
+    """Whether ``value`` may go into a response header and a log line as it is: printable
+    ASCII, not empty (never CR/LF or another control character)."""
+    return value.isascii() and value.isprintable() and bool(value)
+
+
+def parse_content_length(value: str | None) -> int | None:
+    """The body size a ``Content-Length`` header announces, ``None`` unless it is one.
+
+    Only ASCII digits count: ``str.isdigit`` accepts ``"²"``, which ``int`` refuses.
+    """
+    if value is None or not value.isascii() or not value.isdigit():
+        return None
+    return int(value)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from toolkit.middleware.host import forwarded_host, parse_host, server_address
+from toolkit._http import forwarded_host, parse_host, server_address
 
 
 @pytest.mark.parametrize(

@@ -116,7 +116,7 @@ def test_declines_when_the_chain_is_changed_in_place() -> None:
 
 def test_declines_before_configure_logging() -> None:
     """Without toolkit's configuration (defaults), the direct path declines."""
-    from toolkit.logs import _fast
+    from toolkit.logs import _structlog_gate as _fast
 
     saved = _fast._installed[:]
     _fast._installed.clear()

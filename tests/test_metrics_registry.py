@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter
 
-from toolkit._collectors import PerRegistry
+from toolkit.metrics._registry import PerRegistry
 
 
 def build_counter(registry: CollectorRegistry) -> Counter:

@@ -21,9 +21,10 @@ T = TypeVar("T")
 class PerRegistry(Generic[T]):
     """``build(registry)`` called at most once per registry; ``None`` is prometheus-client's.
 
-    In multi-process mode (``PROMETHEUS_MULTIPROC_DIR`` set) the process joins it before
-    the first bundle is built, so every collector writes to the shared files whatever the
-    import order was.
+    In multi-process mode (``PROMETHEUS_MULTIPROC_DIR`` set) the collectors are built with
+    multi-process values, whatever the import order was. Building a bundle touches no
+    file: registering the worker and compacting dead ones are explicit steps
+    (``enable_multiprocess``, or a middleware being built).
     """
 
     def __init__(self, build: Callable[[CollectorRegistry], T]) -> None:
@@ -38,16 +39,15 @@ class PerRegistry(Generic[T]):
         with self._lock:
             found = self._built.get(target)
             if found is None:
-                _join_multiprocess_mode()
+                _use_multiprocess_values()
                 found = self._built[target] = self._build(target)
             return found
 
 
-def _join_multiprocess_mode() -> None:
-    # Imported here: the middleware package imports this module.
-    from toolkit.middleware.multiprocess import enable_multiprocess, multiprocess_directory
+def _use_multiprocess_values() -> None:
+    # Imported here: the gate imports prometheus-client's multiprocess module.
+    from toolkit.metrics._prometheus_gate import switch_to_multiprocess_values
+    from toolkit.metrics.multiprocess import multiprocess_directory
 
-    directory = multiprocess_directory()
-    if directory is not None:
-        # No server hook under ``uvicorn --workers``: fold in dead predecessors at start.
-        enable_multiprocess(directory, compact_dead=True)
+    if multiprocess_directory() is not None:
+        switch_to_multiprocess_values()

@@ -26,9 +26,10 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, Spa
 from prometheus_client import CollectorRegistry, Counter
 
 from toolkit import semconv
-from toolkit._collectors import PerRegistry
+from toolkit.metrics._registry import PerRegistry
+from toolkit.tracing._sdk_gate import batch_queue_full, shutdown_batch_processor
 
-_log = logging.getLogger("toolkit.middleware")
+_log = logging.getLogger("toolkit.tracing")
 
 DEFAULT_SHUTDOWN_TIMEOUT = 5.0
 QUEUE_FULL, EXPORT_FAILED = semconv.SPAN_DROP_REASONS
@@ -121,18 +122,12 @@ class BoundedBatchSpanProcessor(BatchSpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         """Queue ``span`` (what the request thread pays); count it if the queue was full."""
-        # The SDK drops the oldest span when its deque is full and only logs it; its
-        # queue is private, so look without relying on it being there.
-        full = False
-        try:
-            batch = self._batch_processor
-            full = len(batch._queue) >= batch._max_queue_size
-        except Exception:
-            pass
+        # The SDK drops the oldest span when its deque is full and only logs it.
+        full = batch_queue_full(self)
         super().on_end(span)
         if full and span.context is not None and span.context.trace_flags.sampled:
             self.metrics.count(QUEUE_FULL, 1)
 
     def shutdown(self) -> None:
         """Stop the worker, export what it can within ``shutdown_timeout``, then return."""
-        self._batch_processor.shutdown(timeout_millis=int(self.shutdown_timeout * 1000))
+        shutdown_batch_processor(self, self.shutdown_timeout)

@@ -1,32 +1,40 @@
-"""One log line without structlog's per-call machinery, when toolkit's own chain is active.
+"""The structlog gate: one log line without structlog's per-call machinery.
 
 A structlog call assembles an event dict, walks the processor chain through generic
 processors (level, logger name, exception rendering) and hands the result to the
 wrapped logger: about half the cost of an access-log line. ``write_event_line`` makes
 the same line directly — same processors where they are toolkit's, inline equivalents
-of structlog's trivial ones — but only while the structlog configuration is exactly the
-one ``configure_logging`` installed (same processor list, unchanged; same wrapper class;
-same logger factory). Otherwise it declines, and the caller logs through structlog: any
-other configuration is followed, never second-guessed.
+of structlog's trivial ones — an inlined copy of structlog's processing, so it runs only
+behind ``STRUCTLOG_GATE`` (tested release range, and a self-check at first use that
+renders a sample event both ways and compares the bytes), and only while the structlog
+configuration is exactly the one ``configure_logging`` installed (same processor list,
+unchanged; same wrapper class; same logger factory). Otherwise it declines, and the
+caller logs through structlog: any other configuration is followed, never second-guessed.
 """
 
 from __future__ import annotations
 
+import contextvars
+import io
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 import structlog
 from structlog.contextvars import merge_contextvars
 
+from toolkit._gate import FastPathGate, declare
 from toolkit.logs._processors import (
     Processor,
     add_correlation_id,
     add_timestamp,
     add_trace_context,
+    shared_processors,
 )
-from toolkit.logs._sink import LineSink
+from toolkit.logs._render import json_renderer
+from toolkit.logs._sink import LineSink, SinkLogger
 from toolkit.semconv import (
     LOG_CORRELATION_ID,
     LOG_EVENT,
@@ -68,8 +76,12 @@ _installed: list[InstalledChain] = []  # at most one; a list so tests can reset 
 
 
 def install_chain(chain: InstalledChain) -> None:
-    """Record the chain ``configure_logging`` just installed (replacing any previous one)."""
+    """Record the chain ``configure_logging`` just installed (replacing any previous one).
+
+    The gate decides now (its self-check runs once), not in the first request.
+    """
     _installed[:] = [chain]
+    STRUCTLOG_GATE.active()
 
 
 def _active_chain() -> InstalledChain | None:
@@ -107,17 +119,36 @@ def write_event_line(
     its own request) passes them: the line is the same, without looking them up again.
     """
     chain = _active_chain()
-    if chain is None:
+    if chain is None or not STRUCTLOG_GATE.active():
         return False
     if chain.min_level > logging.INFO:
         return True
+    try:
+        line = _event_line(chain, logger_name, event, fields, correlation_id, span_context)
+    except Exception as exc:
+        STRUCTLOG_GATE.disable(exc)
+        return False
+    if line is None:
+        return False
+    chain.sink.write_line(line)
+    return True
+
+
+def _event_line(
+    chain: InstalledChain,
+    logger_name: str,
+    event: str,
+    fields: Mapping[str, Any],
+    correlation_id: str | None,
+    span_context: SpanContext | None,
+) -> str | None:
     # The same steps, in the same order, as structlog's _process_event and the chain of
     # shared_processors() + renderer, so keys come out in the same order.
     event_dict: dict[str, Any] = dict(fields)
     event_dict[LOG_EVENT] = event
     merge_contextvars(None, _INFO, event_dict)
     if _EXC_INFO in event_dict or _RECORD in event_dict:
-        return False
+        return None
     event_dict[LOG_LEVEL] = _INFO  # add_log_level
     event_dict[LOG_LOGGER] = logger_name  # add_logger_name (no stdlib record)
     add_timestamp(None, _INFO, event_dict)
@@ -132,5 +163,66 @@ def write_event_line(
         event_dict[LOG_TRACE_ID] = f"{span_context.trace_id:032x}"
         event_dict[LOG_SPAN_ID] = f"{span_context.span_id:016x}"
     # ExceptionRenderer: no exc_info, nothing to do.
-    chain.sink.write_line(chain.renderer(None, _INFO, event_dict))
-    return True
+    return chain.renderer(None, _INFO, event_dict)
+
+
+TESTED_RELEASES = ("24.3", "26.2")
+"""``structlog`` releases CI tested the inlined chain on: ``>=24.3, <26.2``."""
+
+_TIMESTAMP = re.compile(r'"timestamp":"[^"]*"')
+_SAMPLE_FIELDS: dict[str, Any] = {
+    "http.method": "GET",
+    "status": 200,
+    "duration_ms": 1.5,
+    "path": '/caf\u00e9?q="x"\n',
+    "flag": True,
+    "nothing": None,
+}
+
+
+def _check_line() -> None:
+    """Render a sample event through structlog and through the inlined chain."""
+    stream = io.StringIO()
+    sink = LineSink(stream)
+    processors: list[Processor] = [*shared_processors("toolkit-self-check"), json_renderer()]
+    wrapper_class = structlog.make_filtering_bound_logger(logging.INFO)
+    chain = InstalledChain(
+        processors=processors,
+        snapshot=list(processors),
+        wrapper_class=wrapper_class,
+        logger_factory=None,
+        sink=sink,
+        service="toolkit-self-check",
+        renderer=cast(LineRenderer, processors[-1]),
+        min_level=logging.INFO,
+    )
+
+    def both() -> tuple[str, str | None]:
+        structlog.contextvars.bind_contextvars(tenant="acme")
+        logger = structlog.wrap_logger(
+            SinkLogger(sink, "toolkit.access"),
+            processors=processors,
+            wrapper_class=wrapper_class,
+            context_class=dict,
+        )
+        logger.info("request", **_SAMPLE_FIELDS)
+        fast = _event_line(chain, "toolkit.access", "request", _SAMPLE_FIELDS, None, None)
+        return stream.getvalue(), fast
+
+    # A context of its own: the sample's bound field never reaches the caller's lines.
+    written, fast = contextvars.Context().run(both)
+    expected = _TIMESTAMP.sub('"timestamp":""', written.rstrip("\n"))
+    got = None if fast is None else _TIMESTAMP.sub('"timestamp":""', fast)
+    if got != expected:
+        raise RuntimeError(f"structlog wrote {expected!r}, the inlined chain {got!r}")
+
+
+STRUCTLOG_GATE = declare(
+    FastPathGate(
+        "structlog access line",
+        distribution="structlog",
+        tested=TESTED_RELEASES,
+        self_check=_check_line,
+    )
+)
+"""Whether access lines may be written by the inlined chain."""

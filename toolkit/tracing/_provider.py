@@ -40,7 +40,7 @@ def build_tracer_provider(
     ``OTEL_TRACES_EXPORTER`` (``otlp``, ``console``, ``none``) or an
     ``OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT`` turn export on; the OTLP/HTTP exporter reads
     its own ``OTEL_EXPORTER_OTLP_*`` variables. Spans go through a
-    :class:`~toolkit.middleware.export.BoundedBatchSpanProcessor`, off the request path:
+    :class:`~toolkit.tracing.BoundedBatchSpanProcessor`, off the request path:
     spans it drops are counted in ``registry`` (default prometheus-client's) and its
     shutdown is bounded. Without any of these variables spans are recorded (trace IDs
     reach the logs) but exported nowhere.
@@ -49,7 +49,7 @@ def build_tracer_provider(
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service}))
     from opentelemetry.sdk.trace.export import SpanExporter
 
-    from toolkit.middleware.export import BoundedBatchSpanProcessor
+    from toolkit.tracing._export import BoundedBatchSpanProcessor
 
     for name in _exporters(env):
         exporter: SpanExporter

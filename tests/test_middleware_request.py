@@ -9,8 +9,8 @@ import pytest
 from middleware_fixtures import Harness, call_asgi, call_wsgi, http_scope, make_harness
 
 from toolkit import semconv
+from toolkit._http import error_type_of, normalize_method
 from toolkit.middleware import ROUTE_KEY, ToolkitASGIMiddleware, ToolkitWSGIMiddleware
-from toolkit.middleware.core import error_type_of, normalize_method
 
 
 @pytest.fixture
@@ -198,7 +198,7 @@ def test_exemplar_due_once_per_bucket_and_interval() -> None:
     from prometheus_client import CollectorRegistry
 
     from toolkit.middleware.config import resolve_settings
-    from toolkit.middleware.core import EXEMPLAR_INTERVAL, Telemetry
+    from toolkit.middleware.request import EXEMPLAR_INTERVAL, Telemetry
 
     core = Telemetry(resolve_settings({"registry": CollectorRegistry(), "tracing": False}))
     ok = ("GET", "/ok", "200", "")
@@ -217,7 +217,7 @@ async def test_exemplar_is_kept_within_the_interval(
 ) -> None:
     """A second sampled request in the same bucket within the interval leaves the first's
     trace ID as the exemplar; once the interval is over, the newer one replaces it."""
-    from toolkit.middleware import core
+    from toolkit.middleware import request as core
 
     options = harness.options()
     app = (
@@ -303,7 +303,7 @@ async def test_app_code_sees_the_same_span_with_or_without_the_fast_start(
     a list becomes a tuple), adds an event and starts a child span."""
     from opentelemetry import trace
 
-    from toolkit.middleware.span import ServerSpan
+    from toolkit.tracing._sdk_gate import ServerSpan
 
     monkeypatch.setattr(trace, "get_tracer", harness.provider.get_tracer)
     exported = []

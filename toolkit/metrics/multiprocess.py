@@ -19,6 +19,11 @@ hold it); a PID without such a file is gone when no process has that PID.
 
 prometheus-client picks its value class when it is imported, from the environment:
 :func:`enable_multiprocess` switches it explicitly, so the order of imports does not matter.
+
+The archive is written in prometheus-client's private file format, so it is used only
+while ``toolkit.metrics._prometheus_gate`` allows it (tested release, self-check). With
+the gate closed, or once compaction raised, scrapes read every file with the library's
+public ``MultiProcessCollector`` and dead workers' files are kept: nothing is lost.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import glob
+import logging
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -33,12 +39,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from prometheus_client import values
-from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector, CollectorRegistry
 
+from toolkit.metrics._prometheus_gate import (
+    MULTIPROCESS_GATE,
+    merge_files,
+    read_values,
+    switch_to_multiprocess_values,
+    write_values,
+)
+
 ENV_MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+COMPACTION_COMPONENT = "metrics_compaction"
 ARCHIVE = "archive"
 LOCK_FILE = "toolkit.lock"
 WORKER_LOCK_PREFIX = "toolkit_worker_"
@@ -49,6 +62,8 @@ _ARCHIVE_FILE = re.compile(r"^(?P<typ>[a-z]+)_archive-g(?P<gen>[0-9]+)\.db$")
 _PENDING_FILE = re.compile(r"^(?P<typ>[a-z]+)_[0-9]+\.db\.pending-g(?P<gen>[0-9]+)$")
 _WORKER_FILE = re.compile(r"^[a-z_]+_(?P<pid>[0-9]+)\.db$")
 _WORKER_LOCK = re.compile(rf"^{WORKER_LOCK_PREFIX}(?P<pid>[0-9]+)\.lock$")
+
+_log = logging.getLogger("toolkit.metrics")
 
 # This process's worker lock: (pid, open file). Per process, never per request.
 _worker_lock: tuple[int, IO[bytes]] | None = None
@@ -87,11 +102,16 @@ def enable_multiprocess(
         raise ValueError(f"no metrics directory: pass one or set {ENV_MULTIPROC_DIR}")
     path.mkdir(parents=True, exist_ok=True)
     os.environ[ENV_MULTIPROC_DIR] = str(path)
-    if not getattr(values.ValueClass, "_multiprocess", False):
-        values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
+    if not switch_to_multiprocess_values():
+        _log.error(
+            "toolkit: prometheus-client was imported before %s was set and its value "
+            "class cannot be switched safely: set %s before the app starts",
+            ENV_MULTIPROC_DIR,
+            ENV_MULTIPROC_DIR,
+        )
     first = _worker_lock is None or _worker_lock[0] != os.getpid()
     register_worker(path)
-    if compact_dead and first:
+    if compact_dead and first and MULTIPROCESS_GATE.active():
         compact(path)
     return path
 
@@ -158,15 +178,6 @@ def is_worker_alive(directory: Path, pid: int) -> bool:
         return False
 
 
-def _merged_values(files: Iterable[str]) -> dict[str, float]:
-    # Raw (non-cumulative) sums per mmap key: exactly what a worker's file holds.
-    merged: dict[str, float] = {}
-    for file in files:
-        for key, value, _timestamp, _pos in MmapedDict.read_all_values_from_file(file):  # type: ignore[no-untyped-call]
-            merged[key] = merged.get(key, 0.0) + value
-    return merged
-
-
 def _archive_name(typ: str, generation: int) -> str:
     return f"{typ}_{ARCHIVE}-g{generation}.db"
 
@@ -176,12 +187,7 @@ def _write_archive(directory: Path, typ: str, generation: int, merged: dict[str,
     tmp = directory / f"{target.name}.tmp"
     with contextlib.suppress(FileNotFoundError):
         tmp.unlink()
-    archive = MmapedDict(str(tmp))  # type: ignore[no-untyped-call]
-    try:
-        for key in sorted(merged):
-            archive.write_value(key, merged[key], 0.0)  # type: ignore[no-untyped-call]
-    finally:
-        archive.close()  # type: ignore[no-untyped-call]
+    write_values(tmp, merged)
     with open(tmp, "rb") as handle:
         os.fsync(handle.fileno())
     os.replace(tmp, target)
@@ -256,7 +262,7 @@ def _compact_locked(directory: Path, only: Iterable[int] | None) -> Compaction:
         sources = [str(directory / name) for name in sorted(files)]
         if previous:
             sources.insert(0, str(directory / _archive_name(typ, previous)))
-        _write_archive(directory, typ, previous + 1, _merged_values(sources))
+        _write_archive(directory, typ, previous + 1, read_values(sources))
         # From here the new archive holds them: a crash below is finished by _recover.
         if previous:
             _unlink(directory / _archive_name(typ, previous))
@@ -269,8 +275,13 @@ def _compact_locked(directory: Path, only: Iterable[int] | None) -> Compaction:
 
 
 def compact(directory: str | os.PathLike[str], pids: Iterable[int] | None = None) -> Compaction:
-    """Fold the files of dead workers (all, or only ``pids``) into the archive."""
+    """Fold the files of dead workers (all, or only ``pids``) into the archive.
+
+    Does nothing while the gate is closed (dead workers' files are then kept).
+    """
     path = Path(directory)
+    if not MULTIPROCESS_GATE.active():
+        return Compaction((), 0, sum(1 for name in os.listdir(path) if name.endswith(".db")))
     with directory_lock(path):
         return _compact_locked(path, pids)
 
@@ -283,6 +294,25 @@ def mark_worker_dead(pid: int, directory: str | os.PathLike[str] | None = None) 
     return compact(path, [pid])
 
 
+def restore_pending(directory: Path) -> int:
+    """Give pending files that no archive holds yet their worker name back (gate closed).
+
+    After a compaction was cut short, ``*.pending-g<n>`` files newer than the archive are
+    counted nowhere but by the next compaction: without one, they must be read as they
+    were. Returns how many were restored.
+    """
+    names = os.listdir(directory)
+    current = _recover(directory, names)
+    restored = 0
+    for name in names:
+        found = _PENDING_FILE.match(name)
+        if found and int(found["gen"]) > current.get(found["typ"], 0):
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(directory / name, directory / name.split(".pending-g", 1)[0])
+                restored += 1
+    return restored
+
+
 class CompactingCollector(Collector):
     """Collects the sum over live workers and the archive, compacting dead workers first."""
 
@@ -291,11 +321,33 @@ class CompactingCollector(Collector):
         self.directory = Path(directory)
 
     def collect(self) -> Iterable[Any]:
-        """Compact, then merge every remaining file, all under the directory lock."""
+        """Compact, then merge every remaining file, all under the directory lock.
+
+        With the gate closed, or when compaction raises (the gate then closes for good),
+        the library's public collector reads every file instead.
+        """
         with directory_lock(self.directory):
-            _compact_locked(self.directory, None)
-            files = glob.glob(str(self.directory / "*.db"))
-            return list(MultiProcessCollector.merge(files, accumulate=True))  # type: ignore[no-untyped-call]
+            if MULTIPROCESS_GATE.active():
+                try:
+                    _compact_locked(self.directory, None)
+                    return merge_files(glob.glob(str(self.directory / "*.db")))
+                except Exception as exc:
+                    MULTIPROCESS_GATE.disable(exc)
+                    self.failed(exc)
+                restore_pending(self.directory)
+            registry = CollectorRegistry(auto_describe=False)
+            return list(MultiProcessCollector(registry, path=str(self.directory)).collect())  # type: ignore[no-untyped-call]
+
+    def failed(self, exc: BaseException) -> None:
+        """Compaction raised: counted in ``toolkit_telemetry_errors_total`` of the default
+        registry (a scrape has no other)."""
+        from toolkit.metrics._server import server_metrics
+
+        try:
+            metrics = server_metrics()
+            metrics.child(metrics.telemetry_errors, (COMPACTION_COMPONENT,)).inc()
+        except Exception:  # pragma: no cover - the last line of defence
+            _log.exception("toolkit: counting a compaction failure failed")
 
 
 def scrape_registry(directory: str | os.PathLike[str]) -> CollectorRegistry:
@@ -303,3 +355,15 @@ def scrape_registry(directory: str | os.PathLike[str]) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(CompactingCollector(directory))
     return registry
+
+
+def join_multiprocess_mode(environ: dict[str, str] | None = None) -> Path | None:
+    """If ``PROMETHEUS_MULTIPROC_DIR`` is set: write there, register this worker, and fold
+    in dead predecessors (no server hook does it under ``uvicorn --workers``).
+
+    The explicit step a middleware takes when it is built; returns the directory or None.
+    """
+    directory = multiprocess_directory(environ)
+    if directory is not None:
+        enable_multiprocess(directory, compact_dead=True)
+    return directory

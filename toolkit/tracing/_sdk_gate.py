@@ -1,28 +1,33 @@
-"""Server spans recorded straight into an SDK tracer's pipeline, at a third of the cost.
+"""The OpenTelemetry SDK gate: every use of the SDK's non-public names lives here.
 
-``Tracer.start_span`` of the OpenTelemetry SDK cleans every attribute it is given (about a
-microsecond each: type checks, a lock, a copy), builds an events list, a links list and a
-bounded attribute mapping per span, and ``Span.end`` copies the span into a new
-``ReadableSpan`` for the processors. For the one span a middleware records per request,
-whose attributes it builds itself from values it knows the types of, that is most of
-the cost of tracing a request.
+Two fast paths, each behind its :class:`~toolkit._gate.FastPathGate` (tested range,
+self-check at first use, fallback to the public API):
 
-``ServerSpanStarter`` starts the same span the SDK would — same sampler call, IDs, trace
-flags, trace state, resource, instrumentation scope and processors — as a
-:class:`ServerSpan`, an SDK ``Span`` subclass that keeps the middleware's own attributes
-in a plain dict, creates its events list only when an event is added and hands itself
-(ended, so no longer writable) to the processors. Whatever anyone else sets on it — the
-app, a hook, a span processor, a sampler — goes through the SDK's own cleaning and span
-limits. The starter is used only for the SDK's own ``Tracer`` class; any other tracer
-(a vendor's, the API's no-op one) is called through ``start_span`` as usual.
+- **The server span** (``SERVER_SPAN_GATE``). ``Tracer.start_span`` cleans every
+  attribute it is given (type checks, a lock, a copy), builds an events list, a links
+  list and a bounded attribute mapping per span, and ``Span.end`` copies the span into a
+  new ``ReadableSpan`` for the processors. :class:`ServerSpanStarter` starts the same
+  span (same sampler call, IDs, trace flags, trace state, resource, scope, processors) as
+  a :class:`ServerSpan`, an SDK ``Span`` subclass that skips the SDK's ``__init__``,
+  keeps the middleware's own attributes in a plain dict and hands itself, ended, to the
+  processors. The self-check starts one span each way on a private provider and
+  compares the instance fields and everything a processor can read.
+- **The batch queue** (``BATCH_QUEUE_GATE``): whether ``BatchSpanProcessor``'s queue is
+  full as a span ends (to count the span it drops), and a shutdown bounded in time.
+
+This module stays whole (over 300 lines) because it is the one file that tells what an
+SDK upgrade can break.
 """
 
 from __future__ import annotations
 
+import inspect
+import json
 import logging
 import random
 import threading
-from collections.abc import Mapping
+import warnings
+from collections.abc import Mapping, Sequence
 from time import time_ns
 from typing import Any, cast
 
@@ -30,14 +35,21 @@ from opentelemetry import trace as trace_api
 from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.context import Context
 from opentelemetry.sdk import trace as sdk_trace
+from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import sampling
-from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.id_generator import IdGenerator, RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import Decision
 from opentelemetry.sdk.util import BoundedList
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.util import types
 
+from toolkit._gate import FastPathGate, declare
+
 _log = logging.getLogger(__name__)
+
+TESTED_RELEASES = ("1.36", "1.46")
+"""``opentelemetry-sdk`` releases CI tested these fast paths on: ``>=1.36, <1.46``."""
 
 _UNSET = Status(StatusCode.UNSET)
 _ERROR = Status(StatusCode.ERROR)
@@ -347,3 +359,251 @@ class ServerSpanStarter:
         span._start_time = time_ns()
         self._processor.on_start(span, parent_context=parent_context)
         return span
+
+
+def replay(span: ServerSpan, tracer: trace_api.Tracer) -> trace_api.Span:
+    """Record ``span`` again through the public API, after its fast path raised.
+
+    Name, kind, parent, attributes, events, links, status and start time are kept; the
+    SDK gives the new span its own span ID (a trace without a parent, its own trace ID).
+    """
+    parent = span.parent
+    context = (
+        trace_api.set_span_in_context(trace_api.NonRecordingSpan(parent))
+        if parent is not None
+        else Context()
+    )
+    public = tracer.start_span(
+        span.name,
+        context=context,
+        kind=SpanKind.SERVER,
+        attributes=dict(span.attributes or {}),
+        links=list(span.links),
+        start_time=span.start_time,
+    )
+    for event in span.events:
+        public.add_event(event.name, dict(event.attributes or {}), event.timestamp)
+    if span.status.status_code is not StatusCode.UNSET:
+        public.set_status(span.status)
+    public.end(span.end_time)
+    return public
+
+
+# -- the self-check of the server span -----------------------------------------------
+
+_CHECK_TRACE_ID = 0x0AF7651916CD43DD8448EB211C80319C
+_CHECK_PARENT_ID = 0x00F067AA0BA902B7
+_CHECK_SPAN_ID = 0x53995C3F42CD8AD8
+_CHECK_TIME = 1_700_000_000_000_000_000
+
+
+class _FixedIds(IdGenerator):
+    def generate_span_id(self) -> int:
+        return _CHECK_SPAN_ID
+
+    def generate_trace_id(self) -> int:
+        return _CHECK_TRACE_ID
+
+
+class _Capture(sdk_trace.SpanProcessor):
+    def __init__(self) -> None:
+        self.started: list[sdk_trace.Span] = []
+        self.ended: list[sdk_trace.ReadableSpan] = []
+
+    def on_start(self, span: sdk_trace.Span, parent_context: Context | None = None) -> None:
+        self.started.append(span)
+
+    def on_end(self, span: sdk_trace.ReadableSpan) -> None:
+        self.ended.append(span)
+
+
+def _plain(value: object) -> object:
+    # Something two spans' property values can be compared by.
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [_plain(item) for item in value]
+    if isinstance(value, BoundedList):
+        return [_plain(item) for item in value]
+    if isinstance(value, SpanContext):
+        return (value.trace_id, value.span_id, int(value.trace_flags), repr(value.trace_state))
+    if isinstance(value, (Status, sdk_trace.Event, trace_api.Link)):
+        return repr(sorted(vars(value).items(), key=lambda item: item[0]))
+    return type(value).__name__
+
+
+def _read_properties(span: sdk_trace.ReadableSpan, seen: dict[str, object]) -> None:
+    for cls in type(span).__mro__:
+        for name, member in vars(cls).items():
+            if name.startswith("_") or name in seen or not isinstance(member, property):
+                continue
+            try:
+                seen[name] = _plain(getattr(span, name))
+            except Exception as exc:  # a property the span cannot answer
+                seen[name] = f"raises {type(exc).__name__}"
+
+
+def _readable(span: sdk_trace.ReadableSpan) -> dict[str, object]:
+    """Everything a span processor or exporter can read of ``span``, times left out."""
+    seen: dict[str, object] = {}
+    with warnings.catch_warnings():  # deprecated properties are read too
+        warnings.simplefilter("ignore", DeprecationWarning)
+        _read_properties(span, seen)
+    document = json.loads(span.to_json())
+    for key in ("start_time", "end_time"):
+        document.pop(key, None)
+    for event in document.get("events", ()):
+        event.pop("timestamp", None)
+    seen["to_json"] = document
+    for key in ("start_time", "end_time"):
+        seen.pop(key, None)
+    return seen
+
+
+def _check_server_span() -> None:
+    """Start one span each way on a private provider; raise if anything differs."""
+    capture = _Capture()
+    provider = sdk_trace.TracerProvider(
+        resource=Resource({"service.name": "toolkit-self-check"}),
+        id_generator=_FixedIds(),
+        sampler=sampling.ParentBased(sampling.ALWAYS_ON),
+    )
+    provider.add_span_processor(capture)
+    tracer = provider.get_tracer("toolkit.self_check", "1")
+    starter = ServerSpanStarter.for_tracer(tracer)
+    if starter is None:
+        raise RuntimeError("the SDK's Tracer lacks a field the fast path reads")
+    parent = trace_api.set_span_in_context(
+        trace_api.NonRecordingSpan(
+            SpanContext(_CHECK_TRACE_ID, _CHECK_PARENT_ID, is_remote=True, trace_flags=_SAMPLED)
+        )
+    )
+    attributes: dict[str, types.AnyValue] = {
+        "url.scheme": "http",
+        "url.path": "/items/1",
+        "server.port": 8000,
+        "http.request.method": "GET",
+    }
+    fast = starter.start("GET", parent, dict(attributes))
+    public = tracer.start_span(
+        "GET", context=parent, kind=SpanKind.SERVER, attributes=dict(attributes)
+    )
+    final: dict[str, types.AnyValue] = {
+        "http.route": "/items/{id}",
+        "http.response.status_code": 500,
+        "error.type": "500",
+    }
+    for span in (fast, public):
+        span.set_attribute("app.tenant", "acme")
+        span.add_event("app.event", {"n": 1}, timestamp=_CHECK_TIME)
+    if type(fast) is not ServerSpan:
+        raise RuntimeError(f"the fast path started a {type(fast).__name__}")
+    fast.record_outcome("GET /items/{id}", dict(final), True)
+    public.update_name("GET /items/{id}")
+    public.set_attributes(final)
+    public.set_status(Status(StatusCode.ERROR))
+    fast.end(_CHECK_TIME)
+    public.end(_CHECK_TIME)
+    fields, expected_fields = set(vars(fast)), set(vars(public))
+    if fields != expected_fields:
+        raise RuntimeError(
+            f"instance fields differ from an SDK span's: missing "
+            f"{sorted(expected_fields - fields)}, extra {sorted(fields - expected_fields)}"
+        )
+    if len(capture.started) != 2 or len(capture.ended) != 2:
+        raise RuntimeError("the processors did not see one start and one end per span")
+    got, expected = _readable(capture.ended[0]), _readable(capture.ended[1])
+    if got != expected:
+        keys = sorted(
+            key for key in expected.keys() | got.keys() if got.get(key) != expected.get(key)
+        )
+        raise RuntimeError(f"what processors read differs from an SDK span's: {keys}")
+
+
+SERVER_SPAN_GATE = declare(
+    FastPathGate(
+        "opentelemetry-sdk server span",
+        distribution="opentelemetry-sdk",
+        tested=TESTED_RELEASES,
+        self_check=_check_server_span,
+    )
+)
+"""Whether the middleware may start its server spans with :class:`ServerSpanStarter`."""
+
+
+def server_span_starter(tracer: trace_api.Tracer) -> ServerSpanStarter | None:
+    """A fast starter for ``tracer`` if the gate allows it and ``tracer`` is the SDK's."""
+    if type(tracer) is not sdk_trace.Tracer or not SERVER_SPAN_GATE.active():
+        return None
+    try:
+        return ServerSpanStarter.for_tracer(tracer)
+    except Exception as exc:
+        SERVER_SPAN_GATE.disable(exc)
+        return None
+
+
+# -- the batch queue ------------------------------------------------------------------
+
+
+def _check_batch_queue() -> None:
+    processor = BatchSpanProcessor(_NullExporter(), max_queue_size=3, max_export_batch_size=3)
+    try:
+        batch = processor._batch_processor
+        if not isinstance(batch._max_queue_size, int) or batch._max_queue_size != 3:
+            raise RuntimeError("the batch processor's queue size is not where it was")
+        if len(batch._queue) != 0:
+            raise RuntimeError("the batch processor's queue is not a sized container")
+        if "timeout_millis" not in inspect.signature(batch.shutdown).parameters:
+            raise RuntimeError("the batch processor's shutdown takes no timeout")
+    finally:
+        processor.shutdown()  # type: ignore[no-untyped-call]
+
+
+class _NullExporter(SpanExporter):
+    def export(self, spans: Sequence[sdk_trace.ReadableSpan]) -> SpanExportResult:
+        return SpanExportResult.SUCCESS
+
+
+BATCH_QUEUE_GATE = declare(
+    FastPathGate(
+        "opentelemetry-sdk batch queue",
+        distribution="opentelemetry-sdk",
+        tested=TESTED_RELEASES,
+        self_check=_check_batch_queue,
+    )
+)
+"""Whether ``BoundedBatchSpanProcessor`` may look at the SDK batch processor's queue."""
+
+
+def batch_queue_full(processor: BatchSpanProcessor) -> bool:
+    """Whether ``processor``'s queue is full (the span ending now would push one out).
+
+    ``False`` when the gate is closed: the drop is then not counted (the SDK logs it).
+    """
+    if not BATCH_QUEUE_GATE.active():
+        return False
+    try:
+        batch = processor._batch_processor
+        return bool(len(batch._queue) >= batch._max_queue_size)
+    except Exception as exc:
+        BATCH_QUEUE_GATE.disable(exc)
+        return False
+
+
+def shutdown_batch_processor(processor: BatchSpanProcessor, timeout_seconds: float) -> None:
+    """Shut ``processor`` down, returning within ``timeout_seconds``.
+
+    Through the batch processor's own timeout when the gate is open; otherwise the
+    public ``shutdown()`` runs in a daemon thread that is waited for that long.
+    """
+    if BATCH_QUEUE_GATE.active():
+        try:
+            processor._batch_processor.shutdown(timeout_millis=int(timeout_seconds * 1000))
+            return
+        except Exception as exc:
+            BATCH_QUEUE_GATE.disable(exc)
+    worker = threading.Thread(target=processor.shutdown, name="toolkit-span-shutdown", daemon=True)
+    worker.start()
+    worker.join(timeout_seconds)

@@ -2,53 +2,16 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from toolkit import semconv
-from toolkit._collectors import PerRegistry
+from toolkit.metrics._registry import PerRegistry
 
 _LabelValues = tuple[str, ...]
 _Increment = Callable[[float], None]
-
-
-class HistogramSeries:
-    """One labelled histogram series, observed without prometheus-client's per-call checks.
-
-    ``observe`` adds to the sum and to the first bucket whose bound is >= the amount,
-    as ``Histogram.observe`` does (bisection instead of a scan; no exemplar), straight
-    on the child's value objects — in-process or multi-process storage alike. A
-    prometheus-client release without those internals gets the child's own ``observe``.
-    """
-
-    __slots__ = ("_bounds", "_buckets", "_sum", "child", "observe")
-
-    def __init__(self, child: Histogram) -> None:
-        """Bind to ``child`` (a ``Histogram.labels(...)`` result)."""
-        self.child = child
-        self.observe: _Increment = child.observe
-        try:
-            self._bounds: tuple[float, ...] = tuple(child._upper_bounds)
-            self._buckets: tuple[_Increment, ...] = tuple(value.inc for value in child._buckets)
-            self._sum: _Increment = child._sum.inc
-        except AttributeError:  # pragma: no cover - another prometheus-client layout
-            return
-        if len(self._buckets) == len(self._bounds):
-            self.observe = self._observe
-
-    def _observe(self, amount: float) -> None:
-        self._sum(amount)
-        self._buckets[bisect_left(self._bounds, amount)](1)
-
-
-def gauge_increment(child: Gauge) -> _Increment:
-    """``child.inc``, straight on its value object (``inc(-1)`` decrements) when possible."""
-    value = getattr(child, "_value", None)
-    increment = getattr(value, "inc", None)
-    return child.inc if increment is None else increment
 
 
 class ServerMetrics:
@@ -97,9 +60,10 @@ class ServerMetrics:
             registry=registry,
         )
         # Label values are bounded (known methods, route templates, status codes), so
-        # these caches are too. Lookups skip prometheus-client's lock and validation.
+        # these caches are too. Lookups skip prometheus-client's lock and validation;
+        # observations go through the children's public methods.
         self._children: dict[tuple[int, _LabelValues], Any] = {}
-        self._observers: dict[_LabelValues, tuple[HistogramSeries, HistogramSeries]] = {}
+        self._observers: dict[_LabelValues, tuple[Any, Any]] = {}
         self._gauges: dict[_LabelValues, _Increment] = {}
 
     def child(self, metric: Histogram | Gauge | Counter, values: _LabelValues) -> Any:
@@ -110,15 +74,15 @@ class ServerMetrics:
             found = self._children[key] = metric.labels(*values)
         return found
 
-    def observers(self, values: _LabelValues) -> tuple[HistogramSeries, HistogramSeries]:
+    def observers(self, values: _LabelValues) -> tuple[Any, Any]:
         """Return the (duration, response size) series of one label set: one cached
         lookup per request instead of two. (Request size is observed only when known, so
         its children are made on demand, never as empty series.)"""
         found = self._observers.get(values)
         if found is None:
             found = self._observers[values] = (
-                HistogramSeries(self.duration.labels(*values)),
-                HistogramSeries(self.response_size.labels(*values)),
+                self.duration.labels(*values),
+                self.response_size.labels(*values),
             )
         return found
 
@@ -126,7 +90,7 @@ class ServerMetrics:
         """Return the increment of the active-requests series ``values`` (``-1`` to end)."""
         found = self._gauges.get(values)
         if found is None:
-            found = self._gauges[values] = gauge_increment(self.active.labels(*values))
+            found = self._gauges[values] = self.active.labels(*values).inc
         return found
 
 

@@ -53,8 +53,8 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from opentelemetry.util import types
 
 from toolkit import semconv
-from toolkit.middleware import span as span_module
-from toolkit.middleware.span import ServerSpan, ServerSpanStarter
+from toolkit.tracing import _sdk_gate as span_module
+from toolkit.tracing._sdk_gate import ServerSpan, ServerSpanStarter
 
 START = 1_700_000_000_000_000_000
 END = START + 5_000_000

@@ -20,16 +20,26 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from toolkit import __version__, semconv
+from toolkit import semconv
+from toolkit._http import error_type_of, is_header_safe
+from toolkit._version import __version__
 from toolkit.context import correlation_id_var
 from toolkit.logs import write_event_line
+from toolkit.metrics._server import ServerMetrics, server_metrics
+from toolkit.metrics.multiprocess import join_multiprocess_mode
 from toolkit.middleware.config import Settings
 from toolkit.middleware.correlation import is_valid_correlation_id, new_correlation_id
-from toolkit.middleware.metrics import ServerMetrics, server_metrics
-from toolkit.middleware.span import ServerSpan, ServerSpanStarter
+from toolkit.tracing._sdk_gate import (
+    SERVER_SPAN_GATE,
+    ServerSpan,
+    ServerSpanStarter,
+    replay,
+    server_span_starter,
+)
 
 if TYPE_CHECKING:
     from contextvars import Token
+    from types import TracebackType
 
     from opentelemetry.propagators.textmap import TextMapPropagator
 
@@ -37,6 +47,7 @@ _log = logging.getLogger("toolkit.middleware")
 
 ACCESS_LOGGER = "toolkit.access"
 LOG_SINK_COMPONENT = "log_sink"
+FAST_PATH_COMPONENT = "tracing_fast_path"
 # A server span's parent comes from the request only, never from whatever context the
 # server thread happens to carry (e.g. left behind by a WSGI server that never closed a body).
 _ROOT_CONTEXT = otel_context.Context()
@@ -47,18 +58,6 @@ _NO_ERROR = ""
 _KNOWN_METHODS = semconv.KNOWN_METHODS
 EXEMPLAR_INTERVAL = 1.0
 """Seconds a duration bucket keeps its exemplar before a newer sampled request replaces it."""
-
-
-def normalize_method(method: str) -> str:
-    """Return ``method`` if the conventions know it, else ``_OTHER`` (bounded cardinality)."""
-    return method if method in semconv.KNOWN_METHODS else semconv.OTHER_METHOD
-
-
-def error_type_of(exc: BaseException) -> str:
-    """Return the fully qualified class name of ``exc``, as ``error.type`` wants it."""
-    cls = type(exc)
-    module = cls.__module__
-    return cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
 
 
 class AccessLogger:
@@ -124,13 +123,15 @@ class Telemetry:
         if settings.tracing:
             provider = settings.tracer_provider or trace.get_tracer_provider()
             self.tracer = provider.get_tracer("toolkit.middleware", __version__)
-            # The SDK's own tracer: spans started without its per-attribute cleaning.
-            self.span_starter = ServerSpanStarter.for_tracer(self.tracer)
+            # The SDK's own tracer: spans started without its per-attribute cleaning, if
+            # the gate allows it (tested SDK release, self-check passed).
+            self.span_starter = server_span_starter(self.tracer)
         self.propagator: TextMapPropagator | None = settings.propagator
         fields = (settings.propagator or propagate.get_global_textmap()).fields
         self.trace_fields: frozenset[str] = frozenset({*_TRACE_FIELDS, *fields})
         self.metrics: ServerMetrics | None = None
         if settings.metrics or settings.metrics_path:
+            join_multiprocess_mode()
             self.metrics = server_metrics(settings.registry)
         self.record_metrics = settings.metrics
         # prometheus-client keeps one exemplar per bucket and validates every one it is
@@ -199,13 +200,18 @@ class Telemetry:
         except Exception:  # pragma: no cover - the last line of defence
             pass
 
+    def fast_path_failed(self, exc: BaseException) -> None:
+        """The server span's fast path raised: public API from now on, counted once."""
+        self.count_error(FAST_PATH_COMPONENT)
+        SERVER_SPAN_GATE.disable(exc)
+
     def correlation_id_from(self, carrier: dict[str, str]) -> str:
         """Return the request's valid incoming correlation ID, or a new one."""
         for name in self.correlation_inputs:
             value = carrier.get(name)
             if value is not None:
                 try:
-                    if self.validate(value) and (self._checked_validator or _header_safe(value)):
+                    if self.validate(value) and (self._checked_validator or is_header_safe(value)):
                         return value
                 except Exception as exc:
                     self.report_error("correlation", exc)
@@ -214,18 +220,12 @@ class Telemetry:
                 break
         try:
             generated = self.generate()
-            if self._checked_generator or _header_safe(generated):
+            if self._checked_generator or is_header_safe(generated):
                 return generated
             raise ValueError(f"correlation generator returned an unsafe value: {generated!r}")
         except Exception as exc:
             self.report_error("correlation", exc)
             return new_correlation_id()
-
-
-def _header_safe(value: str) -> bool:
-    # Whatever a custom validator or generator lets through goes into a response header
-    # and log lines: never control characters (CR/LF) or non-ASCII.
-    return value.isascii() and value.isprintable() and bool(value)
 
 
 class RequestTelemetry:
@@ -244,6 +244,7 @@ class RequestTelemetry:
         "path",
         "request_size",
         "response_bytes",
+        "route",
         "scheme",
         "span",
         "status",
@@ -273,6 +274,7 @@ class RequestTelemetry:
         self.response_bytes = 0
         self.request_size: int | None = None
         self.end = 0.0
+        self.route: str | None = None
         cid = self.correlation_id = core.correlation_id_from(carrier)
         self._cid_token: Token[str | None] | None = correlation_id_var.set(cid)
         self.span: trace.Span | None = None
@@ -314,10 +316,14 @@ class RequestTelemetry:
                     name = semconv.SPAN_NAME_OTHER_METHOD
                 else:
                     name = method
+            span = None
             starter = core.span_starter
-            if starter is not None:
-                span = starter.start(name, parent, attributes)
-            else:
+            if starter is not None and SERVER_SPAN_GATE.active():
+                try:
+                    span = starter.start(name, parent, attributes)
+                except Exception as exc:
+                    core.fast_path_failed(exc)
+            if span is None:
                 assert core.tracer is not None
                 span = core.tracer.start_span(
                     name, context=parent, kind=SpanKind.SERVER, attributes=attributes
@@ -326,6 +332,19 @@ class RequestTelemetry:
             self._ctx_token = otel_context.attach(trace.set_span_in_context(span, parent))
         except Exception as exc:
             core.report_error("tracing", exc)
+
+    def __enter__(self) -> RequestTelemetry:
+        """The request is under way (its ID set, span started, counted as active)."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Finish the request with :attr:`route`, whatever happened in between."""
+        self.finish(self.route, exc)
 
     def mark_end(self) -> None:
         """The last body chunk went out: the request's duration ends here."""
@@ -374,11 +393,24 @@ class RequestTelemetry:
             except Exception as log_exc:
                 core.report_error("access_log", log_exc)
         if span is not None:
-            try:
-                span.end()
-            except Exception as end_exc:
-                core.report_error("tracing", end_exc)
+            self._close_span(span)
         self._restore()
+
+    def _close_span(self, span: trace.Span) -> None:
+        core = self.core
+        try:
+            span.end()
+            return
+        except Exception as end_exc:
+            if type(span) is not ServerSpan:
+                core.report_error("tracing", end_exc)
+                return
+            core.fast_path_failed(end_exc)
+        try:  # the fast path failed: the span is recorded through the public API
+            assert core.tracer is not None
+            replay(span, core.tracer)
+        except Exception as replay_exc:
+            core.report_error("tracing", replay_exc)
 
     def _record_metrics(self, route: str, status: int, error_type: str, duration: float) -> None:
         metrics = self.core.metrics
@@ -396,7 +428,7 @@ class RequestTelemetry:
             ):
                 # Served in OpenMetrics only; multi-process values drop it (no storage).
                 exemplar = {semconv.EXEMPLAR_TRACE_ID: format(context.trace_id, "032x")}
-                durations.child.observe(duration, exemplar)
+                durations.observe(duration, exemplar)
             else:
                 durations.observe(duration)
             response_sizes.observe(self.response_bytes)
@@ -439,8 +471,11 @@ class RequestTelemetry:
             if error_type:
                 final[semconv.SPAN_ATTR_ERROR_TYPE] = error_type
             if type(span) is ServerSpan:
-                span.record_outcome(name, final, bool(error_type))
-                return
+                try:
+                    span.record_outcome(name, final, bool(error_type))
+                    return
+                except Exception as exc:
+                    self.core.fast_path_failed(exc)
             if name is not None:
                 span.update_name(name)
             if error_type:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from toolkit.middleware.tracing import build_tracer_provider
+from toolkit.tracing._provider import build_tracer_provider
 
 
 def processor_exporters(environ: dict[str, str]) -> list[str]:

@@ -1,0 +1,24 @@
+"""Tracing: the tracer provider toolkit builds, span export, and the server span's gate.
+
+``build_tracer_provider(service)`` gives an SDK provider exporting where the ``OTEL_*``
+variables say, through a :class:`BoundedBatchSpanProcessor` that counts dropped spans
+and shuts down in bounded time.
+"""
+
+from __future__ import annotations
+
+from toolkit.tracing._export import (
+    BoundedBatchSpanProcessor,
+    CountingSpanExporter,
+    ExportMetrics,
+    export_metrics,
+)
+from toolkit.tracing._provider import build_tracer_provider
+
+__all__ = [
+    "BoundedBatchSpanProcessor",
+    "CountingSpanExporter",
+    "ExportMetrics",
+    "build_tracer_provider",
+    "export_metrics",
+]
