@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from middleware_apps import ok_asgi_app, ok_wsgi_app
 from middleware_fixtures import Harness, call_asgi, call_wsgi, http_scope, make_harness
 
 from toolkit import semconv
@@ -334,3 +335,59 @@ async def test_app_code_sees_the_same_span_with_or_without_the_fast_start(
 
     assert fields(fast) == fields(slow)
     assert dict(fast.attributes)["app.items"] == (1, 2)
+
+
+@pytest.mark.parametrize("length", ["²", "١٢", "-1", "12a", ""])
+@pytest.mark.parametrize("asgi", [True, False], ids=["asgi", "wsgi"])
+async def test_a_content_length_that_is_no_number_balances_the_request(
+    harness: Harness, asgi: bool, length: str
+) -> None:
+    """A Content-Length ``int()`` refuses (``"²"`` passes ``str.isdigit``) is ignored: the
+    app answers, the active-requests gauge is back at 0, the span ended, no size."""
+    app: Any
+    if asgi:
+        app = ToolkitASGIMiddleware(ok_asgi_app, **harness.options())
+        headers = [(b"content-length", length.encode("utf-8"))]
+        messages = await call_asgi(app, http_scope("/items/1", headers, method="POST"))
+        status = messages[0]["status"]
+    else:
+        app = ToolkitWSGIMiddleware(ok_wsgi_app, **harness.options())
+        response = call_wsgi(app, "/items/1", {"Content-Length": length}, method="POST")
+        status = response.status_code
+    assert status == 200
+    active = {semconv.LABEL_METHOD: "POST", semconv.LABEL_URL_SCHEME: "http"}
+    assert harness.sample(semconv.HTTP_SERVER_ACTIVE_REQUESTS, active) == 0.0
+    assert [span.name for span in harness.spans()] == ["POST"]
+    assert (
+        harness.sample(
+            semconv.HTTP_SERVER_REQUEST_BODY_SIZE + "_count",
+            {
+                semconv.LABEL_METHOD: "POST",
+                semconv.LABEL_ROUTE: semconv.UNMATCHED_ROUTE,
+                semconv.LABEL_STATUS_CODE: "200",
+                semconv.LABEL_ERROR_TYPE: "",
+            },
+        )
+        is None
+    )
+
+
+async def test_state_balances_when_the_request_hook_setup_raises(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever raises between the start of a request and the app (here the body-size
+    parser itself), the gauge returns to 0 and the span ends: state lives in a context
+    manager."""
+    from toolkit.middleware import asgi as asgi_module
+
+    def broken(value: str | None) -> int | None:
+        raise ValueError("parser bug")
+
+    monkeypatch.setattr(asgi_module, "parse_content_length", broken)
+    app = ToolkitASGIMiddleware(ok_asgi_app, **harness.options())
+    with pytest.raises(ValueError, match="parser bug"):
+        await call_asgi(app, http_scope("/items/1"))
+    active = {semconv.LABEL_METHOD: "GET", semconv.LABEL_URL_SCHEME: "http"}
+    assert harness.sample(semconv.HTTP_SERVER_ACTIVE_REQUESTS, active) == 0.0
+    assert [span.name for span in harness.spans()] == ["GET"]
+    assert harness.spans()[0].end_time is not None
