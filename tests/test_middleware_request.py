@@ -199,7 +199,7 @@ def test_exemplar_due_once_per_bucket_and_interval() -> None:
     from prometheus_client import CollectorRegistry
 
     from toolkit.middleware.config import resolve_settings
-    from toolkit.middleware.request import EXEMPLAR_INTERVAL, Telemetry
+    from toolkit.middleware.telemetry import EXEMPLAR_INTERVAL, Telemetry
 
     core = Telemetry(resolve_settings({"registry": CollectorRegistry(), "tracing": False}))
     ok = ("GET", "/ok", "200", "")
@@ -218,7 +218,7 @@ async def test_exemplar_is_kept_within_the_interval(
 ) -> None:
     """A second sampled request in the same bucket within the interval leaves the first's
     trace ID as the exemplar; once the interval is over, the newer one replaces it."""
-    from toolkit.middleware import request as core
+    from toolkit.middleware import telemetry as core
 
     options = harness.options()
     app = (

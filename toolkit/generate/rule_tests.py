@@ -6,6 +6,9 @@ cases expect silence from every alert: healthy traffic, and no traffic at all.
 
 The series are built so the alert's ``$value`` is exact: the failure lasts longer than
 the alert's first long window, so that window holds only bad events (ratio 1, "100%").
+
+Over 300 lines and kept whole: each case's series and its expected alerts are
+derived together, and splitting them would separate what must agree.
 """
 
 from __future__ import annotations

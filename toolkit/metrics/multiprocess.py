@@ -24,6 +24,9 @@ The archive is written in prometheus-client's private file format, so it is used
 while ``toolkit.metrics._prometheus_gate`` allows it (tested release, self-check). With
 the gate closed, or once compaction raised, scrapes read every file with the library's
 public ``MultiProcessCollector`` and dead workers' files are kept: nothing is lost.
+
+Over 300 lines and kept whole: worker liveness, compaction and crash recovery share one
+file-naming protocol, which must be read in one piece to be trusted.
 """
 
 from __future__ import annotations

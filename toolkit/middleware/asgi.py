@@ -12,8 +12,9 @@ from toolkit.health import HealthEndpoints
 from toolkit.metrics import MetricsEndpoint
 from toolkit.middleware.config import resolve_settings
 from toolkit.middleware.hooks import call_hook
-from toolkit.middleware.request import RequestTelemetry, Telemetry
+from toolkit.middleware.request import RequestTelemetry
 from toolkit.middleware.routes import asgi_route
+from toolkit.middleware.telemetry import Telemetry
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack

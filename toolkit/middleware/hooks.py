@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry.trace import Span
 
 if TYPE_CHECKING:
-    from toolkit.middleware.request import Telemetry
+    from toolkit.middleware.telemetry import Telemetry
 
 HOOK_COMPONENT = "hook"
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from toolkit.middleware.asgi import ToolkitASGIMiddleware
 from toolkit.middleware.config import resolve_settings
-from toolkit.middleware.request import LOG_SINK_COMPONENT, Telemetry
+from toolkit.middleware.telemetry import LOG_SINK_COMPONENT, Telemetry
 from toolkit.middleware.wsgi import ToolkitWSGIMiddleware
 
 if TYPE_CHECKING:

@@ -1,4 +1,8 @@
-"""WSGI middleware: correlation ID, server span, RED metrics, access log, /metrics."""
+"""WSGI middleware: correlation ID, server span, RED metrics, access log, /metrics.
+
+Over 300 lines and kept whole: the response iterable's wrappers belong to the
+middleware's request flow (the request ends when the server closes the body).
+"""
 
 from __future__ import annotations
 
@@ -17,8 +21,9 @@ from toolkit.metrics import MetricsEndpoint
 from toolkit.middleware.config import resolve_settings
 from toolkit.middleware.flask import FLASK_REQUEST_KEY
 from toolkit.middleware.hooks import call_hook
-from toolkit.middleware.request import RequestTelemetry, Telemetry
+from toolkit.middleware.request import RequestTelemetry
 from toolkit.middleware.routes import wsgi_route
+from toolkit.middleware.telemetry import Telemetry
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack

@@ -1,4 +1,8 @@
-"""The circuit breaker: decorator, context manager, sync and async calls, fallbacks."""
+"""The circuit breaker: decorator, context manager, sync and async calls, fallbacks.
+
+Over 300 lines and kept whole: the sync, async, decorator and context-manager entry
+points are thin faces of one state machine call sequence.
+"""
 
 from __future__ import annotations
 

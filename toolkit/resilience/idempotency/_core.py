@@ -3,6 +3,9 @@
 Nothing here does I/O; the middleware call the store (sync or async) and hand the result
 to :class:`IdempotencyGate`, which holds configuration only, never per-request state.
 Both middleware take their options through :class:`IdempotencyMiddlewareBase`.
+
+Over 300 lines and kept whole: the middleware for both protocols must take exactly
+the same decisions, so they live in one place.
 """
 
 from __future__ import annotations
