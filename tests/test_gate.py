@@ -127,3 +127,19 @@ def test_force_decides_without_checks() -> None:
     gate.force(None)
     assert gate.active() is False
     assert "outside the tested range" in gate.status().reason
+
+
+def test_a_gate_that_is_not_a_speed_option_ignores_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """TOOLKIT_FAST_PATHS=off leaves a gate over a mechanism without public equivalent
+    (speed_only=False) to its range and self-check."""
+    monkeypatch.setenv(ENV_FAST_PATHS, "off")
+    gate = FastPathGate(
+        "mechanism",
+        distribution="pytest",
+        tested=("0", "999"),
+        self_check=lambda: None,
+        speed_only=False,
+    )
+    assert gate.active() is True

@@ -10,7 +10,9 @@ deciding, once per process, whether the fast path may run:
 1. the installed release lies in the range CI tested (declared next to the gate);
 2. its self-check passes at first use: fast and public path give the same result on a
    sample;
-3. ``TOOLKIT_FAST_PATHS`` is not ``off`` (``0``, ``false``, ``no``).
+3. ``TOOLKIT_FAST_PATHS`` is not ``off`` (``0``, ``false``, ``no``) — for gates over
+   paths that only buy speed; a gate over a mechanism that has no public equivalent
+   (``speed_only=False``) ignores it.
 
 Otherwise the public API is used. The decision is logged once (which path, and why).
 A fast path that raises later calls :meth:`FastPathGate.disable`: the process uses the
@@ -76,15 +78,18 @@ class FastPathGate:
         distribution: str,
         tested: tuple[str, str],
         self_check: Callable[[], None],
+        speed_only: bool = True,
     ) -> None:
         """Declare the gate; nothing is checked until :meth:`active` is first called."""
         self.name = name
         self.distribution = distribution
         self.tested = tested
+        self.speed_only = speed_only
         self._self_check = self_check
         self._lock = threading.Lock()
         self._status: GateStatus | None = None
         self._forced: bool | None = None
+        self._raised = False
 
     @property
     def tested_range(self) -> str:
@@ -116,7 +121,7 @@ class FastPathGate:
 
         if self._forced is not None:
             return decided(self._forced, "forced by toolkit's tests")
-        if os.environ.get(ENV_FAST_PATHS, "").strip().lower() in _OFF:
+        if self.speed_only and os.environ.get(ENV_FAST_PATHS, "").strip().lower() in _OFF:
             return decided(False, f"turned off by {ENV_FAST_PATHS}")
         if version is None:
             return decided(False, f"{self.distribution} is not installed")
@@ -153,9 +158,9 @@ class FastPathGate:
         after that.
         """
         with self._lock:
-            current = self._status
-            if current is not None and not current.active and current.reason.startswith("raised"):
+            if self._raised:
                 return False
+            self._raised = True
             self._status = GateStatus(
                 self.name,
                 self.distribution,
@@ -178,6 +183,7 @@ class FastPathGate:
         with self._lock:
             self._forced = active
             self._status = None
+            self._raised = False
 
 
 GATES: list[FastPathGate] = []

@@ -4,12 +4,15 @@ Multi-process mode keeps one file per worker and metric type in
 ``PROMETHEUS_MULTIPROC_DIR``; prometheus-client never deletes them, so with worker
 recycling every scrape reads more files. toolkit compacts dead workers into an archive
 written in the library's own file format (``toolkit.metrics.multiprocess``). That needs
-three non-public things, all here, behind ``MULTIPROCESS_GATE``:
+non-public things, all here:
 
 - switching the value class (``values.ValueClass``) of a process that imported
-  prometheus-client before ``PROMETHEUS_MULTIPROC_DIR`` was set;
-- reading and writing the library's ``MmapedDict`` files;
-- merging a chosen list of files (``MultiProcessCollector.merge``).
+  prometheus-client before ``PROMETHEUS_MULTIPROC_DIR`` was set, behind
+  ``VALUE_CLASS_GATE``: there is no public way to do it, so this gate is not a speed
+  option (``TOOLKIT_FAST_PATHS`` leaves it alone); closed, the process keeps its
+  in-memory values and an error says to set the variable before the app starts;
+- reading and writing the library's ``MmapedDict`` files, and merging a chosen list of
+  files (``MultiProcessCollector.merge``), behind ``MULTIPROCESS_GATE``.
 
 The self-check writes a value in a temporary directory with the library's own writer,
 reads it back with toolkit's reader, writes it into an archive with toolkit's writer and
@@ -48,7 +51,7 @@ def switch_to_multiprocess_values() -> bool:
     """
     if uses_multiprocess_values():
         return True
-    if not MULTIPROCESS_GATE.active():
+    if not VALUE_CLASS_GATE.active():
         return False
     values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
     return True
@@ -78,9 +81,28 @@ def merge_files(files: list[str]) -> list[Any]:
     return list(MultiProcessCollector.merge(files, accumulate=True))  # type: ignore[no-untyped-call]
 
 
-def _check_archive() -> None:
+def _check_value_class() -> None:
     if not hasattr(values, "MultiProcessValue") or not hasattr(values, "ValueClass"):
         raise RuntimeError("prometheus_client.values has no MultiProcessValue/ValueClass")
+    made = values.MultiProcessValue()  # type: ignore[no-untyped-call]
+    if getattr(made, "_multiprocess", None) is not True:
+        raise RuntimeError("MultiProcessValue() no longer makes a multi-process value class")
+
+
+VALUE_CLASS_GATE = declare(
+    FastPathGate(
+        "prometheus-client multiprocess values",
+        distribution="prometheus-client",
+        tested=TESTED_RELEASES,
+        self_check=_check_value_class,
+        speed_only=False,
+    )
+)
+"""Whether a process that imported prometheus-client early can still join multi-process mode."""
+
+
+def _check_archive() -> None:
+    _check_value_class()
     key = mmap_key("toolkit_check_total", "toolkit_check_total", ["a"], ["b"], "check")
     with tempfile.TemporaryDirectory(prefix="toolkit-gate-") as tmp:
         directory = Path(tmp)
