@@ -17,6 +17,7 @@ COMMANDS = {
     "assess": "toolkit.cli.assess:assess_command",
     "catalog": "toolkit.cli.catalog:catalog",
     "check": "toolkit.cli.check:check_command",
+    "doctor": "toolkit.cli.doctor:doctor_command",
     "generate": "toolkit.cli.generate:generate_command",
     "probe": "toolkit.cli.probe:probe_command",
 }
