@@ -126,8 +126,10 @@ async def test_client_disconnect_mid_stream_is_recorded_once(
     harness: Harness, spec_version: str
 ) -> None:
     """The client goes away after the first chunk, seen as a failing send (ASGI spec 2.4)
-    or as an ``http.disconnect`` message (older servers): the request is recorded once,
-    with the status that went out and the bytes that were sent; nothing stays active."""
+    or as an ``http.disconnect`` message (older servers, and uvicorn, which then drops
+    later sends silently): the request is recorded once, with the status that went out
+    and the bytes that were sent, marked ``client_aborted`` when no exception says more;
+    nothing stays active."""
     from starlette.applications import Starlette
     from starlette.requests import ClientDisconnect
     from starlette.responses import StreamingResponse
@@ -165,7 +167,7 @@ async def test_client_disconnect_mid_stream_is_recorded_once(
         error = "starlette.requests.ClientDisconnect"
     else:
         await middleware(scope, receive, send)
-        error = ""
+        error = semconv.ERROR_CLIENT_ABORTED
 
     (access,) = harness.access_logs()
     assert access[semconv.LOG_STATUS] == 200

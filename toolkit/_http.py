@@ -18,7 +18,9 @@ the span.
 from __future__ import annotations
 
 import re
+from collections.abc import MutableMapping
 from functools import lru_cache
+from typing import Any
 
 from toolkit import semconv
 
@@ -114,3 +116,21 @@ def parse_content_length(value: str | None) -> int | None:
     if value is None or not value.isascii() or not value.isdigit():
         return None
     return int(value)
+
+
+def relative_path(scope: MutableMapping[str, Any]) -> str:
+    """The ASGI request path relative to the app's ``root_path``.
+
+    ASGI servers and Starlette 0.33+ include the root path in ``path`` (``/api/health``
+    with ``root_path="/api"``); older ones did not: a path outside the root path is
+    returned as it is.
+    """
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root):
+        rest = path[len(root) :]
+        if not rest:
+            return "/"
+        if rest[0] == "/":
+            return rest
+    return path

@@ -77,6 +77,9 @@ BODY_SIZE_BUCKETS: Final = (
 UNMATCHED_ROUTE: Final = "__unmatched__"
 # Methods outside the registered set are reported as this, as the conventions say.
 OTHER_METHOD: Final = "_OTHER"
+ERROR_CLIENT_ABORTED: Final = "client_aborted"
+"""``error_type`` of a request whose client disconnected before the response was complete
+(the server said nothing: it drops what the app still sends)."""
 KNOWN_METHODS: Final = frozenset(
     {"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"}
 )

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
+from opentelemetry.instrumentation.utils import is_http_instrumentation_enabled
+
 from toolkit import semconv
-from toolkit._http import parse_content_length, server_address
+from toolkit._http import parse_content_length, relative_path, server_address
 from toolkit.context import correlation_id_var
 from toolkit.health import HealthEndpoints
 from toolkit.metrics import MetricsEndpoint
@@ -56,6 +58,7 @@ class ToolkitASGIMiddleware:
         self._request_hook = telemetry.settings.request_hook
         self._response_hook = telemetry.settings.response_hook
         self._header = telemetry.correlation_header.lower().encode("latin-1")
+        self._primary = telemetry.correlation_inputs[0]
         # Header name (bytes, lower case as ASGI delivers it) -> carrier key.
         self._wanted: dict[bytes, str] = {
             name.encode("latin-1"): name
@@ -74,12 +77,14 @@ class ToolkitASGIMiddleware:
             # would start a second server span parented on the headers, not on ours.
             scope[_FASTAPI_TELEMETRY] = None
         if scope_type == "http":
-            path = scope["path"]
+            # Since Starlette 0.33 (and uvicorn's --root-path) the path includes the
+            # root path: /metrics, health and exclusions are paths of the app itself.
+            path = relative_path(scope)
             if path == self._metrics_path:
                 await self._metrics.serve_asgi(scope, send)
             elif path in self._health_paths:
                 await self._health.serve_asgi(scope, send)
-            elif self.telemetry.is_excluded(path):
+            elif self.telemetry.is_excluded(path) or not is_http_instrumentation_enabled():
                 await self._correlation_only(scope, receive, send)
             else:
                 await self._http(scope, receive, send)
@@ -87,6 +92,16 @@ class ToolkitASGIMiddleware:
             await self._websocket(scope, receive, send)
         else:
             await self.app(scope, receive, send)
+
+    def _own_id(self, scope: Scope, carrier: dict[str, str], correlation_id: str) -> None:
+        # The app reads the ID that is logged, not a rejected value (10 KB, CR/LF...).
+        if carrier.get(self._primary) == correlation_id:
+            return
+        name = self._header
+        scope["headers"] = [
+            *(item for item in scope["headers"] if item[0] != name),
+            (name, correlation_id.encode("latin-1")),
+        ]
 
     def _carrier(self, scope: Scope, wanted: dict[bytes, str]) -> dict[str, str]:
         carrier: dict[str, str] = {}
@@ -146,14 +161,30 @@ class ToolkitASGIMiddleware:
             carrier=carrier,
             attributes=attributes,
         ) as request:
+            self._own_id(scope, carrier, request.correlation_id)
             try:
-                await self._observe(request, scope, receive, send, carrier)
-            finally:
-                if self._response_hook is not None and request.span is not None:
-                    call_hook(
-                        telemetry, self._response_hook, request.span, scope, request.status or 500
-                    )
-                request.route = self._route(scope, root_path)
+                await self._observe(request, scope, receive, send, carrier, root_path)
+            except BaseException as exc:
+                self._complete(request, scope, root_path, exc)
+                raise
+            self._complete(request, scope, root_path, None)
+
+    def _complete(
+        self,
+        request: RequestTelemetry,
+        scope: Scope,
+        root_path: str,
+        error: BaseException | None,
+    ) -> None:
+        """The response is complete (or the app is done): hook, route, record. Once."""
+        if request.recorded:
+            return
+        if self._response_hook is not None and request.span is not None:
+            call_hook(
+                self.telemetry, self._response_hook, request.span, scope, request.status or 500
+            )
+        request.route = self._route(scope, root_path)
+        request.record(error)
 
     async def _observe(
         self,
@@ -162,6 +193,7 @@ class ToolkitASGIMiddleware:
         receive: Receive,
         send: Send,
         carrier: dict[str, str],
+        root_path: str,
     ) -> None:
         if self._request_hook is not None and request.span is not None:
             call_hook(self.telemetry, self._request_hook, request.span, scope)
@@ -169,24 +201,38 @@ class ToolkitASGIMiddleware:
         header = (self._header, request.correlation_id.encode("latin-1"))
         started = False
 
+        async def receive_wrapper() -> Message:
+            message = await receive()
+            if message["type"] == "http.disconnect" and not request.recorded:
+                request.client_left()
+            return message
+
         async def send_wrapper(message: Message) -> None:
             nonlocal started
             kind = message["type"]
             if kind == "http.response.body":
                 await send(message)
+                if request.client_gone:
+                    return  # the server drops what the app sends after a disconnect
                 # Counted once sent: a chunk the client never got is not in the bytes.
                 request.response_bytes += len(message.get("body", b""))
                 if not message.get("more_body", False):
                     request.mark_end()
+                    # The span ends with the response, as the access line and the
+                    # histogram do, not with work the app does after it (a background
+                    # task). A 5xx waits for the app: Starlette's error middleware sends
+                    # it, then re-raises the exception the request is recorded with.
+                    if request.status < 500:
+                        self._complete(request, scope, root_path, None)
                 return
             if kind == "http.response.start":
                 started = True
-                request.status = message["status"]
+                request.status = int(message["status"])  # an HTTPStatus is an int too
                 message["headers"] = [*message.get("headers", ()), header]
             await send(message)
 
         try:
-            await self.app(scope, receive, send_wrapper)
+            await self.app(scope, receive_wrapper, send_wrapper)
         except Exception:
             if not started:
                 request.status = 500
@@ -216,6 +262,7 @@ class ToolkitASGIMiddleware:
             attributes=self._attributes(scope, scheme, path, carrier),
             websocket=True,
         ) as request:
+            self._own_id(scope, carrier, request.correlation_id)
             header = (self._header, request.correlation_id.encode("latin-1"))
 
             async def send_wrapper(message: Message) -> None:
@@ -230,7 +277,9 @@ class ToolkitASGIMiddleware:
 
     async def _correlation_only(self, scope: Scope, receive: Receive, send: Send) -> None:
         telemetry = self.telemetry
-        cid = telemetry.correlation_id_from(self._carrier(scope, self._wanted))
+        carrier = self._carrier(scope, self._wanted)
+        cid = telemetry.correlation_id_from(carrier)
+        self._own_id(scope, carrier, cid)
         header = (self._header, cid.encode("latin-1"))
 
         async def send_wrapper(message: Message) -> None:

@@ -46,12 +46,14 @@ class RequestTelemetry:
         "_cid_token",
         "_ctx_token",
         "_start",
+        "client_gone",
         "core",
         "correlation_id",
         "end",
         "method",
         "method_label",
         "path",
+        "recorded",
         "request_size",
         "response_bytes",
         "route",
@@ -85,6 +87,8 @@ class RequestTelemetry:
         self.request_size: int | None = None
         self.end = 0.0
         self.route: str | None = None
+        self.recorded = False
+        self.client_gone = False
         cid = self.correlation_id = core.correlation_id_from(carrier)
         self._cid_token: Token[str | None] | None = correlation_id_var.set(cid)
         self.span: trace.Span | None = None
@@ -116,11 +120,11 @@ class RequestTelemetry:
                     )
                     break
             attributes[semconv.SPAN_ATTR_CORRELATION_ID] = self.correlation_id
+            method = self.method_label
+            attributes[semconv.SPAN_ATTR_HTTP_METHOD] = method  # a websocket's is GET
             if self.websocket:
                 name = _WEBSOCKET
             else:
-                method = self.method_label
-                attributes[semconv.SPAN_ATTR_HTTP_METHOD] = method
                 if method == semconv.OTHER_METHOD:
                     attributes[semconv.SPAN_ATTR_HTTP_METHOD_ORIGINAL] = self.method
                     name = semconv.SPAN_NAME_OTHER_METHOD
@@ -153,15 +157,37 @@ class RequestTelemetry:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        """Finish the request with :attr:`route`, whatever happened in between."""
-        self.finish(self.route, exc)
+        """Record the request (unless done already) and restore the context."""
+        self.close(exc)
+
+    def close(self, exc: BaseException | None = None) -> None:
+        """Record the request with :attr:`route` unless :meth:`record` ran already, then
+        restore the correlation ID and the OpenTelemetry context. Never raises."""
+        if not self.recorded:
+            self.record(exc)
+        self._restore()
 
     def mark_end(self) -> None:
-        """The last body chunk went out: the request's duration ends here."""
-        self.end = perf_counter()
+        """The last body chunk went out (or the client left): the duration ends here."""
+        if not self.end:
+            self.end = perf_counter()
 
-    def finish(self, route: str | None, exc: BaseException | None = None) -> None:
-        """Record metrics, span and access log; then restore the context. Never raises."""
+    def client_left(self) -> None:
+        """The client disconnected: later chunks never reach it (the server drops them)."""
+        self.client_gone = True
+        self.mark_end()
+
+    def record(self, exc: BaseException | None = None) -> None:
+        """Record metrics, the span (ended here) and the access line, once. Never raises.
+
+        Called when the response is complete — the span then ends with the response, not
+        with the work an app does after it — or, at the latest, when the request closes.
+        The context stays as it is until :meth:`close`.
+        """
+        if self.recorded:
+            return
+        self.recorded = True
+        route = self.route
         core = self.core
         end = self.end or perf_counter()
         duration = end - self._start
@@ -174,6 +200,8 @@ class RequestTelemetry:
             error_type = error_type_of(exc)
         elif status >= 500:
             error_type = str(status)
+        elif self.client_gone:
+            error_type = semconv.ERROR_CLIENT_ABORTED
         else:
             error_type = _NO_ERROR
         label_route = route or semconv.UNMATCHED_ROUTE
@@ -204,7 +232,6 @@ class RequestTelemetry:
                 core.report_error("access_log", log_exc)
         if span is not None:
             self._close_span(span)
-        self._restore()
 
     def _close_span(self, span: trace.Span) -> None:
         core = self.core

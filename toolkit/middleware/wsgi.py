@@ -13,6 +13,8 @@ from contextvars import Context, copy_context
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from opentelemetry.instrumentation.utils import is_http_instrumentation_enabled
+
 from toolkit import semconv
 from toolkit._http import parse_content_length, server_address
 from toolkit.context import correlation_id_var
@@ -79,6 +81,8 @@ class ToolkitWSGIMiddleware:
             for name in (*telemetry.correlation_inputs, *telemetry.trace_fields)
         )
         self._header = telemetry.correlation_header
+        self._primary = telemetry.correlation_inputs[0]
+        self._primary_key = _environ_key(self._primary)
         self._tracing = telemetry.tracer is not None
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
@@ -94,7 +98,7 @@ class ToolkitWSGIMiddleware:
             value = environ.get(key)
             if value is not None:
                 carrier[name] = value
-        if telemetry.is_excluded(path):
+        if telemetry.is_excluded(path) or not is_http_instrumentation_enabled():
             return self._correlation_only(environ, start_response, carrier)
         # The request runs in a copy of the server thread's context, and so does the
         # iteration of its body: what the app binds (structlog contextvars, its own
@@ -102,6 +106,11 @@ class ToolkitWSGIMiddleware:
         # never closes a body.
         context = copy_context()
         return context.run(self._observe, environ, start_response, carrier, path, context)
+
+    def _own_id(self, environ: Environ, carrier: dict[str, str], correlation_id: str) -> None:
+        # The app reads the ID that is logged, not a rejected value (10 KB, CR/LF...).
+        if carrier.get(self._primary) != correlation_id:
+            environ[self._primary_key] = correlation_id
 
     def _observe(
         self,
@@ -121,6 +130,7 @@ class ToolkitWSGIMiddleware:
             carrier=carrier,
             attributes=self._attributes(environ, scheme, path) if self._tracing else {},
         )
+        self._own_id(environ, carrier, request.correlation_id)
         request.request_size = parse_content_length(environ.get("CONTENT_LENGTH"))
         if self._request_hook is not None and request.span is not None:
             call_hook(telemetry, self._request_hook, request.span, environ)
@@ -215,12 +225,14 @@ class ToolkitWSGIMiddleware:
             call_hook(
                 self.telemetry, self._response_hook, request.span, environ, request.status or 500
             )
-        request.finish(route, error)
+        request.route = route
+        request.close(error)
 
     def _correlation_only(
         self, environ: Environ, start_response: StartResponse, carrier: dict[str, str]
     ) -> Iterable[bytes]:
         cid = self.telemetry.correlation_id_from(carrier)
+        self._own_id(environ, carrier, cid)
         header = (self._header, cid)
 
         def wrapped_start_response(
