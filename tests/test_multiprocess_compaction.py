@@ -253,3 +253,18 @@ def test_a_starting_worker_compacts_its_dead_predecessors(tmp_path: Path) -> Non
     os.waitpid(pid, 0)
     assert _files(tmp_path) == ["histogram_archive-g1.db"]
     assert _count(tmp_path) == 4.0
+
+
+def test_an_empty_directory_declares_every_server_family(tmp_path: Path) -> None:
+    """No worker has written anything yet: the scrape still has each HTTP server family,
+    with its type and no sample."""
+    families = {
+        family.name: (family.type, family.samples) for family in scrape_registry(tmp_path).collect()
+    }
+    assert families == {
+        semconv.HTTP_SERVER_REQUEST_DURATION: ("histogram", []),
+        semconv.HTTP_SERVER_ACTIVE_REQUESTS: ("gauge", []),
+        semconv.HTTP_SERVER_REQUEST_BODY_SIZE: ("histogram", []),
+        semconv.HTTP_SERVER_RESPONSE_BODY_SIZE: ("histogram", []),
+        semconv.TELEMETRY_ERRORS.removesuffix("_total"): ("counter", []),
+    }

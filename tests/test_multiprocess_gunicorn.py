@@ -237,3 +237,57 @@ def test_without_a_directory_gunicorn_uses_a_temporary_one(tmp_path: Path) -> No
     directory = text.split("toolkit: worker metrics in ", 1)[1].split()[0]
     assert directory.startswith(tempfile.gettempdir())
     assert not Path(directory).exists()
+
+
+SERVER_FAMILIES = (
+    semconv.HTTP_SERVER_REQUEST_DURATION,
+    semconv.HTTP_SERVER_ACTIVE_REQUESTS,
+    semconv.HTTP_SERVER_REQUEST_BODY_SIZE,
+    semconv.HTTP_SERVER_RESPONSE_BODY_SIZE,
+)
+
+
+def declared_types(text: str) -> dict[str, str]:
+    """``# TYPE`` lines of an exposition: family name -> type."""
+    return {
+        parts[2]: parts[3]
+        for parts in (line.split() for line in text.splitlines())
+        if parts[:2] == ["#", "TYPE"]
+    }
+
+
+@pytest.mark.parametrize("separate_port", [False, True], ids=["app-port", "metrics-port"])
+def test_every_family_is_declared_from_the_first_scrape(
+    tmp_path: Path, separate_port: bool
+) -> None:
+    """Before any request (metrics port in the master), and after GET-only traffic (no
+    request body), every HTTP server family has its TYPE line."""
+    metrics_port = free_port()
+    env = (
+        {"TOOLKIT_METRICS_PORT": str(metrics_port), "TOOLKIT_METRICS_HOST": "127.0.0.1"}
+        if separate_port
+        else {}
+    )
+    metrics_url = f"http://127.0.0.1:{metrics_port}/metrics" if separate_port else None
+    started = Server(tmp_path, "sync", "tests._multiprocess_apps:wsgi", env, ready="/work")
+    try:
+        url = metrics_url or started.url + "/metrics"
+        if separate_port:
+            # The master, before any worker recorded anything but the readiness probe.
+            first = declared_types(httpx.get(url, timeout=10).text)
+            assert {name: first.get(name) for name in SERVER_FAMILIES} == {
+                semconv.HTTP_SERVER_REQUEST_DURATION: "histogram",
+                semconv.HTTP_SERVER_ACTIVE_REQUESTS: "gauge",
+                semconv.HTTP_SERVER_REQUEST_BODY_SIZE: "histogram",
+                semconv.HTTP_SERVER_RESPONSE_BODY_SIZE: "histogram",
+            }
+        _send(started.url, 3)
+        after = declared_types(httpx.get(url, timeout=10).text)
+        assert {name: after.get(name) for name in SERVER_FAMILIES} == {
+            semconv.HTTP_SERVER_REQUEST_DURATION: "histogram",
+            semconv.HTTP_SERVER_ACTIVE_REQUESTS: "gauge",
+            semconv.HTTP_SERVER_REQUEST_BODY_SIZE: "histogram",
+            semconv.HTTP_SERVER_RESPONSE_BODY_SIZE: "histogram",
+        }
+    finally:
+        started.stop()

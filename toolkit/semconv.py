@@ -75,6 +75,9 @@ BODY_SIZE_BUCKETS: Final = (
 # ``http_route`` of a request that matched no route: one fixed value keeps cardinality
 # bounded. It cannot collide with a real template, which always starts with "/".
 UNMATCHED_ROUTE: Final = "__unmatched__"
+# The route label of a response from an app whose routes toolkit cannot see (it routes
+# itself, or copies the scope before routing) and that no declared template matched.
+UNROUTED_ROUTE: Final = "__unrouted__"
 # Methods outside the registered set are reported as this, as the conventions say.
 OTHER_METHOD: Final = "_OTHER"
 ERROR_CLIENT_ABORTED: Final = "client_aborted"

@@ -96,3 +96,15 @@ class ServerMetrics:
 
 server_metrics = PerRegistry(ServerMetrics)
 """The RED collectors of a registry (default: prometheus-client's), made once."""
+
+
+def server_families() -> list[Any]:
+    """The HTTP server metric families, empty: names, types and help texts only.
+
+    A multi-process scrape sums the workers' files, which hold only series that were
+    written: before the first request (or the first request with a body) a family would
+    be missing. Built on a throwaway registry: no labelled child, so no file is written.
+    """
+    registry = CollectorRegistry(auto_describe=False)
+    ServerMetrics(registry)
+    return list(registry.collect())

@@ -297,6 +297,15 @@ def mark_worker_dead(pid: int, directory: str | os.PathLike[str] | None = None) 
     return compact(path, [pid])
 
 
+def with_every_server_family(families: list[Any]) -> list[Any]:
+    """``families`` plus, empty, each HTTP server family no worker has written yet: every
+    toolkit family has its TYPE and HELP from the first scrape."""
+    from toolkit.metrics._server import server_families
+
+    present = {family.name for family in families}
+    return families + [family for family in server_families() if family.name not in present]
+
+
 def restore_pending(directory: Path) -> int:
     """Give pending files that no archive holds yet their worker name back (gate closed).
 
@@ -330,16 +339,19 @@ class CompactingCollector(Collector):
         the library's public collector reads every file instead.
         """
         with directory_lock(self.directory):
-            if MULTIPROCESS_GATE.active():
-                try:
-                    _compact_locked(self.directory, None)
-                    return merge_files(glob.glob(str(self.directory / "*.db")))
-                except Exception as exc:
-                    MULTIPROCESS_GATE.disable(exc)
-                    self.failed(exc)
-                restore_pending(self.directory)
-            registry = CollectorRegistry(auto_describe=False)
-            return list(MultiProcessCollector(registry, path=str(self.directory)).collect())  # type: ignore[no-untyped-call]
+            return with_every_server_family(self._collect_locked())
+
+    def _collect_locked(self) -> list[Any]:
+        if MULTIPROCESS_GATE.active():
+            try:
+                _compact_locked(self.directory, None)
+                return merge_files(glob.glob(str(self.directory / "*.db")))
+            except Exception as exc:
+                MULTIPROCESS_GATE.disable(exc)
+                self.failed(exc)
+            restore_pending(self.directory)
+        registry = CollectorRegistry(auto_describe=False)
+        return list(MultiProcessCollector(registry, path=str(self.directory)).collect())  # type: ignore[no-untyped-call]
 
     def failed(self, exc: BaseException) -> None:
         """Compaction raised: counted in ``toolkit_telemetry_errors_total`` of the default
