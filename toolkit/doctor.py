@@ -203,13 +203,13 @@ def _metrics() -> _Section:
 
 
 def _logging() -> _Section:
-    from toolkit.logs._structlog_gate import _active_chain
+    from toolkit.logs import configured_by_toolkit
 
     root = logging.getLogger()
     return {
         "root_level": logging.getLevelName(root.level),
         "root_handlers": [type(handler).__name__ for handler in root.handlers],
-        "structlog_configured_by_toolkit": _active_chain() is not None,
+        "structlog_configured_by_toolkit": configured_by_toolkit(),
     }
 
 

@@ -6,7 +6,7 @@ an app can assemble its own structlog chain from them.
 
 from __future__ import annotations
 
-from toolkit.logs._config import configure_logging, parse_level
+from toolkit.logs._config import configure_logging, configured_by_toolkit, parse_level
 from toolkit.logs._processors import (
     Processor,
     ServiceNameAdder,
@@ -18,6 +18,12 @@ from toolkit.logs._processors import (
     shared_processors,
 )
 from toolkit.logs._render import json_renderer, render_json
+from toolkit.logs._servers import (
+    UVICORN_LOG_CONFIG,
+    AlreadyLoggedFilter,
+    JSONFormatter,
+    mark_logged,
+)
 from toolkit.logs._sink import (
     JSONLinesHandler,
     LineSink,
@@ -28,6 +34,9 @@ from toolkit.logs._sink import (
 from toolkit.logs._structlog_gate import write_event_line
 
 __all__ = [
+    "UVICORN_LOG_CONFIG",
+    "AlreadyLoggedFilter",
+    "JSONFormatter",
     "JSONLinesHandler",
     "LineSink",
     "Processor",
@@ -40,7 +49,9 @@ __all__ = [
     "add_timestamp",
     "add_trace_context",
     "configure_logging",
+    "configured_by_toolkit",
     "json_renderer",
+    "mark_logged",
     "parse_level",
     "render_exception_as_dict",
     "render_json",

@@ -10,8 +10,14 @@ import structlog
 
 from toolkit.logs._processors import Processor, add_record_extras, shared_processors
 from toolkit.logs._render import json_renderer
+from toolkit.logs._servers import install_server_filters
 from toolkit.logs._sink import JSONLinesHandler, LineSink, SinkLoggerFactory, WriteErrorHook
-from toolkit.logs._structlog_gate import InstalledChain, LineRenderer, install_chain
+from toolkit.logs._structlog_gate import (
+    InstalledChain,
+    LineRenderer,
+    active_chain,
+    install_chain,
+)
 
 _LEVEL_NAMES = {
     "CRITICAL": logging.CRITICAL,
@@ -104,6 +110,12 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(number)
+    install_server_filters()
+
+
+def configured_by_toolkit() -> bool:
+    """Whether the active structlog configuration is the one ``configure_logging`` made."""
+    return active_chain() is not None
 
 
 def _final_processors(renderer: Processor) -> list[Processor]:

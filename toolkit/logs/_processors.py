@@ -108,8 +108,11 @@ class ServiceNameAdder:
 
 # Attributes every LogRecord has, plus the two that Formatter.format() adds to a record
 # (another handler may have formatted it first): none of them is an ``extra`` field.
+# ``color_message`` is uvicorn's copy of the message with terminal colour codes: noise in
+# a JSON line.
 _RECORD_ATTRIBUTES = frozenset(
-    logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys() | {"message", "asctime"}
+    logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys()
+    | {"message", "asctime", "color_message"}
 )
 
 
@@ -117,7 +120,8 @@ def add_record_extras(logger: WrappedLogger, method_name: str, event_dict: Event
     """Add a stdlib record's ``extra={...}`` fields (for ``ProcessorFormatter``'s pre-chain).
 
     Unlike structlog's ``ExtraAdder`` it skips ``message`` and ``asctime``, which appear on
-    a record once any other handler's formatter has seen it.
+    a record once any other handler's formatter has seen it, and uvicorn's
+    ``color_message`` (the message again, with terminal colour codes).
     """
     record: logging.LogRecord | None = event_dict.get("_record")
     if record is not None:

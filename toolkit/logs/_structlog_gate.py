@@ -52,6 +52,14 @@ LineRenderer: TypeAlias = Callable[[Any, str, dict[str, Any]], str]
 """A final processor that renders the event dict as one line (toolkit's JSON renderers)."""
 
 _INFO = "info"
+# The method names whose level add_log_level writes as it is.
+_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+    "critical": logging.CRITICAL,
+}
 # Keys that make structlog's generic processors do more than the inline equivalents:
 # ``exc_info`` (rendered by ExceptionRenderer) and ``_record`` (add_logger_name reads it).
 _EXC_INFO = "exc_info"
@@ -84,7 +92,8 @@ def install_chain(chain: InstalledChain) -> None:
     STRUCTLOG_GATE.active()
 
 
-def _active_chain() -> InstalledChain | None:
+def active_chain() -> InstalledChain | None:
+    """The chain ``configure_logging`` installed, if it is still structlog's configuration."""
     if not _installed:
         return None
     chain = _installed[0]
@@ -107,24 +116,29 @@ def write_event_line(
     *,
     correlation_id: str | None = None,
     span_context: SpanContext | None = None,
+    level: str = _INFO,
 ) -> bool:
-    """Write ``structlog.get_logger(logger_name).info(event, **fields)``'s line directly.
+    """Write ``structlog.get_logger(logger_name).<level>(event, **fields)``'s line directly.
 
-    Returns ``False``, having written nothing, when toolkit's chain is not the active
-    structlog configuration (or the event needs structlog's exception or record
-    handling): the caller must then log through structlog. Returns ``True`` when the
-    line was written — or dropped, as the configured level drops ``info``.
+    ``level`` is ``debug``, ``info``, ``warning``, ``error`` or ``critical``. Returns
+    ``False``, having written nothing, when toolkit's chain is not the active structlog
+    configuration (or the event needs structlog's exception or record handling): the
+    caller must then log through structlog. Returns ``True`` when the line was written —
+    or dropped, as the configured level drops ``level``.
 
     A caller that knows the current correlation ID or span context (the middleware, for
     its own request) passes them: the line is the same, without looking them up again.
     """
-    chain = _active_chain()
+    chain = active_chain()
     if chain is None or not STRUCTLOG_GATE.active():
         return False
-    if chain.min_level > logging.INFO:
+    number = _LEVELS.get(level)
+    if number is None:
+        return False
+    if chain.min_level > number:
         return True
     try:
-        line = _event_line(chain, logger_name, event, fields, correlation_id, span_context)
+        line = _event_line(chain, logger_name, event, fields, correlation_id, span_context, level)
     except Exception as exc:
         STRUCTLOG_GATE.disable(exc)
         return False
@@ -141,29 +155,30 @@ def _event_line(
     fields: Mapping[str, Any],
     correlation_id: str | None,
     span_context: SpanContext | None,
+    level: str = _INFO,
 ) -> str | None:
     # The same steps, in the same order, as structlog's _process_event and the chain of
     # shared_processors() + renderer, so keys come out in the same order.
     event_dict: dict[str, Any] = dict(fields)
     event_dict[LOG_EVENT] = event
-    merge_contextvars(None, _INFO, event_dict)
+    merge_contextvars(None, level, event_dict)
     if _EXC_INFO in event_dict or _RECORD in event_dict:
         return None
-    event_dict[LOG_LEVEL] = _INFO  # add_log_level
+    event_dict[LOG_LEVEL] = level  # add_log_level
     event_dict[LOG_LOGGER] = logger_name  # add_logger_name (no stdlib record)
-    add_timestamp(None, _INFO, event_dict)
+    add_timestamp(None, level, event_dict)
     event_dict[LOG_SERVICE] = chain.service  # ServiceNameAdder
     if correlation_id is None:
-        add_correlation_id(None, _INFO, event_dict)
+        add_correlation_id(None, level, event_dict)
     else:
         event_dict[LOG_CORRELATION_ID] = correlation_id
     if span_context is None or not span_context.is_valid:
-        add_trace_context(None, _INFO, event_dict)
+        add_trace_context(None, level, event_dict)
     else:
         event_dict[LOG_TRACE_ID] = f"{span_context.trace_id:032x}"
         event_dict[LOG_SPAN_ID] = f"{span_context.span_id:016x}"
     # ExceptionRenderer: no exc_info, nothing to do.
-    return chain.renderer(None, _INFO, event_dict)
+    return chain.renderer(None, level, event_dict)
 
 
 TESTED_RELEASES = ("24.3", "26.2")

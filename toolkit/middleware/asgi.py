@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,7 @@ from toolkit import semconv
 from toolkit._http import parse_content_length, relative_path, server_address
 from toolkit.context import correlation_id_var
 from toolkit.health import HealthEndpoints
+from toolkit.logs import configured_by_toolkit, mark_logged
 from toolkit.metrics import MetricsEndpoint
 from toolkit.middleware.config import resolve_settings
 from toolkit.middleware.hooks import call_hook
@@ -29,6 +31,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+_log = logging.getLogger("toolkit.middleware")
 _INTERNAL_ERROR = b"Internal Server Error"
 _TELEMETRY_SCOPES = frozenset({"http", "websocket"})
 # Where server.address and server.port come from (toolkit._http).
@@ -165,6 +168,12 @@ class ToolkitASGIMiddleware:
             try:
                 await self._observe(request, scope, receive, send, carrier, root_path)
             except BaseException as exc:
+                if isinstance(exc, Exception) and configured_by_toolkit():
+                    # Logged here, inside the request, with its IDs; the server's copy,
+                    # logged after the request without them, is dropped by the filter
+                    # toolkit's logging setup puts on it.
+                    _log.error("unhandled exception in ASGI app", exc_info=exc)
+                    mark_logged(exc)
                 self._complete(request, scope, root_path, exc)
                 raise
             self._complete(request, scope, root_path, None)

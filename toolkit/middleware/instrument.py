@@ -49,17 +49,51 @@ def _ensure_tracer_provider(options: Options) -> None:
     trace.set_tracer_provider(provider)
 
 
-def _configure_logging(telemetry: Telemetry) -> None:
-    try:
-        from toolkit.logs import configure_logging
-    except ImportError:  # pragma: no cover - toolkit.logs ships with the package
-        _log.warning("toolkit.logs is not available: logging left as it is")
-        return
+class StructlogAlreadyConfigured(RuntimeError):
+    """The app configured structlog itself; ``instrument`` will not replace that silently."""
+
+    def __init__(self, processors: list[Any]) -> None:
+        """Name the app's processors and the two ways out."""
+        names = ", ".join(_processor_name(p) for p in processors) or "none"
+        self.processors = processors
+        super().__init__(
+            "structlog is already configured by the app (processors: "
+            f"{names}); toolkit.instrument(configure_logging=True) would replace that "
+            "configuration and drop them. Either pass configure_logging=False to keep "
+            "yours (access lines still carry correlation_id and trace_id; add "
+            "toolkit.logs.shared_processors(service) to your chain to put them on every "
+            "line), or remove your structlog.configure() call to use toolkit's."
+        )
+
+
+def _processor_name(processor: Any) -> str:
+    return getattr(processor, "__qualname__", None) or type(processor).__qualname__
+
+
+def _check_structlog_untouched() -> None:
+    import structlog
+
+    from toolkit.logs import configured_by_toolkit
+
+    if structlog.is_configured() and not configured_by_toolkit():
+        raise StructlogAlreadyConfigured(list(structlog.get_config()["processors"]))
+
+
+def _configure_logging(app: Any, telemetry: Telemetry) -> None:
+    from toolkit.logs import configure_logging
+
     # A line that cannot be written is counted, never logged (that would loop).
     configure_logging(
         service=telemetry.service,
         on_write_error=lambda exc: telemetry.count_error(LOG_SINK_COMPONENT),
     )
+    if _is_instance(app, "flask", "Flask"):
+        # Flask gives app.logger a stderr handler when it is first touched (many apps do
+        # at import): every error would be written twice, JSON on stdout and text on
+        # stderr. Its records reach toolkit's handler on the root logger instead.
+        from flask.logging import default_handler
+
+        app.logger.removeHandler(default_handler)
 
 
 def _wrap(app: Any, options: Options) -> ToolkitASGIMiddleware | ToolkitWSGIMiddleware:
@@ -100,13 +134,17 @@ def instrument(app: Any, *, configure_logging: bool = True, **options: Unpack[Op
     provider is built and set globally; it exports only when ``OTEL_TRACES_EXPORTER`` or
     an OTLP endpoint variable asks for it. ``configure_logging=False`` leaves logging
     alone; otherwise ``toolkit.logs.configure_logging(service=...)`` is called, with log
-    lines that cannot be written counted in ``toolkit_telemetry_errors_total``.
+    lines that cannot be written counted in ``toolkit_telemetry_errors_total``, and
+    Flask's own stderr handler is removed. If the app configured structlog itself,
+    :class:`StructlogAlreadyConfigured` is raised before anything changes.
     Instrumenting an instrumented app changes nothing.
     """
     if isinstance(app, (ToolkitASGIMiddleware, ToolkitWSGIMiddleware)):
         return app
+    if configure_logging:
+        _check_structlog_untouched()  # before anything changes
     _ensure_tracer_provider(options)
     wrapped = _wrap(app, options)
     if configure_logging:
-        _configure_logging(wrapped.telemetry)
+        _configure_logging(app, wrapped.telemetry)
     return app if wrapped is getattr(app, "wsgi_app", None) else wrapped

@@ -71,22 +71,34 @@ class AccessLogger:
         fields: dict[str, Any],
         correlation_id: str | None = None,
         span_context: trace.SpanContext | None = None,
+        level: str = "info",
     ) -> None:
-        """Log the access line: ``info(ACCESS_LOG_EVENT, **fields)`` on this logger.
+        """Log the access line: ``<level>(ACCESS_LOG_EVENT, **fields)`` on this logger.
 
         Under toolkit's own logging configuration the line is written directly, the
         same bytes without structlog's per-call machinery (the request's correlation ID
         and span context, current as the line is written, passed rather than looked up);
-        otherwise through structlog.
+        otherwise through structlog — the app's own configuration — with the correlation
+        and trace IDs among the fields, so its lines carry them too.
         """
-        if not write_event_line(
+        if write_event_line(
             ACCESS_LOGGER,
             semconv.ACCESS_LOG_EVENT,
             fields,
             correlation_id=correlation_id,
             span_context=span_context,
+            level=level,
         ):
-            self.get().info(semconv.ACCESS_LOG_EVENT, **fields)
+            return
+        fields[semconv.LOG_CORRELATION_ID] = correlation_id
+        valid = span_context is not None and span_context.is_valid
+        fields[semconv.LOG_TRACE_ID] = (
+            f"{span_context.trace_id:032x}" if valid and span_context else None
+        )
+        fields[semconv.LOG_SPAN_ID] = (
+            f"{span_context.span_id:016x}" if valid and span_context else None
+        )
+        getattr(self.get(), level)(semconv.ACCESS_LOG_EVENT, **fields)
 
 
 class Telemetry:
