@@ -228,6 +228,7 @@ def plain_asgi_app() -> Any:
             scope[ROUTE_KEY] = "/stream"
             chunks, content_type = CHUNKS, b"text/plain"
         else:
+            scope[ROUTE_KEY] = None  # routed by hand, nothing matched: __unmatched__
             chunks, content_type = (b"not found",), b"text/plain"
         status = 404 if chunks == (b"not found",) else 200
         await send(
@@ -261,6 +262,7 @@ def plain_wsgi_app() -> Any:
             environ[ROUTE_KEY] = "/stream"
             start_response("200 OK", [("Content-Type", "text/plain")])
             return _generate()
+        environ[ROUTE_KEY] = None  # routed by hand, nothing matched: __unmatched__
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"not found"]
 

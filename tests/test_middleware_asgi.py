@@ -201,7 +201,7 @@ async def test_exception_before_start_sends_500_with_header_and_reraises(
     assert sent[0]["status"] == 500
     assert (b"x-request-id", b"e-1") in sent[0]["headers"]
     assert sent[1] == {"type": "http.response.body", "body": b"Internal Server Error"}
-    assert harness.duration_count("GET", semconv.UNMATCHED_ROUTE, 500, "KeyError") == 1.0
+    assert harness.duration_count("GET", semconv.UNROUTED_ROUTE, 500, "KeyError") == 1.0
 
 
 async def test_exception_after_start_sends_nothing_more(harness: Harness) -> None:

@@ -118,7 +118,7 @@ def test_exception_before_start_becomes_500_with_header(harness: Harness) -> Non
     assert response.status_code == 500
     assert response.headers["x-request-id"] == "w-500"
     assert response.content == b"Internal Server Error"
-    assert harness.duration_count("GET", semconv.UNMATCHED_ROUTE, 500, "LookupError") == 1.0
+    assert harness.duration_count("GET", semconv.UNROUTED_ROUTE, 500, "LookupError") == 1.0
     (error_line,) = [line for line in harness.logs() if line["logger"] == "toolkit.middleware"]
     assert error_line["level"] == "error"
     assert error_line[semconv.LOG_CORRELATION_ID] == "w-500"

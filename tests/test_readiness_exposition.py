@@ -112,6 +112,7 @@ def test_raw_probe_path_in_route_fails_routes() -> None:
         ("/items/{id}", False),
         ("/v1/users/<user_id>", False),
         ("__unmatched__", False),
+        ("__unrouted__", False),
         ("/items/42", True),
         ("/orders/3f2c9a1b7e", True),
         ("/u/8c4b5a4e-6d1f-4f0e-9a53-0e4c1e1b2a77", True),
@@ -141,3 +142,35 @@ def test_garbage_is_not_exposition() -> None:
     """A body that is not Prometheus text raises :class:`ExpositionError`."""
     with pytest.raises(ExpositionError):
         Scrape.parse("<html>not metrics</html>\n")
+
+
+@pytest.mark.parametrize(
+    ("extra", "status", "reason"),
+    [
+        (
+            {("GET", semconv.UNROUTED_ROUTE, "200"): 3, ("POST", semconv.UNROUTED_ROUTE, "201"): 1},
+            Status.WARN,
+            "4 successful (2xx) requests carry no route template "
+            "(http_route='__unrouted__'): the app routes where toolkit cannot see",
+        ),
+        (
+            {("GET", semconv.UNROUTED_ROUTE, "404"): 2, ("GET", semconv.UNROUTED_ROUTE, "500"): 1},
+            Status.PASS,
+            "3 route values, all templates",
+        ),
+    ],
+)
+def test_unrouted_successes_warn_routes(
+    extra: dict[tuple[str, str, str], int], status: Status, reason: str
+) -> None:
+    """__unrouted__ on a 2xx series warns (declare routes=[...]); on errors only, it passes."""
+    after = _registry({**AFTER, **extra})
+    checks = {c.id: c for c in check_metrics(_scrape(_registry(BEFORE)), _scrape(after), 2, [])}
+    routes = checks["metrics.routes"]
+
+    assert (routes.status, routes.reason) == (status, reason)
+    if status is Status.WARN:
+        assert routes.fix == (
+            "declare the app's route templates: "
+            "toolkit.instrument(app, routes=['/{database}/{table}', ...])"
+        )

@@ -125,8 +125,11 @@ def relative_path(scope: MutableMapping[str, Any]) -> str:
     with ``root_path="/api"``); older ones did not: a path outside the root path is
     returned as it is.
     """
-    path: str = scope["path"]
-    root: str = scope.get("root_path", "")
+    return strip_root(scope["path"], scope.get("root_path", ""))
+
+
+def strip_root(path: str, root: str) -> str:
+    """``path`` relative to the root path ``root`` (see :func:`relative_path`)."""
     if root and path.startswith(root):
         rest = path[len(root) :]
         if not rest:

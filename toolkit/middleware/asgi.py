@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry.instrumentation.utils import is_http_instrumentation_enabled
 
 from toolkit import semconv
-from toolkit._http import parse_content_length, relative_path, server_address
+from toolkit._http import parse_content_length, relative_path, server_address, strip_root
 from toolkit.context import correlation_id_var
 from toolkit.health import HealthEndpoints
 from toolkit.logs import configured_by_toolkit, mark_logged
@@ -17,7 +17,7 @@ from toolkit.metrics import MetricsEndpoint
 from toolkit.middleware.config import resolve_settings
 from toolkit.middleware.hooks import call_hook
 from toolkit.middleware.request import RequestTelemetry
-from toolkit.middleware.routes import asgi_route
+from toolkit.middleware.routes import UNROUTED, Resolved, RouteResolver
 from toolkit.middleware.telemetry import Telemetry
 
 if TYPE_CHECKING:
@@ -62,6 +62,7 @@ class ToolkitASGIMiddleware:
         self._response_hook = telemetry.settings.response_hook
         self._header = telemetry.correlation_header.lower().encode("latin-1")
         self._primary = telemetry.correlation_inputs[0]
+        self._routes = RouteResolver(telemetry.settings.routes)
         # Header name (bytes, lower case as ASGI delivers it) -> carrier key.
         self._wanted: dict[bytes, str] = {
             name.encode("latin-1"): name
@@ -192,7 +193,7 @@ class ToolkitASGIMiddleware:
             call_hook(
                 self.telemetry, self._response_hook, request.span, scope, request.status or 500
             )
-        request.route = self._route(scope, root_path)
+        request.route, request.route_label = self._route(scope, root_path, request.path)
         request.record(error)
 
     async def _observe(
@@ -248,13 +249,14 @@ class ToolkitASGIMiddleware:
                 await _send_500(send, header)
             raise
 
-    def _route(self, scope: Scope, root_path: str) -> str | None:
-        # The template the framework matched; a lookup that fails is counted, never raised.
+    def _route(self, scope: Scope, root_path: str, path: str) -> Resolved:
+        # The template the framework matched (or one the app declared), and the label; a
+        # lookup that fails is counted, never raised.
         try:
-            return asgi_route(scope, root_path)
+            return self._routes.asgi(scope, root_path, strip_root(path, root_path))
         except Exception as exc:
             self.telemetry.report_error("route", exc)
-            return None
+            return UNROUTED
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         telemetry = self.telemetry
@@ -282,7 +284,7 @@ class ToolkitASGIMiddleware:
             try:
                 await self.app(scope, receive, send_wrapper)
             finally:
-                request.route = self._route(scope, root_path)
+                request.route, request.route_label = self._route(scope, root_path, path)
 
     async def _correlation_only(self, scope: Scope, receive: Receive, send: Send) -> None:
         telemetry = self.telemetry

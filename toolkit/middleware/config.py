@@ -69,6 +69,8 @@ class Options(TypedDict, total=False):
     access_log: bool
     request_hook: ServerRequestHook | None
     response_hook: ServerResponseHook | None
+    # Route templates of an app whose routing toolkit cannot see (toolkit.middleware.routes).
+    routes: Iterable[str]
     # Health endpoints: resolved by toolkit.health.HealthEndpoints.from_options.
     livez_path: str | None
     readyz_path: str | None
@@ -97,6 +99,7 @@ class Settings:
     access_log: bool
     request_hook: ServerRequestHook | None = None
     response_hook: ServerResponseHook | None = None
+    routes: tuple[str, ...] = ()
 
 
 def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
@@ -117,6 +120,13 @@ def _compile_excluded_urls(patterns: Iterable[str] | str | None) -> re.Pattern[s
     if not items:
         return None
     return re.compile("|".join(f"(?:{p})" for p in items))
+
+
+def _routes(routes: Iterable[str]) -> tuple[str, ...]:
+    # Checked when the middleware compiles them (RouteResolver); a lone string is not a list.
+    if isinstance(routes, str):
+        raise TypeError(f"routes must be an iterable of templates, not the string {routes!r}")
+    return tuple(routes)
 
 
 def resolve_settings(options: Options, environ: Mapping[str, str] | None = None) -> Settings:
@@ -161,4 +171,5 @@ def resolve_settings(options: Options, environ: Mapping[str, str] | None = None)
         access_log=options.get("access_log", _flag(env, ENV_ACCESS_LOG, True)),
         request_hook=options.get("request_hook"),
         response_hook=options.get("response_hook"),
+        routes=_routes(options.get("routes", ())),
     )

@@ -16,9 +16,8 @@ from toolkit.middleware.routes import ROUTE_KEY
 def _store_route(request: Any) -> None:
     match = getattr(request, "resolver_match", None)
     route = getattr(match, "route", None) if match is not None else None
-    if route is None:
-        return
-    template = "/" + str(route).lstrip("/")
+    # None: Django routed the request and no pattern matched (a 404 seen as unmatched).
+    template = None if route is None else "/" + str(route).lstrip("/")
     scope = getattr(request, "scope", None)  # ASGIRequest keeps the server's scope dict
     if isinstance(scope, dict):
         scope[ROUTE_KEY] = template

@@ -57,6 +57,7 @@ class RequestTelemetry:
         "request_size",
         "response_bytes",
         "route",
+        "route_label",
         "scheme",
         "span",
         "status",
@@ -87,6 +88,7 @@ class RequestTelemetry:
         self.request_size: int | None = None
         self.end = 0.0
         self.route: str | None = None
+        self.route_label: str | None = None
         self.recorded = False
         self.client_gone = False
         cid = self.correlation_id = core.correlation_id_from(carrier)
@@ -204,7 +206,7 @@ class RequestTelemetry:
             error_type = semconv.ERROR_CLIENT_ABORTED
         else:
             error_type = _NO_ERROR
-        label_route = route or semconv.UNMATCHED_ROUTE
+        label_route = self.route_label or route or semconv.UNMATCHED_ROUTE
         if self.method == _HEAD:
             # The server sends no body with a HEAD response (RFC 9110, 9.3.2), whatever
             # the app handed it (Starlette and Flask build the GET body).

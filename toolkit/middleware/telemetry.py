@@ -18,7 +18,7 @@ from opentelemetry import propagate, trace
 from toolkit import semconv
 from toolkit._http import is_header_safe
 from toolkit._version import __version__
-from toolkit.logs import write_event_line
+from toolkit.logs import configured_by_toolkit, write_event_line
 from toolkit.metrics._server import ServerMetrics, server_metrics
 from toolkit.metrics.multiprocess import join_multiprocess_mode
 from toolkit.middleware.config import Settings
@@ -89,6 +89,9 @@ class AccessLogger:
             span_context=span_context,
             level=level,
         ):
+            return
+        if configured_by_toolkit():  # toolkit's own processors add the IDs, in their place
+            getattr(self.get(), level)(semconv.ACCESS_LOG_EVENT, **fields)
             return
         fields[semconv.LOG_CORRELATION_ID] = correlation_id
         valid = span_context is not None and span_context.is_valid

@@ -24,7 +24,7 @@ from toolkit.middleware.config import resolve_settings
 from toolkit.middleware.flask import FLASK_REQUEST_KEY
 from toolkit.middleware.hooks import call_hook
 from toolkit.middleware.request import RequestTelemetry
-from toolkit.middleware.routes import wsgi_route
+from toolkit.middleware.routes import UNROUTED, RouteResolver
 from toolkit.middleware.telemetry import Telemetry
 
 if TYPE_CHECKING:
@@ -82,6 +82,7 @@ class ToolkitWSGIMiddleware:
         )
         self._header = telemetry.correlation_header
         self._primary = telemetry.correlation_inputs[0]
+        self._routes = RouteResolver(telemetry.settings.routes)
         self._primary_key = _environ_key(self._primary)
         self._tracing = telemetry.tracer is not None
 
@@ -214,10 +215,10 @@ class ToolkitWSGIMiddleware:
         self, request: RequestTelemetry, environ: Environ, error: BaseException | None
     ) -> None:
         try:
-            route = wsgi_route(environ)
+            route, label = self._routes.wsgi(environ, request.path)
         except Exception as exc:
             self.telemetry.report_error("route", exc)
-            route = None
+            route, label = UNROUTED
         # The Flask request refers to the environ: kept there, the pair would be a
         # reference cycle left for the garbage collector after every request.
         environ.pop(FLASK_REQUEST_KEY, None)
@@ -226,6 +227,7 @@ class ToolkitWSGIMiddleware:
                 self.telemetry, self._response_hook, request.span, environ, request.status or 500
             )
         request.route = route
+        request.route_label = label
         request.close(error)
 
     def _correlation_only(

@@ -60,6 +60,19 @@ class Scrape:
             and sample.labels.get(semconv.LABEL_ROUTE) not in excluded
         )
 
+    def unrouted_successes(self) -> float:
+        """Successful (2xx) requests labelled ``__unrouted__``: served without a template."""
+        family = self.families.get(semconv.HTTP_SERVER_REQUEST_DURATION)
+        if family is None:
+            return 0.0
+        return sum(
+            sample.value
+            for sample in family.samples
+            if sample.name == family.name + "_count"
+            and sample.labels.get(semconv.LABEL_ROUTE) == semconv.UNROUTED_ROUTE
+            and sample.labels.get(semconv.LABEL_STATUS_CODE, "").startswith("2")
+        )
+
     def routes(self) -> set[str]:
         """Every ``http_route`` value of the HTTP server metrics."""
         found: set[str] = set()
@@ -137,6 +150,14 @@ def _routes(scrape: Scrape, probe_paths: Sequence[str]) -> Check:
         return c.METRICS_ROUTES.failed(f"raw paths in http_route: {shown}{more}")
     if not routes:
         return c.METRICS_ROUTES.failed("no http_route values")
+    unrouted = scrape.unrouted_successes()
+    if unrouted:
+        return c.METRICS_ROUTES.warned(
+            f"{unrouted:g} successful (2xx) requests carry no route template "
+            f"(http_route={semconv.UNROUTED_ROUTE!r}): the app routes where toolkit cannot see",
+            "declare the app's route templates: "
+            "toolkit.instrument(app, routes=['/{database}/{table}', ...])",
+        )
     return c.METRICS_ROUTES.passed(f"{len(routes)} route values, all templates")
 
 
