@@ -317,3 +317,58 @@ async def test_a_client_hang_up_reports_what_got_out(harness: Harness) -> None:
     assert dict(span.attributes or {})[semconv.SPAN_ATTR_ERROR_TYPE] == "client_aborted"
     active = {semconv.LABEL_METHOD: "GET", semconv.LABEL_URL_SCHEME: "http"}
     assert harness.sample(semconv.HTTP_SERVER_ACTIVE_REQUESTS, active) == 0.0
+
+
+def status_app(status: int) -> Any:
+    """A raw ASGI app answering ``status``."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": status, "headers": []})
+        await send({"type": "http.response.body", "body": b"x"})
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("options", "status", "level"),
+    [
+        ({}, 200, "info"),
+        ({}, 404, "info"),
+        ({}, 503, "error"),
+        ({"access_log_error_level": "WARNING"}, 500, "warning"),
+        ({"access_log_error_level": "info"}, 500, "info"),
+    ],
+)
+@pytest.mark.parametrize("fast", [True, False], ids=["fast-path", "public-path"])
+async def test_access_lines_of_5xx_are_errors(
+    harness: Harness, options: dict[str, str], status: int, level: str, fast: bool
+) -> None:
+    """A 5xx access line is logged at ``error`` by default (``access_log_error_level``
+    changes it); others at ``info``: the same through either logging path."""
+    from toolkit.logs import _structlog_gate
+
+    _structlog_gate.STRUCTLOG_GATE.force(fast)
+    try:
+        middleware = ToolkitASGIMiddleware(status_app(status), **harness.options(**options))
+        await call_asgi(middleware, http_scope("/x"))
+    finally:
+        _structlog_gate.STRUCTLOG_GATE.force(None)
+    (access,) = harness.access_logs()
+    assert access["level"] == level
+
+
+def test_an_unknown_access_log_error_level_is_refused(harness: Harness) -> None:
+    """A level name the access line cannot use fails at construction, naming it."""
+    with pytest.raises(ValueError, match="'loud' is not one of debug, info, warning"):
+        ToolkitASGIMiddleware(status_app(200), **harness.options(access_log_error_level="loud"))
+
+
+async def test_access_log_error_level_from_the_environment(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``TOOLKIT_ACCESS_LOG_ERROR_LEVEL`` applies when no keyword is given."""
+    monkeypatch.setenv("TOOLKIT_ACCESS_LOG_ERROR_LEVEL", "critical")
+    middleware = ToolkitASGIMiddleware(status_app(502), **harness.options())
+    await call_asgi(middleware, http_scope("/x"))
+    (access,) = harness.access_logs()
+    assert access["level"] == "critical"

@@ -44,6 +44,9 @@ ENV_EXCLUDED_URLS = "OTEL_PYTHON_EXCLUDED_URLS"
 ENV_METRICS_PATH = "TOOLKIT_METRICS_PATH"
 ENV_EXCLUDED_PATHS = "TOOLKIT_EXCLUDED_PATHS"
 ENV_ACCESS_LOG = "TOOLKIT_ACCESS_LOG"
+ENV_ACCESS_LOG_ERROR_LEVEL = "TOOLKIT_ACCESS_LOG_ERROR_LEVEL"
+ACCESS_LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+"""Levels an access line of a 5xx response may be logged at."""
 ENV_METRICS = "TOOLKIT_METRICS"
 
 _FALSE = frozenset({"0", "false", "no", "off"})
@@ -67,6 +70,7 @@ class Options(TypedDict, total=False):
     tracing: bool
     metrics: bool
     access_log: bool
+    access_log_error_level: str
     request_hook: ServerRequestHook | None
     response_hook: ServerResponseHook | None
     # Route templates of an app whose routing toolkit cannot see (toolkit.middleware.routes).
@@ -97,6 +101,7 @@ class Settings:
     tracing: bool
     metrics: bool
     access_log: bool
+    access_log_error_level: str = "error"
     request_hook: ServerRequestHook | None = None
     response_hook: ServerResponseHook | None = None
     routes: tuple[str, ...] = ()
@@ -127,6 +132,16 @@ def _routes(routes: Iterable[str]) -> tuple[str, ...]:
     if isinstance(routes, str):
         raise TypeError(f"routes must be an iterable of templates, not the string {routes!r}")
     return tuple(routes)
+
+
+def _access_log_error_level(level: str) -> str:
+    name = level.strip().lower()
+    if name not in ACCESS_LOG_LEVELS:
+        raise ValueError(
+            f"access_log_error_level / {ENV_ACCESS_LOG_ERROR_LEVEL}: {level!r} is not one "
+            f"of {', '.join(ACCESS_LOG_LEVELS)}"
+        )
+    return name
 
 
 def resolve_settings(options: Options, environ: Mapping[str, str] | None = None) -> Settings:
@@ -169,6 +184,9 @@ def resolve_settings(options: Options, environ: Mapping[str, str] | None = None)
         tracing=tracing,
         metrics=options.get("metrics", _flag(env, ENV_METRICS, True)),
         access_log=options.get("access_log", _flag(env, ENV_ACCESS_LOG, True)),
+        access_log_error_level=_access_log_error_level(
+            options.get("access_log_error_level") or env.get(ENV_ACCESS_LOG_ERROR_LEVEL) or "error"
+        ),
         request_hook=options.get("request_hook"),
         response_hook=options.get("response_hook"),
         routes=_routes(options.get("routes", ())),

@@ -229,6 +229,7 @@ class RequestTelemetry:
                     },
                     self.correlation_id,
                     None if span is None else span.get_span_context(),
+                    core.access_error_level if status >= 500 else "info",
                 )
             except Exception as log_exc:
                 core.report_error("access_log", log_exc)

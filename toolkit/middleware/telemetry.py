@@ -136,6 +136,7 @@ class Telemetry:
         self.access_logger: AccessLogger | None = None
         if settings.access_log:
             self.access_logger = AccessLogger()
+        self.access_error_level = settings.access_log_error_level
         primary = settings.correlation_header.lower()
         aliases = [a.lower() for a in semconv.CORRELATION_HEADER_ALIASES if a.lower() != primary]
         # Lower-case header names, in order of preference.
