@@ -79,14 +79,22 @@ def _check_structlog_untouched() -> None:
         raise StructlogAlreadyConfigured(list(structlog.get_config()["processors"]))
 
 
-def _configure_logging(app: Any, telemetry: Telemetry) -> None:
+class _SinkErrorCounter:
+    """Counts unwritable log lines into the middleware's registry, once it exists."""
+
+    def __init__(self) -> None:
+        self.telemetry: Telemetry | None = None
+
+    def __call__(self, exc: BaseException) -> None:
+        if self.telemetry is not None:
+            self.telemetry.count_error(LOG_SINK_COMPONENT)
+
+
+def _configure_logging(app: Any, service: str, on_write_error: _SinkErrorCounter) -> None:
     from toolkit.logs import configure_logging
 
     # A line that cannot be written is counted, never logged (that would loop).
-    configure_logging(
-        service=telemetry.service,
-        on_write_error=lambda exc: telemetry.count_error(LOG_SINK_COMPONENT),
-    )
+    configure_logging(service=service, on_write_error=on_write_error)
     if _is_instance(app, "flask", "Flask"):
         # Flask gives app.logger a stderr handler when it is first touched (many apps do
         # at import): every error would be written twice, JSON on stdout and text on
@@ -141,10 +149,13 @@ def instrument(app: Any, *, configure_logging: bool = True, **options: Unpack[Op
     """
     if isinstance(app, (ToolkitASGIMiddleware, ToolkitWSGIMiddleware)):
         return app
+    counter = _SinkErrorCounter()
     if configure_logging:
         _check_structlog_untouched()  # before anything changes
+        # First, so that what building the middleware logs (which fast paths it uses,
+        # and why) is already a JSON line of the service.
+        _configure_logging(app, resolve_settings(options).service, counter)
     _ensure_tracer_provider(options)
     wrapped = _wrap(app, options)
-    if configure_logging:
-        _configure_logging(app, wrapped.telemetry)
+    counter.telemetry = wrapped.telemetry
     return app if wrapped is getattr(app, "wsgi_app", None) else wrapped

@@ -21,6 +21,7 @@ SDK upgrade can break.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import logging
@@ -59,6 +60,13 @@ _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 _NOT_SAMPLED = TraceFlags(TraceFlags.DEFAULT)
 _RANDOM_TRACE_ID = getattr(TraceFlags, "RANDOM_TRACE_ID", 0)
 _MISSING = object()
+_NO_FIELD: Any = object()
+
+
+@functools.cache
+def _span_has_end_metrics() -> bool:
+    # SDK releases with self-metrics (1.39+) give every Span a _record_end_metrics field.
+    return "record_end_metrics" in inspect.signature(sdk_trace.Span.__init__).parameters
 
 
 def _same_values(sampled: Mapping[str, object], given: dict[str, types.AnyValue]) -> bool:
@@ -114,7 +122,8 @@ class ServerSpan(sdk_trace.Span):
         self._span_processor = tracer.span_processor
         self._limits = limits
         self._lock = threading.Lock()
-        self._record_end_metrics = record_end_metrics
+        if record_end_metrics is not _NO_FIELD:  # only where the SDK's Span has the field
+            self._record_end_metrics = record_end_metrics
 
     def _bounded(self) -> BoundedAttributes:
         # Under self._lock. From now on every value goes through the SDK's cleaning.
@@ -201,8 +210,9 @@ class ServerSpan(sdk_trace.Span):
             attributes = self._attributes
             if type(attributes) is not dict:  # bounded: frozen, as the SDK's Span.end does
                 cast(BoundedAttributes, attributes)._immutable = True
-        if self._record_end_metrics is not None:
-            self._record_end_metrics()
+        record_end_metrics = self.__dict__.get("_record_end_metrics")
+        if record_end_metrics is not None:
+            record_end_metrics()
         processor = self._span_processor
         on_ending = getattr(processor, "_on_ending", None)  # as recent SDKs do; older lack it
         if on_ending is not None:
@@ -222,6 +232,7 @@ class ServerSpanStarter:
     __slots__ = (
         "_always_on_root",
         "_enabled",
+        "_end_metrics_field",
         "_id_generator",
         "_limits",
         "_processor",
@@ -256,6 +267,7 @@ class ServerSpanStarter:
         # The default generator's IDs, drawn as it draws them, without two method calls.
         self._random_ids = type(self._id_generator) is RandomIdGenerator
         self._random_flag = self._random_trace_id_flag() if self._random_ids else 0
+        self._end_metrics_field = _span_has_end_metrics()
         # The middleware's own values are valid attribute values; they skip cleaning
         # unless a limit could cut one of them (or drop some: checked per span).
         self._trusted = self._limits.max_span_attribute_length is None
@@ -344,6 +356,8 @@ class ServerSpanStarter:
         record_end_metrics = (
             tracer_metrics.start_span(parent, decision) if tracer_metrics is not None else None
         )
+        if not self._end_metrics_field:
+            record_end_metrics = _NO_FIELD
         if decision is Decision.DROP:
             return trace_api.NonRecordingSpan(context)
         span = ServerSpan(
