@@ -11,6 +11,7 @@ BENCHMARKS = {
     "middleware": "bench.middleware",
     "generate": "bench.generate",
     "multiprocess": "bench.multiprocess",
+    "e2e": "bench.e2e",
 }
 
 
