@@ -52,6 +52,9 @@ class Server:
             **os.environ,
             "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir),
             SLOW_PID_FILE: str(self.slow_pid_file),
+            # gunicorn 25.1+ opens a control socket under XDG_RUNTIME_DIR (else ~/.gunicorn):
+            # one per test, so concurrent masters never share it.
+            "XDG_RUNTIME_DIR": str(tmp_path),
             **(extra_env or {}),
         }
         self.log = open(tmp_path / "gunicorn.log", "wb")  # noqa: SIM115 - closed in stop
