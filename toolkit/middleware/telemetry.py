@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from bisect import bisect_left
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -19,6 +20,7 @@ from toolkit import semconv
 from toolkit._http import is_header_safe
 from toolkit._version import __version__
 from toolkit.logs import configured_by_toolkit, write_event_line
+from toolkit.logs._structlog_gate import STRUCTLOG_GATE
 from toolkit.metrics._server import ServerMetrics, server_metrics
 from toolkit.metrics.multiprocess import join_multiprocess_mode
 from toolkit.middleware.config import Settings
@@ -33,6 +35,7 @@ _log = logging.getLogger("toolkit.middleware")
 ACCESS_LOGGER = "toolkit.access"
 LOG_SINK_COMPONENT = "log_sink"
 FAST_PATH_COMPONENT = "tracing_fast_path"
+ACCESS_LOG_FAST_PATH_COMPONENT = "access_log_fast_path"
 _TRACE_FIELDS = ("traceparent", "tracestate", "baggage")
 EXEMPLAR_INTERVAL = 1.0
 """Seconds a duration bucket keeps its exemplar before a newer sampled request replaces it."""
@@ -46,10 +49,12 @@ class AccessLogger:
     processors, wrapper class or logger factory, so reconfiguration is still followed.
     """
 
-    __slots__ = ("_key", "_logger")
+    __slots__ = ("_count_error", "_key", "_logger")
 
-    def __init__(self) -> None:
-        """Start with nothing assembled."""
+    def __init__(self, count_error: Callable[[str], None]) -> None:
+        """Start with nothing assembled; ``count_error(component)`` counts a fast path
+        that failed (the line is then written through structlog)."""
+        self._count_error = count_error
         self._key: tuple[int, int, int] = (0, 0, 0)
         self._logger: Any = None
 
@@ -81,6 +86,7 @@ class AccessLogger:
         otherwise through structlog — the app's own configuration — with the correlation
         and trace IDs among the fields, so its lines carry them too.
         """
+        fast = STRUCTLOG_GATE.active()
         if write_event_line(
             ACCESS_LOGGER,
             semconv.ACCESS_LOG_EVENT,
@@ -90,6 +96,8 @@ class AccessLogger:
             level=level,
         ):
             return
+        if fast and not STRUCTLOG_GATE.active():  # it raised just now: counted once
+            self._count_error(ACCESS_LOG_FAST_PATH_COMPONENT)
         if configured_by_toolkit():  # toolkit's own processors add the IDs, in their place
             getattr(self.get(), level)(semconv.ACCESS_LOG_EVENT, **fields)
             return
@@ -135,7 +143,7 @@ class Telemetry:
         self._duration_bounds = tuple(semconv.DURATION_BUCKETS)
         self.access_logger: AccessLogger | None = None
         if settings.access_log:
-            self.access_logger = AccessLogger()
+            self.access_logger = AccessLogger(self.count_error)
         self.access_error_level = settings.access_log_error_level
         primary = settings.correlation_header.lower()
         aliases = [a.lower() for a in semconv.CORRELATION_HEADER_ALIASES if a.lower() != primary]

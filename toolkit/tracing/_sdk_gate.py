@@ -21,7 +21,6 @@ SDK upgrade can break.
 
 from __future__ import annotations
 
-import functools
 import inspect
 import json
 import logging
@@ -61,12 +60,6 @@ _NOT_SAMPLED = TraceFlags(TraceFlags.DEFAULT)
 _RANDOM_TRACE_ID = getattr(TraceFlags, "RANDOM_TRACE_ID", 0)
 _MISSING = object()
 _NO_FIELD: Any = object()
-
-
-@functools.cache
-def _span_has_end_metrics() -> bool:
-    # SDK releases with self-metrics (1.39+) give every Span a _record_end_metrics field.
-    return "record_end_metrics" in inspect.signature(sdk_trace.Span.__init__).parameters
 
 
 def _same_values(sampled: Mapping[str, object], given: dict[str, types.AnyValue]) -> bool:
@@ -267,7 +260,9 @@ class ServerSpanStarter:
         # The default generator's IDs, drawn as it draws them, without two method calls.
         self._random_ids = type(self._id_generator) is RandomIdGenerator
         self._random_flag = self._random_trace_id_flag() if self._random_ids else 0
-        self._end_metrics_field = _span_has_end_metrics()
+        # SDK releases with self-metrics give every Span a _record_end_metrics field (the
+        # callback their tracer metrics hand back); older ones have neither.
+        self._end_metrics_field = hasattr(tracer, "_tracer_metrics")
         # The middleware's own values are valid attribute values; they skip cleaning
         # unless a limit could cut one of them (or drop some: checked per span).
         self._trusted = self._limits.max_span_attribute_length is None
