@@ -69,24 +69,30 @@ def test_selector_has_job_then_sorted_extra_matchers() -> None:
     assert queries.selector('x="1"') == '{job="orders",env="prod",zone="b",x="1"}'
 
 
+def events(series: str, window: str) -> str:
+    """The event count of ``series`` over ``window`` as the SLIs write it."""
+    return (
+        f"((sum(increase({series}[{window}]) and {series} offset {window}) or vector(0))"
+        f" + (sum({series} unless {series} offset {window}) or vector(0)))"
+    )
+
+
 def test_availability_error_ratio_is_guarded_against_zero_traffic() -> None:
-    """5xx share: no 5xx series counts as 0, no traffic gives no result (never NaN)."""
+    """5xx share: no 5xx series counts as 0, no traffic gives no result (never NaN); each
+    count includes the first event of series born inside the window."""
     ratio = ServiceQueries(make_service()).availability_error_ratio("5m")
     count = "http_server_request_duration_seconds_count"
-    assert ratio == (
-        f'(sum(rate({count}{{job="orders",http_response_status_code=~"5.."}}[5m])) or vector(0))'
-        f' / (sum(rate({count}{{job="orders"}}[5m])) > 0)'
-    )
+    errors = events(f'{count}{{job="orders",http_response_status_code=~"5.."}}', "5m")
+    total = events(f'{count}{{job="orders"}}', "5m")
+    assert ratio == f"{errors} / ({total} > 0)"
 
 
 def test_latency_error_ratio_counts_requests_above_the_threshold_bucket() -> None:
     """Slow share: all requests minus those in the threshold's bucket, over all requests."""
     ratio = ServiceQueries(make_service(latency=LatencySLO(0.5, 99.0))).latency_error_ratio("1h")
-    count = 'http_server_request_duration_seconds_count{job="orders"}[1h]'
-    bucket = 'http_server_request_duration_seconds_bucket{job="orders",le="0.5"}[1h]'
-    assert ratio == (
-        f"(sum(rate({count})) - (sum(rate({bucket})) or vector(0))) / (sum(rate({count})) > 0)"
-    )
+    total = events('http_server_request_duration_seconds_count{job="orders"}', "1h")
+    fast = events('http_server_request_duration_seconds_bucket{job="orders",le="0.5"}', "1h")
+    assert ratio == f"({total} - {fast}) / ({total} > 0)"
 
 
 def test_latency_ratio_needs_a_latency_slo() -> None:

@@ -58,7 +58,7 @@ def test_overview_series_are_recorded_under_uniform_names() -> None:
     burn = rules["slo:page_burn_rate:ratio", "availability"]
     assert burn.expr == ('slo:sli_error:ratio_rate1h{service="orders",slo="availability"} / 0.001')
     budget = rules["slo:period_error_budget_remaining:ratio", "availability"]
-    assert budget.expr.startswith("1 - (((sum(increase(") and budget.expr.endswith("/ 0.001)")
+    assert budget.expr.startswith("1 - ((((sum(increase(") and budget.expr.endswith("/ 0.001)")
     assert "[30d]" in budget.expr
 
 

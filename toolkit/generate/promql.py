@@ -102,19 +102,31 @@ class ServiceQueries:
         return le_matcher(latency.threshold_seconds)
 
     # --- SLIs (bad / all events over a window) ---------------------------------------
-    def availability_error_ratio(self, window: str, *, over: str = "rate") -> str:
-        """Share of 5xx responses; no result (never NaN) when there was no traffic."""
-        fn = self._rate if over == "rate" else self._increase
-        errors = f"sum({fn(self._server_count, window, self._error_matcher)})"
-        total = f"sum({fn(self._server_count, window)})"
-        return f"({errors} or vector(0)) / ({total} > 0)"
+    def event_count(self, metric: str, window: str, *extra: str) -> str:
+        """Events a counter counted over ``window``, the first one of every series born
+        inside the window included.
 
-    def latency_error_ratio(self, window: str, *, over: str = "rate") -> str:
+        ``increase()`` cannot see the first increment of a series: its first sample is
+        already 1 (the first 5xx of a route and status). So series that existed a window
+        ago contribute their increase, and series born since contribute their whole
+        value, which they gathered inside the window. Never empty: 0 without series.
+        """
+        series = f"{metric}{self.selector(*extra)}"
+        older = f"sum({self._increase(metric, window, *extra)} and {series} offset {window})"
+        born = f"sum({series} unless {series} offset {window})"
+        return f"(({older} or vector(0)) + ({born} or vector(0)))"
+
+    def availability_error_ratio(self, window: str) -> str:
+        """Share of 5xx responses; no result (never NaN) when there was no traffic."""
+        errors = self.event_count(self._server_count, window, self._error_matcher)
+        total = self.event_count(self._server_count, window)
+        return f"{errors} / ({total} > 0)"
+
+    def latency_error_ratio(self, window: str) -> str:
         """Share of requests slower than the latency SLO's threshold; no result at zero traffic."""
-        fn = self._rate if over == "rate" else self._increase
-        fast = f"sum({fn(self._server_bucket, window, self._threshold_matcher())})"
-        total = f"sum({fn(self._server_count, window)})"
-        return f"({total} - ({fast} or vector(0))) / ({total} > 0)"
+        fast = self.event_count(self._server_bucket, window, self._threshold_matcher())
+        total = self.event_count(self._server_count, window)
+        return f"({total} - {fast}) / ({total} > 0)"
 
     # --- dashboard panels ----------------------------------------------------------------
     def request_rate_by_route(self) -> str:
@@ -155,9 +167,9 @@ class ServiceQueries:
         """Availability or latency SLI (good / all) over the whole SLO window."""
         window = self.service.slo.window.text
         ratio = (
-            self.availability_error_ratio(window, over="increase")
+            self.availability_error_ratio(window)
             if kind == "availability"
-            else self.latency_error_ratio(window, over="increase")
+            else self.latency_error_ratio(window)
         )
         return f"1 - ({ratio})"
 
@@ -165,9 +177,9 @@ class ServiceQueries:
         """Share of the error budget left over the SLO window (negative once overspent)."""
         window = self.service.slo.window.text
         ratio = (
-            self.availability_error_ratio(window, over="increase")
+            self.availability_error_ratio(window)
             if kind == "availability"
-            else self.latency_error_ratio(window, over="increase")
+            else self.latency_error_ratio(window)
         )
         return f"1 - (({ratio}) / {format_number(budget)})"
 
