@@ -143,3 +143,31 @@ def test_a_gate_that_is_not_a_speed_option_ignores_the_environment(
         speed_only=False,
     )
     assert gate.active() is True
+
+
+def test_a_mechanism_gate_outside_its_range_trusts_its_self_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A gate without public alternative (speed_only=False) outside its tested range opens
+    if its self-check passes, saying so; a failing check still closes it."""
+    gate = FastPathGate(
+        "mechanism",
+        distribution="pytest",
+        tested=("0", "1"),
+        self_check=lambda: None,
+        speed_only=False,
+    )
+    assert gate.active() is True
+    assert gate.status().reason.endswith("self-check passed (no public alternative)")
+
+    def check() -> None:
+        raise RuntimeError("no MultiProcessValue")
+
+    closed = FastPathGate(
+        "mechanism",
+        distribution="pytest",
+        tested=("0", "1"),
+        self_check=check,
+        speed_only=False,
+    )
+    assert closed.active() is False

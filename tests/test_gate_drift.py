@@ -173,7 +173,8 @@ async def test_a_fast_start_that_raises_heals(
 async def test_a_fast_end_that_raises_is_replayed(
     harness: Harness, asgi: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A span whose fast end raised is recorded again through the public API: same name,
+    """A span whose fast end raised before reaching the processors is handed to them as a
+    public ``ReadableSpan``: same IDs (log lines and child spans still point at it), name,
     parent, attributes and status; the next requests use the public API."""
     _sdk_gate.SERVER_SPAN_GATE.force(True)
     app = middleware(harness, asgi)
@@ -200,8 +201,35 @@ async def test_a_fast_end_that_raises_is_replayed(
     assert replayed.attributes[semconv.SPAN_ATTR_URL_PATH] == "/items/1"
     assert replayed.attributes[semconv.SPAN_ATTR_HTTP_STATUS_CODE] == 200
     assert replayed.attributes[semconv.SPAN_ATTR_CORRELATION_ID] == first.headers["x-request-id"]
+    (line, _) = harness.access_logs()
+    assert line["trace_id"] == f"{replayed.context.trace_id:032x}"
+    assert line["span_id"] == f"{replayed.context.span_id:016x}"
     assert type(spans[1]).__name__ == "ReadableSpan"
     assert errors(harness, "tracing_fast_path") == 1.0
+
+
+class RaisingProcessor(sdk_trace.SpanProcessor):
+    """A user's span processor with a bug in ``on_end``."""
+
+    def on_end(self, span: sdk_trace.ReadableSpan) -> None:
+        raise ValueError("processor bug")
+
+
+@pytest.mark.parametrize("asgi", [True, False], ids=["asgi", "wsgi"])
+async def test_a_raising_span_processor_is_not_a_fast_path_failure(
+    harness: Harness, asgi: bool
+) -> None:
+    """A processor that raises once the span ended is the processor's failure, as with the
+    SDK's own span: counted as ``tracing``, the span exported once, the fast path kept."""
+    _sdk_gate.SERVER_SPAN_GATE.force(True)
+    harness.provider.add_span_processor(RaisingProcessor())
+    app = middleware(harness, asgi)
+    for _ in range(REQUESTS):
+        assert (await call(app, asgi, "/items/1")).status_code == 200
+    assert [type(span).__name__ for span in harness.spans()] == ["ServerSpan"] * REQUESTS
+    assert errors(harness, "tracing") == float(REQUESTS)
+    assert errors(harness, "tracing_fast_path") is None
+    assert _sdk_gate.SERVER_SPAN_GATE.active() is True
 
 
 @pytest.mark.parametrize("asgi", [True, False], ids=["asgi", "wsgi"])

@@ -372,3 +372,94 @@ async def test_access_log_error_level_from_the_environment(
     await call_asgi(middleware, http_scope("/x"))
     (access,) = harness.access_logs()
     assert access["level"] == "critical"
+
+
+async def test_a_client_gone_before_any_response_is_no_5xx(harness: Harness) -> None:
+    """A long poll whose client leaves before anything was answered: status 499
+    (nothing was sent), ``client_aborted``, no status code on the span, an info line."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    middleware = ToolkitASGIMiddleware(app, **harness.options())
+    inbox = [{"type": "http.request", "body": b""}, {"type": "http.disconnect"}]
+    sent: list[Any] = []
+
+    async def receive() -> Any:
+        return inbox.pop(0)
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    await middleware(http_scope("/poll"), receive, send)
+    assert sent == []
+    assert harness.duration_count("GET", semconv.UNROUTED_ROUTE, 499, "client_aborted") == 1.0
+    (span,) = harness.spans()
+    attributes = dict(span.attributes or {})
+    assert semconv.SPAN_ATTR_HTTP_STATUS_CODE not in attributes
+    assert attributes[semconv.SPAN_ATTR_ERROR_TYPE] == "client_aborted"
+    (access,) = harness.access_logs()
+    assert (access["status"], access["level"]) == (499, "info")
+
+
+async def test_a_cancelled_app_before_any_response_is_no_5xx(harness: Harness) -> None:
+    """The server cancels the app (a graceful-shutdown timeout): nothing was answered, so
+    the request is 499 ``client_aborted``, not a 500 that would feed the alerts."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await asyncio.sleep(10)
+
+    middleware = ToolkitASGIMiddleware(app, **harness.options())
+    task = asyncio.ensure_future(call_asgi(middleware, http_scope("/slow")))
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert harness.duration_count("GET", semconv.UNROUTED_ROUTE, 499, "client_aborted") == 1.0
+    assert harness.duration_count("GET", semconv.UNROUTED_ROUTE, 500, "client_aborted") == 0.0
+
+
+async def test_the_500_the_middleware_sends_counts_its_bytes(harness: Harness) -> None:
+    """The middleware's own 500 body is in the response size and the access line."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        raise RuntimeError("boom")
+
+    middleware = ToolkitASGIMiddleware(app, **harness.options())
+    with pytest.raises(RuntimeError):
+        await call_asgi(middleware, http_scope("/x"))
+    (access,) = harness.access_logs()
+    assert access[semconv.LOG_RESPONSE_BYTES] == len(b"Internal Server Error")
+
+
+async def test_a_disconnect_while_the_last_chunk_goes_out_is_no_abort(harness: Harness) -> None:
+    """A server whose ``send`` yields after writing the last chunk, and a disconnect seen
+    meanwhile (Starlette's listener): the response was complete, nothing is aborted."""
+    from starlette.applications import Starlette
+    from starlette.responses import StreamingResponse
+    from starlette.routing import Route
+
+    async def feed(request: Any) -> Any:
+        async def chunks() -> Any:
+            yield b"abc"
+
+        return StreamingResponse(chunks())
+
+    app = Starlette(routes=[Route("/feed", feed)])
+    middleware = ToolkitASGIMiddleware(app, **harness.options())
+    last_written = asyncio.Event()
+
+    async def receive() -> Any:
+        await last_written.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Any) -> None:
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            last_written.set()
+            await asyncio.sleep(0.01)  # drain(): the listener runs now
+
+    scope = http_scope("/feed")
+    scope["asgi"] = {"version": "3.0", "spec_version": "2.3"}
+    await middleware(scope, receive, send)
+    assert harness.duration_count("GET", "/feed", 200) == 1.0

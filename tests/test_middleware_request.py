@@ -391,3 +391,27 @@ async def test_state_balances_when_the_request_hook_setup_raises(
     assert harness.sample(semconv.HTTP_SERVER_ACTIVE_REQUESTS, active) == 0.0
     assert [span.name for span in harness.spans()] == ["GET"]
     assert harness.spans()[0].end_time is not None
+
+
+@pytest.mark.parametrize("asgi", [True, False], ids=["asgi", "wsgi"])
+async def test_the_gauge_comes_down_when_an_observation_raises(
+    harness: Harness, asgi: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An observation that raises (EMFILE opening a new multi-process file, say) is
+    counted; the active-requests gauge still comes back to 0."""
+    from prometheus_client import Histogram
+
+    def broken(self: Any, amount: float, exemplar: Any = None) -> None:
+        raise OSError("too many open files")
+
+    monkeypatch.setattr(Histogram, "observe", broken)
+    if asgi:
+        app: Any = ToolkitASGIMiddleware(ok_asgi_app, **harness.options())
+        await call_asgi(app, http_scope("/x"))
+    else:
+        app = ToolkitWSGIMiddleware(ok_wsgi_app, **harness.options())
+        call_wsgi(app, "/x")
+    active = {semconv.LABEL_METHOD: "GET", semconv.LABEL_URL_SCHEME: "http"}
+    assert harness.sample(semconv.HTTP_SERVER_ACTIVE_REQUESTS, active) == 0.0
+    errors = {semconv.LABEL_COMPONENT: "metrics"}
+    assert harness.sample(semconv.TELEMETRY_ERRORS, errors) == 1.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -269,3 +270,52 @@ def test_an_empty_directory_declares_every_server_family(tmp_path: Path) -> None
         semconv.HTTP_SERVER_RESPONSE_BODY_SIZE: ("histogram", []),
         semconv.TELEMETRY_ERRORS.removesuffix("_total"): ("counter", []),
     }
+
+
+@pytest.fixture
+def closed_archive_gate() -> Iterator[None]:
+    """The archive gate closed (a prometheus-client release toolkit did not test)."""
+    from toolkit.metrics._prometheus_gate import MULTIPROCESS_GATE
+
+    MULTIPROCESS_GATE.force(False)
+    try:
+        yield
+    finally:
+        MULTIPROCESS_GATE.force(None)
+
+
+@pytest.mark.usefixtures("closed_archive_gate")
+def test_with_the_gate_closed_dead_workers_live_gauges_still_go(tmp_path: Path) -> None:
+    """No archive: counters stay in the dead workers' own files, summed by the library's
+    collector; their live gauges are dropped with the public ``mark_process_dead`` (by the
+    exit hook and by a scrape), so an in-flight request of a killed worker never stays."""
+    first = run_in_worker(tmp_path, _every_type)
+    run_in_worker(tmp_path, _every_type)
+    assert mark_worker_dead(first, tmp_path).dead_pids == (first,)
+    registry = scrape_registry(tmp_path)
+    assert registry.get_sample_value("jobs_total") == 4.0
+    assert registry.get_sample_value("wait_seconds_count") == 2.0
+    live = registry.get_sample_value("g_livesum")
+    assert live is None
+    assert not any("archive" in name for name in _files(tmp_path))
+    assert sorted(name.split("_")[0] for name in _files(tmp_path)).count("counter") == 2
+
+
+@pytest.mark.usefixtures("closed_archive_gate")
+def test_with_the_gate_closed_a_cut_short_compaction_is_not_counted_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A compaction killed mid-way (by a process whose gate was open) left two archive
+    generations and pending files: a scrape with the gate closed still counts each
+    request once."""
+    from toolkit.metrics._prometheus_gate import MULTIPROCESS_GATE
+
+    MULTIPROCESS_GATE.force(True)
+    start_worker(tmp_path, 2)
+    compact(tmp_path)
+    start_worker(tmp_path, 3)
+    start_worker(tmp_path, 5)
+    _compact_and_crash(tmp_path, monkeypatch, "after_archive")
+    MULTIPROCESS_GATE.force(False)
+    assert _count(tmp_path) == 10.0
+    assert _count(tmp_path) == 10.0

@@ -103,6 +103,11 @@ class FastPathGate:
             status = self.status()
         return status.active
 
+    def is_open(self) -> bool:
+        """Whether the gate has decided for the fast path; never decides (no self-check)."""
+        status = self._status
+        return status is not None and status.active
+
     def status(self) -> GateStatus:
         """The decision, made now if it was not yet."""
         with self._lock:
@@ -126,15 +131,17 @@ class FastPathGate:
         if version is None:
             return decided(False, f"{self.distribution} is not installed")
         lowest, below = release(self.tested[0]), release(self.tested[1])
-        if not lowest <= release(version) < below:
-            return decided(
-                False,
-                f"{self.distribution} {version} is outside the tested range {self.tested_range}",
-            )
+        outside = not lowest <= release(version) < below
+        where = f"{self.distribution} {version} is outside the tested range {self.tested_range}"
+        if outside and self.speed_only:
+            return decided(False, where)
         try:
             self._self_check()
         except Exception as exc:
             return decided(False, f"self-check failed: {type(exc).__name__}: {exc}")
+        if outside:
+            # No public path to fall back to: the self-check alone decides.
+            return decided(True, f"{where}; self-check passed (no public alternative)")
         return decided(
             True, f"{self.distribution} {version} in the tested range, self-check passed"
         )
@@ -142,7 +149,7 @@ class FastPathGate:
     def _log_decision(self, status: GateStatus) -> None:
         # A fast path in use is the expected case (debug); the public API for a known
         # reason is worth a line (info); a failed self-check is news (warning).
-        if status.active:
+        if status.active and "outside" not in status.reason:
             level = logging.DEBUG
         elif "self-check" in status.reason:
             level = logging.WARNING

@@ -81,6 +81,9 @@ UNROUTED_ROUTE: Final = "__unrouted__"
 # Methods outside the registered set are reported as this, as the conventions say.
 OTHER_METHOD: Final = "_OTHER"
 ERROR_CLIENT_ABORTED: Final = "client_aborted"
+# The status label of a request whose client left before any response was sent (nginx's
+# "client closed request"): not a 5xx, since the server answered nothing.
+STATUS_CLIENT_CLOSED: Final = 499
 """``error_type`` of a request whose client disconnected before the response was complete
 (the server said nothing: it drops what the app still sends)."""
 KNOWN_METHODS: Final = frozenset(

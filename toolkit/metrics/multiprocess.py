@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from toolkit.metrics._prometheus_gate import (
@@ -280,13 +280,31 @@ def _compact_locked(directory: Path, only: Iterable[int] | None) -> Compaction:
 def compact(directory: str | os.PathLike[str], pids: Iterable[int] | None = None) -> Compaction:
     """Fold the files of dead workers (all, or only ``pids``) into the archive.
 
-    Does nothing while the gate is closed (dead workers' files are then kept).
+    While the gate is closed, dead workers' counters and histograms are kept in their own
+    files and only their live gauges are dropped, with prometheus-client's public
+    ``mark_process_dead``, as a server hook without toolkit would.
     """
     path = Path(directory)
-    if not MULTIPROCESS_GATE.active():
-        return Compaction((), 0, sum(1 for name in os.listdir(path) if name.endswith(".db")))
     with directory_lock(path):
-        return _compact_locked(path, pids)
+        if MULTIPROCESS_GATE.active():
+            return _compact_locked(path, pids)
+        return _drop_dead_gauges(path, pids)
+
+
+def _drop_dead_gauges(directory: Path, only: Iterable[int] | None) -> Compaction:
+    """The gate-closed compaction: finish a cut-short one, then the public cleanup."""
+    restore_pending(directory)
+    names = os.listdir(directory)
+    known = {int(found["pid"]) for name in names if (found := _WORKER_FILE.match(name))}
+    known |= {int(found["pid"]) for name in names if (found := _WORKER_LOCK.match(name))}
+    candidates = known if only is None else set(only) & known
+    dead = sorted(pid for pid in candidates if not is_worker_alive(directory, pid))
+    before = sum(1 for name in names if name.endswith(".db"))
+    for pid in dead:
+        mark_process_dead(pid, str(directory))  # type: ignore[no-untyped-call]
+        _unlink(directory / f"{WORKER_LOCK_PREFIX}{pid}.lock")
+    remaining = sum(1 for name in os.listdir(directory) if name.endswith(".db"))
+    return Compaction(tuple(dead), before - remaining, remaining)
 
 
 def mark_worker_dead(pid: int, directory: str | os.PathLike[str] | None = None) -> Compaction:
@@ -349,7 +367,7 @@ class CompactingCollector(Collector):
             except Exception as exc:
                 MULTIPROCESS_GATE.disable(exc)
                 self.failed(exc)
-            restore_pending(self.directory)
+        _drop_dead_gauges(self.directory, None)
         registry = CollectorRegistry(auto_describe=False)
         return list(MultiProcessCollector(registry, path=str(self.directory)).collect())  # type: ignore[no-untyped-call]
 

@@ -99,13 +99,15 @@ class ToolkitASGIMiddleware:
 
     def _own_id(self, scope: Scope, carrier: dict[str, str], correlation_id: str) -> None:
         # The app reads the ID that is logged, not a rejected value (10 KB, CR/LF...).
-        if carrier.get(self._primary) == correlation_id:
+        incoming = carrier.get(self._primary)
+        if incoming == correlation_id:
             return
         name = self._header
-        scope["headers"] = [
-            *(item for item in scope["headers"] if item[0] != name),
-            (name, correlation_id.encode("latin-1")),
-        ]
+        value = (name, correlation_id.encode("latin-1"))
+        if incoming is None:  # the common case: no header to replace
+            scope["headers"] = [*scope["headers"], value]
+        else:
+            scope["headers"] = [*(h for h in scope["headers"] if h[0] != name), value]
 
     def _carrier(self, scope: Scope, wanted: dict[bytes, str]) -> dict[str, str]:
         carrier: dict[str, str] = {}
@@ -210,23 +212,27 @@ class ToolkitASGIMiddleware:
         request.request_size = parse_content_length(carrier.get("content-length"))
         header = (self._header, request.correlation_id.encode("latin-1"))
         started = False
+        finishing = False  # the last chunk is on its way: a disconnect now changes nothing
 
         async def receive_wrapper() -> Message:
             message = await receive()
-            if message["type"] == "http.disconnect" and not request.recorded:
+            if message["type"] == "http.disconnect" and not finishing:
                 request.client_left()
             return message
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal started
+            nonlocal started, finishing
             kind = message["type"]
             if kind == "http.response.body":
+                last = not message.get("more_body", False)
+                if last and not request.client_gone:
+                    finishing = True
                 await send(message)
                 if request.client_gone:
                     return  # the server drops what the app sends after a disconnect
                 # Counted once sent: a chunk the client never got is not in the bytes.
                 request.response_bytes += len(message.get("body", b""))
-                if not message.get("more_body", False):
+                if last:
                     request.mark_end()
                     # The span ends with the response, as the access line and the
                     # histogram do, not with work the app does after it (a background
@@ -246,7 +252,8 @@ class ToolkitASGIMiddleware:
         except Exception:
             if not started:
                 request.status = 500
-                await _send_500(send, header)
+                if await _send_500(send, header):
+                    request.response_bytes = len(_INTERNAL_ERROR)
             raise
 
     def _route(self, scope: Scope, root_path: str, path: str) -> Resolved:
@@ -305,7 +312,8 @@ class ToolkitASGIMiddleware:
             correlation_id_var.reset(token)
 
 
-async def _send_500(send: Send, header: tuple[bytes, bytes]) -> None:
+async def _send_500(send: Send, header: tuple[bytes, bytes]) -> bool:
+    """Send a plain 500; ``False`` if the connection is gone."""
     try:
         await send(
             {
@@ -321,4 +329,5 @@ async def _send_500(send: Send, header: tuple[bytes, bytes]) -> None:
         await send({"type": "http.response.body", "body": _INTERNAL_ERROR})
     except Exception:
         # The connection is gone; the original exception is what matters.
-        pass
+        return False
+    return True

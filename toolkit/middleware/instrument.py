@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from toolkit.middleware.asgi import ToolkitASGIMiddleware
 from toolkit.middleware.config import resolve_settings
+from toolkit.middleware.routes import RouteResolver
 from toolkit.middleware.telemetry import LOG_SINK_COMPONENT, Telemetry
 from toolkit.middleware.wsgi import ToolkitWSGIMiddleware
 
@@ -150,8 +151,10 @@ def instrument(app: Any, *, configure_logging: bool = True, **options: Unpack[Op
     if isinstance(app, (ToolkitASGIMiddleware, ToolkitWSGIMiddleware)):
         return app
     counter = _SinkErrorCounter()
+    # Bad options fail here, before anything (logging, the tracer provider) changes.
+    RouteResolver(resolve_settings(options).routes)
     if configure_logging:
-        _check_structlog_untouched()  # before anything changes
+        _check_structlog_untouched()
         # First, so that what building the middleware logs (which fast paths it uses,
         # and why) is already a JSON line of the service.
         _configure_logging(app, resolve_settings(options).service, counter)

@@ -12,6 +12,7 @@ together to see that every start has its end.
 
 from __future__ import annotations
 
+import asyncio
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
@@ -194,11 +195,16 @@ class RequestTelemetry:
         end = self.end or perf_counter()
         duration = end - self._start
         status = self.status
+        # The client left (or the server cancelled the app) before any response: nothing
+        # was answered, so no 5xx is invented for it.
+        aborted = status == 0 and (self.client_gone or isinstance(exc, asyncio.CancelledError))
         if status == 0 and not self.websocket:
             # No response started: the middleware (exception) or the server (an app that
             # returned without responding) answers 500.
-            status = 500
-        if exc is not None:
+            status = semconv.STATUS_CLIENT_CLOSED if aborted else 500
+        if aborted:
+            error_type = semconv.ERROR_CLIENT_ABORTED
+        elif exc is not None:
             error_type = error_type_of(exc)
         elif status >= 500:
             error_type = str(status)
@@ -242,7 +248,9 @@ class RequestTelemetry:
             span.end()
             return
         except Exception as end_exc:
-            if type(span) is not ServerSpan:
+            if type(span) is not ServerSpan or span.end_time is not None:
+                # Raised by a span processor (or the SDK's self-metrics) once the span had
+                # ended: as the SDK's own span would; the processors already have it.
                 core.report_error("tracing", end_exc)
                 return
             core.fast_path_failed(end_exc)
@@ -274,10 +282,15 @@ class RequestTelemetry:
             response_sizes.observe(self.response_bytes)
             if self.request_size is not None:
                 metrics.child(metrics.request_size, labels).observe(self.request_size)
-            if self._active is not None:
-                self._active(-1)
         except Exception as exc:
             self.core.report_error("metrics", exc)
+        finally:
+            # The gauge comes back down whatever the observations did.
+            if self._active is not None:
+                try:
+                    self._active(-1)
+                except Exception as exc:
+                    self.core.report_error("metrics", exc)
 
     def _end_span(
         self,
@@ -304,7 +317,7 @@ class RequestTelemetry:
             if route is not None:
                 name = f"{prefix} {route}"
                 final[semconv.SPAN_ATTR_HTTP_ROUTE] = route
-            if status:
+            if self.status:  # only a status that was sent
                 final[semconv.SPAN_ATTR_HTTP_STATUS_CODE] = status
             if exc is not None:
                 span.record_exception(exc)

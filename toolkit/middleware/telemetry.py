@@ -86,7 +86,7 @@ class AccessLogger:
         otherwise through structlog — the app's own configuration — with the correlation
         and trace IDs among the fields, so its lines carry them too.
         """
-        fast = STRUCTLOG_GATE.active()
+        fast = STRUCTLOG_GATE.is_open()  # never runs the self-check on a request
         if write_event_line(
             ACCESS_LOGGER,
             semconv.ACCESS_LOG_EVENT,

@@ -161,14 +161,14 @@ class ServerSpan(sdk_trace.Span):
     ) -> None:
         """Add an event (the SDK's bounded list is created for the first one)."""
         with self._lock:
-            if self._events is _NO_EVENTS:
+            if self._events is _NO_EVENTS and self._end_time is None:
                 self._events = BoundedList(self._limits.max_events)
         super().add_event(name, attributes, timestamp)
 
     def add_link(self, context: SpanContext, attributes: types.Attributes = None) -> None:
         """Add a link (the SDK's bounded list is created for the first one)."""
         with self._lock:
-            if self._links is _NO_LINKS:
+            if self._links is _NO_LINKS and self._end_time is None:
                 self._links = BoundedList(self._limits.max_links)
         super().add_link(context, attributes)
 
@@ -370,32 +370,32 @@ class ServerSpanStarter:
         return span
 
 
-def replay(span: ServerSpan, tracer: trace_api.Tracer) -> trace_api.Span:
-    """Record ``span`` again through the public API, after its fast path raised.
+def replay(span: ServerSpan, tracer: trace_api.Tracer) -> sdk_trace.ReadableSpan:
+    """Hand ``span`` to the tracer's processors again, built with the public
+    ``ReadableSpan`` constructor, after its fast ending raised before reaching them.
 
-    Name, kind, parent, attributes, events, links, status and start time are kept; the
-    SDK gives the new span its own span ID (a trace without a parent, its own trace ID).
+    Everything is kept, its IDs included: child spans, log lines and exemplars still
+    point at it.
     """
-    parent = span.parent
-    context = (
-        trace_api.set_span_in_context(trace_api.NonRecordingSpan(parent))
-        if parent is not None
-        else Context()
-    )
-    public = tracer.start_span(
-        span.name,
-        context=context,
-        kind=SpanKind.SERVER,
+    readable = sdk_trace.ReadableSpan(
+        name=span.name,
+        context=span.context,
+        parent=span.parent,
+        resource=span.resource,
         attributes=dict(span.attributes or {}),
-        links=list(span.links),
+        events=tuple(span.events),
+        links=tuple(span.links),
+        kind=SpanKind.SERVER,
+        status=span.status,
         start_time=span.start_time,
+        end_time=time_ns(),
+        instrumentation_scope=span.instrumentation_scope,
     )
-    for event in span.events:
-        public.add_event(event.name, dict(event.attributes or {}), event.timestamp)
-    if span.status.status_code is not StatusCode.UNSET:
-        public.set_status(span.status)
-    public.end(span.end_time)
-    return public
+    processor = getattr(tracer, "span_processor", None)
+    if processor is None:
+        raise RuntimeError("the tracer has no span_processor to hand the span to")
+    processor.on_end(readable)
+    return readable
 
 
 # -- the self-check of the server span -----------------------------------------------
@@ -475,6 +475,7 @@ def _check_server_span() -> None:
     """Start one span each way on a private provider; raise if anything differs."""
     capture = _Capture()
     provider = sdk_trace.TracerProvider(
+        shutdown_on_exit=False,  # no atexit hook kept for a throwaway provider
         resource=Resource({"service.name": "toolkit-self-check"}),
         id_generator=_FixedIds(),
         sampler=sampling.ParentBased(sampling.ALWAYS_ON),
