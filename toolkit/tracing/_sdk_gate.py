@@ -426,41 +426,45 @@ class _Capture(sdk_trace.SpanProcessor):
         self.ended.append(span)
 
 
-def _plain(value: object) -> object:
-    # Something two spans' property values can be compared by.
+def _plain(value: object, ids: bool = True) -> object:
+    # Something two spans' property values can be compared by (their IDs left out when
+    # the two were drawn at random).
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
+    if isinstance(value, SpanContext):  # a tuple subclass: before the sequences
+        drawn = (value.trace_id, value.span_id) if ids else ()
+        return (*drawn, int(value.trace_flags), repr(value.trace_state))
     if isinstance(value, Mapping):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, (tuple, list)):
-        return [_plain(item) for item in value]
-    if isinstance(value, BoundedList):
-        return [_plain(item) for item in value]
-    if isinstance(value, SpanContext):
-        return (value.trace_id, value.span_id, int(value.trace_flags), repr(value.trace_state))
+        return {key: _plain(item, ids) for key, item in value.items()}
+    if isinstance(value, (tuple, list, BoundedList)):
+        return [_plain(item, ids) for item in value]
     if isinstance(value, (Status, sdk_trace.Event, trace_api.Link)):
         return repr(sorted(vars(value).items(), key=lambda item: item[0]))
     return type(value).__name__
 
 
-def _read_properties(span: sdk_trace.ReadableSpan, seen: dict[str, object]) -> None:
+def _read_properties(span: sdk_trace.ReadableSpan, seen: dict[str, object], ids: bool) -> None:
     for cls in type(span).__mro__:
         for name, member in vars(cls).items():
             if name.startswith("_") or name in seen or not isinstance(member, property):
                 continue
             try:
-                seen[name] = _plain(getattr(span, name))
+                seen[name] = _plain(getattr(span, name), ids)
             except Exception as exc:  # a property the span cannot answer
                 seen[name] = f"raises {type(exc).__name__}"
 
 
-def _readable(span: sdk_trace.ReadableSpan) -> dict[str, object]:
-    """Everything a span processor or exporter can read of ``span``, times left out."""
+def _readable(span: sdk_trace.ReadableSpan, ids: bool = True) -> dict[str, object]:
+    """Everything a span processor or exporter can read of ``span``, times (and, unless
+    ``ids``, the random IDs) left out."""
     seen: dict[str, object] = {}
     with warnings.catch_warnings():  # deprecated properties are read too
         warnings.simplefilter("ignore", DeprecationWarning)
-        _read_properties(span, seen)
+        _read_properties(span, seen, ids)
     document = json.loads(span.to_json())
+    if not ids:
+        for key in ("trace_id", "span_id"):
+            document.get("context", {}).pop(key, None)
     for key in ("start_time", "end_time"):
         document.pop(key, None)
     for event in document.get("events", ()):
@@ -516,6 +520,12 @@ def _check_server_span() -> None:
     public.set_status(Status(StatusCode.ERROR))
     fast.end(_CHECK_TIME)
     public.end(_CHECK_TIME)
+    _compare(fast, public, capture)
+    _check_plain_root_span(attributes, final)
+
+
+def _compare(fast: ServerSpan, public: trace_api.Span, capture: _Capture, ids: bool = True) -> None:
+    """Raise unless ``fast`` has an SDK span's fields and reads as ``public`` does."""
     fields, expected_fields = set(vars(fast)), set(vars(public))
     if fields != expected_fields:
         raise RuntimeError(
@@ -524,12 +534,42 @@ def _check_server_span() -> None:
         )
     if len(capture.started) != 2 or len(capture.ended) != 2:
         raise RuntimeError("the processors did not see one start and one end per span")
-    got, expected = _readable(capture.ended[0]), _readable(capture.ended[1])
+    got = _readable(capture.ended[0], ids)
+    expected = _readable(capture.ended[1], ids)
     if got != expected:
         keys = sorted(
             key for key in expected.keys() | got.keys() if got.get(key) != expected.get(key)
         )
         raise RuntimeError(f"what processors read differs from an SDK span's: {keys}")
+
+
+def _check_plain_root_span(
+    attributes: dict[str, types.AnyValue], final: dict[str, types.AnyValue]
+) -> None:
+    """The path most requests take: a root span, the default sampler and ID generator,
+    nothing but the middleware's own attributes (kept in a plain dict, no event list)."""
+    capture = _Capture()
+    provider = sdk_trace.TracerProvider(
+        shutdown_on_exit=False, resource=Resource({"service.name": "toolkit-self-check"})
+    )
+    provider.add_span_processor(capture)
+    tracer = provider.get_tracer("toolkit.self_check", "1")
+    starter = ServerSpanStarter.for_tracer(tracer)
+    if starter is None:
+        raise RuntimeError("the SDK's Tracer lacks a field the fast path reads")
+    fast = starter.start("GET", Context(), dict(attributes))
+    public = tracer.start_span(
+        "GET", context=Context(), kind=SpanKind.SERVER, attributes=dict(attributes)
+    )
+    if type(fast) is not ServerSpan:
+        raise RuntimeError(f"the fast path started a {type(fast).__name__}")
+    fast.record_outcome("GET /items/{id}", dict(final), True)
+    public.update_name("GET /items/{id}")
+    public.set_attributes(final)
+    public.set_status(Status(StatusCode.ERROR))
+    fast.end(_CHECK_TIME)
+    public.end(_CHECK_TIME)
+    _compare(fast, public, capture, ids=False)
 
 
 SERVER_SPAN_GATE = declare(
