@@ -299,3 +299,24 @@ def test_exception_after_write_is_recorded_and_reraised(harness: Harness) -> Non
     (access,) = harness.access_logs()
     assert access[semconv.LOG_RESPONSE_BYTES] == 7
     assert get_correlation_id() is None
+
+
+class Killed(BaseException):
+    """What gevent's Timeout or GreenletExit look like to the middleware."""
+
+
+def test_a_base_exception_still_balances_the_request(harness: Harness) -> None:
+    """A BaseException that is no Exception leaves the app: the request is recorded, the
+    gauge is back at 0, the span ended, and it goes on up to the server."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        raise Killed()
+
+    middleware = ToolkitWSGIMiddleware(app, **harness.options())
+    with pytest.raises(Killed):
+        call_wsgi(middleware, "/x")
+    active = {semconv.LABEL_METHOD: "GET", semconv.LABEL_URL_SCHEME: "http"}
+    assert harness.sample(semconv.HTTP_SERVER_ACTIVE_REQUESTS, active) == 0.0
+    (span,) = harness.spans()
+    assert span.end_time is not None
+    assert get_correlation_id() is None

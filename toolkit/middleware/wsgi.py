@@ -175,6 +175,11 @@ class ToolkitWSGIMiddleware:
             request.response_bytes = len(_INTERNAL_ERROR)
             self._finish(request, environ, exc)
             return [_INTERNAL_ERROR]
+        except BaseException as exc:
+            # Not an error of the app's (gevent's Timeout, GreenletExit, SystemExit): the
+            # request is recorded and the context restored, then it goes on up.
+            self._finish(request, environ, exc)
+            raise
         if type(result) is list:
             # Fully built in memory: nothing left to time, no close() to wait for.
             request.response_bytes += sum(map(len, result))
