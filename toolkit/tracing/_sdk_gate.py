@@ -406,6 +406,16 @@ _CHECK_SPAN_ID = 0x53995C3F42CD8AD8
 _CHECK_TIME = 1_700_000_000_000_000_000
 
 
+def _no_meter(factory: Any) -> dict[str, Any]:
+    """``meter_provider=`` a no-op one where ``factory`` takes it: a self-check counts
+    nothing in the app's SDK self-metrics and loads no configured meter provider."""
+    if "meter_provider" not in inspect.signature(factory).parameters:
+        return {}
+    from opentelemetry.metrics import NoOpMeterProvider
+
+    return {"meter_provider": NoOpMeterProvider()}
+
+
 class _FixedIds(IdGenerator):
     def generate_span_id(self) -> int:
         return _CHECK_SPAN_ID
@@ -480,6 +490,7 @@ def _check_server_span() -> None:
     capture = _Capture()
     provider = sdk_trace.TracerProvider(
         shutdown_on_exit=False,  # no atexit hook kept for a throwaway provider
+        **_no_meter(sdk_trace.TracerProvider),
         resource=Resource({"service.name": "toolkit-self-check"}),
         id_generator=_FixedIds(),
         sampler=sampling.ParentBased(sampling.ALWAYS_ON),
@@ -550,7 +561,9 @@ def _check_plain_root_span(
     nothing but the middleware's own attributes (kept in a plain dict, no event list)."""
     capture = _Capture()
     provider = sdk_trace.TracerProvider(
-        shutdown_on_exit=False, resource=Resource({"service.name": "toolkit-self-check"})
+        shutdown_on_exit=False,
+        resource=Resource({"service.name": "toolkit-self-check"}),
+        **_no_meter(sdk_trace.TracerProvider),
     )
     provider.add_span_processor(capture)
     tracer = provider.get_tracer("toolkit.self_check", "1")
@@ -598,7 +611,12 @@ def server_span_starter(tracer: trace_api.Tracer) -> ServerSpanStarter | None:
 
 
 def _check_batch_queue() -> None:
-    processor = BatchSpanProcessor(_NullExporter(), max_queue_size=3, max_export_batch_size=3)
+    processor = BatchSpanProcessor(
+        _NullExporter(),
+        max_queue_size=3,
+        max_export_batch_size=3,
+        **_no_meter(BatchSpanProcessor),
+    )
     try:
         batch = processor._batch_processor
         if not isinstance(batch._max_queue_size, int) or batch._max_queue_size != 3:
