@@ -1,7 +1,9 @@
-"""Catalogs the generator tests share: built directly from the model, no YAML involved."""
+"""Catalogs, plans and rule groups the generator tests share: built from the model, no YAML."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import cache
 from pathlib import Path
 
 from toolkit.catalog.model import (
@@ -13,6 +15,9 @@ from toolkit.catalog.model import (
     Service,
     Tier,
 )
+from toolkit.generate.plan import ServicePlan, build_plan
+from toolkit.generate.rules import RuleGroup, build_rule_group
+from toolkit.generate.texts import AlertTexts
 
 EXAMPLE_CATALOG = Path(__file__).resolve().parent.parent / "examples" / "services.yaml"
 DAY = 86_400
@@ -68,3 +73,29 @@ def varied_catalog() -> Catalog:
             ),
         ),
     )
+
+
+def templatable_catalog() -> Catalog:
+    """The varied catalog without extra matchers: every service is told apart by its job,
+    as the templated dashboard needs."""
+    varied = varied_catalog()
+    services = tuple(
+        replace(s, prometheus=PrometheusSelector(s.prometheus.job, {})) for s in varied.services
+    )
+    return Catalog(varied.path, services)
+
+
+@cache
+def alert_texts() -> AlertTexts:
+    """The bundled alert texts, loaded once for the whole session."""
+    return AlertTexts()
+
+
+def plan_of(service: Service | None = None) -> ServicePlan:
+    """The plan of ``service`` (default: :func:`make_service`'s)."""
+    return build_plan(service if service is not None else make_service())
+
+
+def rule_group(service: Service | None = None, texts: AlertTexts | None = None) -> RuleGroup:
+    """The rule group of ``service`` (default: :func:`make_service`'s), bundled texts."""
+    return build_rule_group(plan_of(service), texts or alert_texts())

@@ -136,7 +136,7 @@ BAD_CATALOGS = [
             (
                 9,
                 "services[0]: unknown key 'owner' — valid keys: name, team, tier, description, "
-                "slo, dependencies, runbook, prometheus, address, alert_labels, gate",
+                "slo, dependencies, runbook, prometheus, address, alert_labels, gate, dashboard",
             ),
         ],
     ),

@@ -21,6 +21,7 @@ from tests._processes import (
     wait_until_http_ok,
 )
 from toolkit import semconv
+from toolkit.generate.plan.sli import availability_error_ratio, event_count
 from toolkit.generate.promql import ServiceQueries
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,7 +60,7 @@ def test_every_error_is_counted_including_each_series_first(urls: tuple[str, str
     count the SLIs use sees 23 (within 5 %); a plain ``increase()`` misses most firsts."""
     app, prometheus = urls
     service = make_service("shop")
-    queries = ServiceQueries(service)
+    queries = ServiceQueries.of(service)
     count = semconv.HTTP_SERVER_REQUEST_DURATION + "_count"
     errors = f'{semconv.LABEL_STATUS_CODE}=~"5.."'
     for area in AREAS:  # healthy traffic first: the total series exist before the errors
@@ -74,9 +75,9 @@ def test_every_error_is_counted_including_each_series_first(urls: tuple[str, str
     assert sent == 23
     wait_until(lambda: query(prometheus, f'sum({count}{{job="shop",{errors}}})') == sent)
 
-    counted = query(prometheus, queries.event_count(count, WINDOW, errors))
+    counted = query(prometheus, event_count(queries, count, WINDOW, errors))
     plain = query(prometheus, f'sum(increase({count}{{job="shop",{errors}}}[{WINDOW}]))')
     assert abs(counted - sent) <= 0.05 * sent, counted
     assert plain < 0.9 * sent, plain  # the problem the event count solves
-    ratio = query(prometheus, queries.availability_error_ratio(WINDOW))
+    ratio = query(prometheus, availability_error_ratio(queries, WINDOW))
     assert abs(ratio - sent / (sent + len(AREAS))) <= 0.05 * sent / (sent + len(AREAS)), ratio

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,10 @@ from click.testing import CliRunner
 from toolkit.cli import main
 
 pytestmark = pytest.mark.skipif(not EXAMPLE_CATALOG.exists(), reason="no examples/services.yaml")
+
+
+# render.macro() loads the macros' module outside Template.render, where Jinja does not
+# rewrite the traceback to template lines: an undefined name there has no line.
 
 
 def _run(*args: str) -> tuple[int, str, str]:
@@ -50,16 +55,32 @@ def test_bad_catalog_exits_2_with_the_catalog_problems(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
-def test_template_error_exits_2_and_writes_nothing(tmp_path: Path) -> None:
-    """A template with a missing variable names template, line and variable; nothing written."""
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        (
+            "{% macro burn_summary(a) -%}\n{{ a. }}\n{%- endmacro %}\n",
+            r"template alert-texts\.j2:2: expected name or number",
+        ),
+        (
+            "apiVersion: 1\nfolder: {{ foldr }}\n",
+            r"template alert-texts\.j2:2: 'foldr' is undefined",
+        ),
+    ],
+    ids=["syntax", "undefined"],
+)
+def test_template_error_exits_2_and_writes_nothing(
+    tmp_path: Path, template: str, message: str
+) -> None:
+    """A broken alert-text override names template, line and cause; nothing written."""
     templates = tmp_path / "templates"
     templates.mkdir()
-    (templates / "provisioning.yaml.j2").write_text("apiVersion: 1\nfolder: {{ foldr }}\n")
+    (templates / "alert-texts.j2").write_text(template)
     code, _, err = _run(
         str(EXAMPLE_CATALOG), "--out", str(tmp_path / "out"), "--templates", str(templates)
     )
     assert code == 2
-    assert err == "toolkit generate: template provisioning.yaml.j2:2: 'foldr' is undefined\n"
+    assert re.fullmatch(f"toolkit generate: {message}\n", err), err
     assert not (tmp_path / "out").exists()
 
 
@@ -76,3 +97,37 @@ def test_prometheus_operator_format_option(tmp_path: Path) -> None:
         "payments.prometheusrule.yaml",
         "users.prometheusrule.yaml",
     ]
+
+
+def test_templated_dashboards_option(tmp_path: Path) -> None:
+    """--dashboards templated writes one service.json instead of one dashboard per service."""
+    catalog = tmp_path / "services.yaml"
+    catalog.write_text(
+        "services:\n"
+        "  - name: orders\n    team: checkout\n    slo: {availability: 99.9}\n"
+        "  - name: users\n    team: accounts\n    slo: {availability: 99.5}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    code, _, _ = _run(str(catalog), "--out", str(out), "--dashboards", "templated")
+    assert code == 0
+    assert sorted(p.name for p in (out / "dashboards").iterdir()) == [
+        "overview.json",
+        "provisioning.yaml",
+        "service.json",
+    ]
+    code, out_text, _ = _run(
+        str(catalog), "--out", str(out), "--dashboards", "templated", "--check"
+    )
+    assert (code, out_text) == (0, f"{out}: 7 generated files up to date\n")
+
+
+def test_templated_dashboards_refuse_labels_and_write_nothing(tmp_path: Path) -> None:
+    """The example catalog narrows payments' job with labels: exit 2, nothing written."""
+    code, _, err = _run(
+        str(EXAMPLE_CATALOG), "--out", str(tmp_path / "out"), "--dashboards", "templated"
+    )
+    assert code == 2
+    assert err.startswith("toolkit generate: dashboards/service.json: ")
+    assert "payments narrows the job with prometheus.labels" in err
+    assert not (tmp_path / "out").exists()

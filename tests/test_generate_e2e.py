@@ -26,7 +26,7 @@ from _processes import (
 
 from toolkit import semconv
 from toolkit.catalog.model import Catalog
-from toolkit.generate import generate, write_output
+from toolkit.generate import DashboardMode, GenerateOptions, generate, write_output
 
 JOB = "shop-e2e"
 TESTS = Path(__file__).resolve().parent
@@ -64,6 +64,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     catalog = Catalog(catalog.path, (_with_job(catalog.services[0], JOB),))
     files = generate(catalog)
     write_output(root, files)
+    templated = generate(catalog, GenerateOptions(dashboards=DashboardMode.TEMPLATED))
 
     app_port = free_port()
     app = uvicorn_command(
@@ -81,7 +82,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         for _ in range(ROUNDS):
             _drive_traffic(base)
             time.sleep(PACE_SECONDS)
-        yield {"prometheus": prom, "files": files, "root": root}
+        yield {"prometheus": prom, "files": files, "templated": templated, "root": root}
 
 
 def _drive_traffic(base: str) -> None:
@@ -121,13 +122,19 @@ def _has_data(prometheus: str, expr: str) -> Any:
     return body["data"]["result"]
 
 
+# What Grafana puts in the dashboards' variables for this service.
+_VARIABLES = {"$__rate_interval": RATE_INTERVAL, "$service": "shop", "$job": JOB}
+
+
 def _panel_queries(files: dict[str, str]) -> list[tuple[str, str, str]]:
     queries = []
     for path, text in files.items():
         if path.endswith(".json"):
             for panel in json.loads(text)["panels"]:
                 for target in panel["targets"]:
-                    expr = target["expr"].replace("$__rate_interval", RATE_INTERVAL)
+                    expr = target["expr"]
+                    for variable, value in _VARIABLES.items():
+                        expr = expr.replace(variable, value)
                     queries.append((path, panel["title"], expr))
     return queries
 
@@ -184,6 +191,26 @@ def test_every_panel_query_parses_and_returns_data(stack: dict[str, Any]) -> Non
             )
         else:
             _has_data(stack["prometheus"], expr)  # parses and runs; no client metrics here
+
+
+def test_every_templated_panel_query_returns_data_for_the_chosen_service(
+    stack: dict[str, Any],
+) -> None:
+    """The templated dashboard, with $service and $job set as Grafana would set them from
+    the recorded objective, runs every query; those on server metrics return data."""
+    prometheus = stack["prometheus"]
+    objective = f'{semconv.RECORD_SLO_OBJECTIVE}{{{semconv.LABEL_SERVICE}="shop"}}'
+    series = _wait_until(objective, lambda: _has_data(prometheus, objective))
+    assert {s["metric"][semconv.JOB] for s in series} == {JOB}  # what $job is set from
+    files = {"dashboards/service.json": stack["templated"]["dashboards/service.json"]}
+    queries = _panel_queries(files)
+    assert len(queries) == 28
+    for path, title, expr in queries:
+        assert "$" not in expr.replace("${", ""), expr
+        if _emitted_by_the_middleware(expr):
+            _wait_until(f"{path} / {title}: {expr}", lambda expr=expr: _has_data(prometheus, expr))
+        else:
+            _has_data(prometheus, expr)
 
 
 def test_no_alert_fires_on_this_healthy_enough_traffic(stack: dict[str, Any]) -> None:

@@ -9,8 +9,9 @@ import pytest
 import yaml
 from _generate_support import EXAMPLE_CATALOG, varied_catalog
 
+from toolkit._resources import templates_dir
 from toolkit.catalog import load_catalog
-from toolkit.generate import GenerateOptions, RuleFormat, TemplateError, ValidationError, generate
+from toolkit.generate import GenerateOptions, RuleFormat, TemplateError, generate
 
 REPO = EXAMPLE_CATALOG.parent.parent
 
@@ -81,27 +82,24 @@ def test_provisioning_file_points_at_the_dashboards() -> None:
     assert (provider["type"], provider["options"]["path"]) == ("file", "/etc/dash")
 
 
-def test_template_override_that_breaks_the_output_is_caught(tmp_path: Path) -> None:
-    """A user template producing invalid JSON fails validation, naming file and template."""
-    (tmp_path / "dashboard.json.j2").write_text('{"title": {{ dashboard.title | tojson }},}\n')
-    with pytest.raises(
-        ValidationError, match=r"dashboards/orders\.json: template dashboard\.json\.j2"
-    ):
+def test_alert_text_override_with_missing_variable(tmp_path: Path) -> None:
+    """An alert-text error surfaces as TemplateError naming the template and the name."""
+    text = (templates_dir() / "alert-texts.j2").read_text(encoding="utf-8")
+    broken = text.replace("{{ a.service }}: a scrape target is down", "{{ a.srvice }}: down")
+    assert broken != text
+    (tmp_path / "alert-texts.j2").write_text(broken, encoding="utf-8")
+    with pytest.raises(TemplateError, match=r"^template alert-texts\.j2(:\d+)?: .*srvice"):
         generate(varied_catalog(), GenerateOptions(templates=tmp_path))
 
 
-def test_template_override_that_fits_no_schema_is_caught(tmp_path: Path) -> None:
-    """Valid JSON that is not a dashboard of the schema is rejected before writing."""
-    (tmp_path / "dashboard.json.j2").write_text('{"title": {{ dashboard.title | tojson }}}\n')
-    with pytest.raises(ValidationError, match=r"dashboards/orders\.json"):
-        generate(varied_catalog(), GenerateOptions(templates=tmp_path))
-
-
-def test_template_override_with_missing_variable(tmp_path: Path) -> None:
-    """A template error surfaces as TemplateError with template, line and name."""
-    (tmp_path / "rules.yaml.j2").write_text("groups:\n  - name: {{ group.nmae }}\n")
-    with pytest.raises(TemplateError, match=r"template rules.yaml.j2:2: .*nmae"):
-        generate(varied_catalog(), GenerateOptions(templates=tmp_path))
+def test_templates_directory_without_overrides_changes_nothing(tmp_path: Path) -> None:
+    """Files in --templates that the generator does not read (old whole-document
+    templates, say) are ignored: the output is the bundled one."""
+    (tmp_path / "dashboard.json.j2").write_text("{{ broken\n", encoding="utf-8")
+    (tmp_path / "rules.yaml.j2").write_text("{{ nope }}\n", encoding="utf-8")
+    assert generate(varied_catalog(), GenerateOptions(templates=tmp_path)) == generate(
+        varied_catalog()
+    )
 
 
 @pytest.mark.skipif(not EXAMPLE_CATALOG.exists(), reason="examples/services.yaml not written yet")
@@ -110,40 +108,3 @@ def test_committed_output_matches_the_example_catalog() -> None:
     files = generate(load_catalog(EXAMPLE_CATALOG))
     for path, text in files.items():
         assert (REPO / path).read_text(encoding="utf-8") == text, f"{path} is stale"
-
-
-_BLOCK_STYLE_RULES = """\
-groups:
-  - name: {{ group.name | tojson }}
-    rules:
-{% for rule in group.recording_rules %}
-      - record: {{ rule.record | tojson }}
-        expr: {{ rule.expr | tojson }}
-        labels:
-{% for name, value in rule.labels.items() %}
-          {{ name | tojson }}: {{ value | tojson }}
-{% endfor %}
-{% endfor %}
-{% for rule in group.alerts %}
-      - alert: {{ rule.alert | tojson }}
-        expr: {{ rule.expr | tojson }}
-{% if rule.for_ %}
-        for: {{ rule.for_ | tojson }}
-{% endif %}
-        labels:
-{% for name, value in rule.labels.items() %}
-          {{ name | tojson }}: {{ value | tojson }}
-{% endfor %}
-        annotations:
-{% for name, value in rule.annotations.items() %}
-          {{ name | tojson }}: {{ value | tojson }}
-{% endfor %}
-{% endfor %}
-"""
-
-
-def test_block_style_yaml_override_gives_the_same_files(tmp_path: Path) -> None:
-    """An override written as block YAML (read by PyYAML) gives the bundled JSON form's bytes."""
-    (tmp_path / "rules.yaml.j2").write_text(_BLOCK_STYLE_RULES, encoding="utf-8")
-    overridden = generate(varied_catalog(), GenerateOptions(templates=tmp_path))
-    assert overridden == generate(varied_catalog())

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from toolkit._resources import templates_dir
-from toolkit.generate import render as render_module
-from toolkit.generate.render import Record, TemplateError, make_environment, render
+from toolkit.generate.render import TemplateError, macro, make_environment, render
 
 
 def test_override_directory_wins_by_name(tmp_path: Path) -> None:
     """A template in --templates replaces the bundled one of the same name; others stay."""
-    (tmp_path / "provisioning.yaml.j2").write_text("custom {{ folder }}\n")
+    (tmp_path / "alert-texts.j2").write_text("custom {{ folder }}\n")
     env = make_environment(tmp_path)
-    assert render(env, "provisioning.yaml.j2", {"folder": "x", "path": "/p"}) == "custom x\n"
-    bundled = env.get_template("rules.yaml.j2").filename
-    assert bundled == str(templates_dir() / "rules.yaml.j2")
+    assert render(env, "alert-texts.j2", {"folder": "x", "path": "/p"}) == "custom x\n"
+    bundled = env.get_template("readiness-report.html.j2").filename
+    assert bundled == str(templates_dir() / "readiness-report.html.j2")
+    assert make_environment().get_template("alert-texts.j2").filename == str(
+        templates_dir() / "alert-texts.j2"
+    )
 
 
 def test_missing_variable_names_template_line_and_variable(tmp_path: Path) -> None:
@@ -55,26 +55,65 @@ def test_unknown_template() -> None:
         render(make_environment(), "nothing.j2", {})
 
 
-_TREES: list[Any] = [
-    {"a": [1, 2.5, 1e-07, 1e16, -0.0, True, False], "b": {"c": 'é — "q" \\ \n\t'}},
-    [{"series": 'up{job="x"}', "values": "0 60+60x59"}, []],
-    {"null": [None], "nan": [float("nan")], "inf": {"x": float("inf")}},
-    {"big": [2**70, -(2**64)], "lone": ["\ud800"]},
-    {1: "int key", None: "none key", 2.5: "float key"},
-    [Record(a=1), {"nested": Record(b=[1])}],
-]
+# render.macro() calls a macro outside Template.render, where Jinja does not rewrite the
+# traceback to template lines: _template_frame finds no template frame, so line is None.
+
+_MACROS = """\
+{% macro hello(a) -%}
+hello {{ a.name }}
+{%- endmacro %}
+{% macro broken(a) -%}
+first line
+{{ a.missing }}
+{%- endmacro %}
+"""
 
 
-@pytest.mark.parametrize("tree", _TREES)
-@pytest.mark.parametrize("with_orjson", [True, False])
-def test_tojson_on_lists_and_mappings_parses_back_to_what_json_writes(
-    tree: Any, with_orjson: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """orjson or not, the text parses back to json.dumps' values, NaN stays NaN (an error)."""
-    if not with_orjson:
-        monkeypatch.setattr(render_module, "orjson", None)
-    text = render_module._tojson(tree)
-    expected = json.dumps(tree, ensure_ascii=False)
-    assert json.loads(text) == json.loads(expected) or "NaN" in expected
-    assert json.dumps(json.loads(text)) == json.dumps(json.loads(expected))  # same types
-    assert ("NaN" in text, "Infinity" in text) == ("NaN" in expected, "Infinity" in expected)
+def test_macro_is_a_function_of_its_arguments(tmp_path: Path) -> None:
+    """A macro of a template, called from Python, returns its text."""
+    (tmp_path / "texts.j2").write_text(_MACROS)
+    hello = macro(make_environment(tmp_path), "texts.j2", "hello")
+    assert hello({"name": "orders"}) == "hello orders"
+
+
+def test_missing_macro_names_the_template_and_the_macro(tmp_path: Path) -> None:
+    """Asking for a macro the template does not define fails when it is looked up."""
+    (tmp_path / "texts.j2").write_text(_MACROS)
+    with pytest.raises(TemplateError) as caught:
+        macro(make_environment(tmp_path), "texts.j2", "goodbye")
+    assert (caught.value.template, caught.value.line) == ("texts.j2", None)
+    assert str(caught.value) == "template texts.j2: no macro 'goodbye' in the template"
+
+
+def test_undefined_inside_a_macro_names_template_and_cause(tmp_path: Path) -> None:
+    """An error while the macro runs is a TemplateError naming the macro's file and cause."""
+    (tmp_path / "texts.j2").write_text(_MACROS)
+    broken = macro(make_environment(tmp_path), "texts.j2", "broken")
+    with pytest.raises(TemplateError) as caught:
+        broken({"name": "orders"})
+    assert caught.value.template == "texts.j2"
+    assert caught.value.reason == "'dict object' has no attribute 'missing'"
+
+
+def test_undefined_inside_a_macro_names_the_line(tmp_path: Path) -> None:
+    """An error while the macro runs points at the macro's line, not at Python."""
+    (tmp_path / "texts.j2").write_text(_MACROS)
+    broken = macro(make_environment(tmp_path), "texts.j2", "broken")
+    with pytest.raises(TemplateError) as caught:
+        broken({"name": "orders"})
+    assert (caught.value.template, caught.value.line) == ("texts.j2", 6)
+    assert str(caught.value).startswith("template texts.j2:6: ")
+
+
+def test_macro_of_a_template_that_does_not_parse(tmp_path: Path) -> None:
+    """A syntax error in the macros' template is reported with its line."""
+    (tmp_path / "texts.j2").write_text("{% macro m(a) %}\n{{ a. }}\n{% endmacro %}\n")
+    with pytest.raises(TemplateError) as caught:
+        macro(make_environment(tmp_path), "texts.j2", "m")
+    assert (caught.value.template, caught.value.line) == ("texts.j2", 2)
+
+
+def test_macro_of_an_unknown_template() -> None:
+    """A macro of a template nobody has is a TemplateError too."""
+    with pytest.raises(TemplateError, match=r"template not found: nothing\.j2"):
+        macro(make_environment(), "nothing.j2", "m")

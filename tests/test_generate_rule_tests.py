@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-import pytest
-from _generate_support import make_service
+from pathlib import Path
+from typing import Any
 
+import pytest
+from _generate_support import make_service, rule_group
+
+from toolkit._resources import templates_dir
 from toolkit.catalog.model import Duration
-from toolkit.generate.rule_tests import Phase, _counter, _failure_split, build_test_cases
-from toolkit.generate.rules import build_rule_group
+from toolkit.generate.rule_tests import (
+    Phase,
+    _counter,
+    _failure_split,
+    build_test_cases,
+    promtool_tests,
+)
+from toolkit.generate.texts import AlertTexts
 
 
 def test_counter_notation() -> None:
@@ -20,7 +30,7 @@ def test_counter_notation() -> None:
 def test_every_alert_has_a_firing_case_and_two_quiet_cases() -> None:
     """Healthy and zero-traffic cases expect silence from every alert; each alert fires once
     (the breaker alert also has two quiet cases of its own)."""
-    group = build_rule_group(make_service())
+    group = rule_group(make_service())
     cases = build_test_cases(group)
     assert [c["name"] for c in cases] == [
         "healthy traffic: no alert fires",
@@ -42,7 +52,7 @@ def test_every_alert_has_a_firing_case_and_two_quiet_cases() -> None:
 
 def test_firing_case_expects_exact_labels_and_expanded_annotations() -> None:
     """The expected alert carries every label and the description with $value filled in."""
-    group = build_rule_group(make_service(alert_labels={"region": "eu-west"}))
+    group = rule_group(make_service(alert_labels={"region": "eu-west"}))
     case = build_test_cases(group)[2]
     quiet, firing = case["alert_rule_test"]
     assert (quiet["eval_time"], quiet["exp_alerts"]) == ("10m", [])
@@ -70,13 +80,13 @@ def test_firing_case_expects_exact_labels_and_expanded_annotations() -> None:
 )
 def test_failure_split(availability: float, window: Duration, split: tuple[int, int, str]) -> None:
     """Baseline and failure fit the first long window; the share beats the threshold."""
-    group = build_rule_group(make_service(availability=availability, window=window, latency=None))
+    group = rule_group(make_service(availability=availability, window=window, latency=None))
     assert _failure_split(group.alerts[0]) == split
 
 
 def test_breaker_cases_fire_after_for_and_resolve() -> None:
     """Open from 10m to 25m: pending at 11m, firing at 25m with job and name, gone at 34m."""
-    group = build_rule_group(make_service(alert_labels={"region": "eu-west"}))
+    group = rule_group(make_service(alert_labels={"region": "eu-west"}))
     fires, brief, absent = build_test_cases(group)[-3:]
     billing_open = next(
         s
@@ -101,3 +111,51 @@ def test_breaker_cases_fire_after_for_and_resolve() -> None:
     assert expected["exp_annotations"]["summary"] == "orders: circuit breaker billing is open"
     assert [t["exp_alerts"] for t in brief["alert_rule_test"]] == [[], []]
     assert [s["series"].split("{")[0] for s in absent["input_series"]] == ["up"]
+
+
+def test_burn_cases_fail_the_way_the_objective_counts() -> None:
+    """Availability cases fail with 5xx responses, latency cases with slow 2xx ones."""
+    cases = {c["name"].split()[0]: c for c in build_test_cases(rule_group(make_service()))}
+
+    def values(case: dict[str, Any], fragment: str) -> str:
+        (series,) = [s for s in case["input_series"] if fragment in s["series"]]
+        return str(series["values"])
+
+    count_500 = 'http_server_request_duration_seconds_count{http_response_status_code="500"'
+    bucket_200 = 'http_server_request_duration_seconds_bucket{http_response_status_code="200"'
+    availability = cases["OrdersAvailabilityFastBurn"]
+    assert values(availability, count_500) == "0 0+0x9 60+60x9"
+    latency = cases["OrdersLatencyFastBurn"]
+    assert set(values(latency, count_500).split()) == {"0", "0+0x9"}
+    assert values(latency, bucket_200) == "0 60+60x9 600+0x9"  # slow: not in the 0.25 bucket
+
+
+def test_promtool_test_file() -> None:
+    """The test file names its rule file, the evaluation interval and every case."""
+    group = rule_group(make_service())
+    document = promtool_tests(group, "orders.rules.yaml")
+    assert document == {
+        "rule_files": ["orders.rules.yaml"],
+        "evaluation_interval": "1m",
+        "tests": build_test_cases(group),
+    }
+
+
+def test_value_is_expanded_as_prometheus_does_in_every_kind_of_text(tmp_path: Path) -> None:
+    """An override may use ``a.value`` in any text (the template's header says so): the
+    expected annotations hold what humanizePercentage writes for the alert's value."""
+    text = (templates_dir() / "alert-texts.j2").read_text(encoding="utf-8")
+    (tmp_path / "alert-texts.j2").write_text(
+        text.replace("-%}\n{{ a.service }}:", "-%}\n{{ a.value }} {{ a.service }}:"),
+        encoding="utf-8",
+    )
+    group = rule_group(make_service(), AlertTexts(tmp_path))
+    summaries = {
+        case["name"]: alert["exp_annotations"]["summary"]
+        for case in build_test_cases(group)
+        for check in case["alert_rule_test"]
+        for alert in check["exp_alerts"]
+    }
+    assert summaries["OrdersTargetDown fires when the target stops answering"].startswith("0% ")
+    breaker = "OrdersCircuitBreakerOpen fires once a breaker stays open, resolves when it closes"
+    assert summaries[breaker].startswith("100% ")

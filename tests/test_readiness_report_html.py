@@ -8,9 +8,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from tests._readiness_reports import sample_report
+from toolkit.cli import main
+from toolkit.readiness.checks import HEALTH_LIVEZ
+from toolkit.readiness.levels import service_report
+from toolkit.readiness.model import Assessment, Report, Sign
 from toolkit.readiness.report import render_html
+from toolkit.readiness.report.html import TEMPLATE
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(
@@ -85,3 +91,97 @@ def test_console_errors_would_be_caught(tmp_path: Path) -> None:
     _, console = _render_in_chromium(page, tmp_path / "profile")
     assert len(console) == 1
     assert "Uncaught ReferenceError: missingFunction is not defined" in console[0]
+
+
+def _tagged_report() -> Report:
+    """A service, a check and an assessment whose texts carry markup."""
+    service = service_report(
+        "<script>alert('svc')</script>",
+        [HEALTH_LIVEZ.failed("<script>alert(1)</script> & more")],
+        2,
+        "http://127.0.0.1:8001/?a=1&b=<i>",
+    )
+    sign = Sign("<b>team size</b>", "6 <engineers>", True, "it's <em>small</em>")
+    assessment = Assessment("not yet", "<script>x()</script>", (sign,))
+    return Report((service,), "<title>", assessment)
+
+
+def test_markup_in_any_text_comes_out_escaped() -> None:
+    """Service names, URLs, reasons, the title and the assessment are text, never markup."""
+    page = render_html(_tagged_report())
+    assert "<script" not in page
+    assert "<b>" not in page
+    assert "<em>" not in page
+    assert "<title>&lt;title&gt;</title>" in page
+    assert '<a href="#svc-&lt;script&gt;alert(&#x27;svc&#x27;)&lt;/script&gt;">' in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in page
+    assert "http://127.0.0.1:8001/?a=1&amp;b=&lt;i&gt;" in page
+    assert "it&#x27;s &lt;em&gt;small&lt;/em&gt;" in page
+
+
+def test_an_override_directory_replaces_the_template(tmp_path: Path) -> None:
+    """A readiness-report.html.j2 in ``templates`` wins; it is autoescaped too."""
+    (tmp_path / TEMPLATE).write_text(
+        "<h1>{{ title }}</h1>\n"
+        "{% for service in services %}\n"
+        "<p>{{ service.name }}: {{ service.verdict.text }}, {{ service.cells | length }}</p>\n"
+        "{% endfor %}\n",
+        encoding="utf-8",
+    )
+    assert render_html(sample_report(), tmp_path) == (
+        "<h1>Readiness of the shop</h1>\n"
+        "<p>orders: not ready (needs level 3), 4</p>\n"
+        "<p>users: ready, 4</p>\n"
+    )
+    assert render_html(_tagged_report(), tmp_path).startswith("<h1>&lt;title&gt;</h1>\n")
+    other = tmp_path / "empty"
+    other.mkdir()
+    assert render_html(sample_report(), other) == render_html(sample_report())
+
+
+CATALOG = """\
+services:
+  - name: orders
+    team: checkout
+    runbook: https://runbooks.example.com/orders
+    slo: {availability: 99.9}
+"""
+
+
+@pytest.mark.parametrize(
+    ("template", "line", "cause"),
+    [
+        ("<h1>{{ title }}</h1>\n<p>{{ nope }}</p>\n", 2, "'nope' is undefined"),
+        ("<h1>{{ title }}</h1>\n{% if services %}\n<p>{{ summary }\n", 3, "unexpected '}'"),
+        (
+            "{% for s in services %}\n{{ s.name }}\n",
+            2,
+            "Unexpected end of template. Jinja was looking for the following tags: 'endfor' "
+            "or 'else'. The innermost block that needs to be closed is 'for'.",
+        ),
+    ],
+    ids=["undefined", "syntax", "unclosed"],
+)
+@pytest.mark.parametrize("command", ["check", "probe", "assess"])
+def test_a_broken_override_is_one_line_exit_two_and_no_file(
+    tmp_path: Path, command: str, template: str, line: int, cause: str
+) -> None:
+    """The CLI names the template, its line and the cause; no traceback, nothing written."""
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / TEMPLATE).write_text(template, encoding="utf-8")
+    catalog = tmp_path / "services.yaml"
+    catalog.write_text(CATALOG, encoding="utf-8")
+    out = tmp_path / "out"
+    args = {
+        "check": ["check", str(catalog), "--generated", str(tmp_path)],
+        "probe": ["probe", "http://127.0.0.1:1", "--service", "orders", "--no-otlp", "--wait", "0"],
+        "assess": ["assess", "--team-size", "6"],
+    }[command]
+    files = ["--html", str(out / "report.html"), "--junit", str(out / "junit.xml")]
+    result = CliRunner().invoke(main, [*args, *files, "--templates", str(templates)])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [f"toolkit {command}: template {TEMPLATE}:{line}: {cause}"]
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not out.exists()

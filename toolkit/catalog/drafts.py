@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from toolkit.catalog.model import DashboardOverlay
 from toolkit.catalog.settings import Settings
 
 
@@ -46,3 +47,4 @@ class ServiceDraft:
     address: str | None = None
     address_node: yaml.Node | None = None
     gate: int | None = None
+    dashboard: DashboardOverlay | None = None

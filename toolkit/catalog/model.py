@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 
 class Tier(str, Enum):
@@ -67,6 +68,43 @@ class External:
 
 
 @dataclass(frozen=True)
+class PanelOverride:
+    """Values deep-merged into the generated panel titled ``title`` or with id ``id``.
+
+    Exactly one of ``title`` and ``id`` is set. ``set`` is JSON data (what ``json.loads``
+    returns) merged as a JSON Merge Patch: mappings merge key by key, lists and scalars
+    replace, ``None`` deletes the key. ``where`` says where the override was written, for
+    error messages: ``services.yaml:42 (services[0].dashboard.overrides[1])``.
+    """
+
+    title: str | None
+    id: int | None
+    set: Mapping[str, Any]
+    where: str = ""
+
+
+@dataclass(frozen=True)
+class DashboardOverlay:
+    """A service's customisation of its generated dashboard (the catalog's ``dashboard``).
+
+    ``overrides`` apply first, in order, to the generated panels; then ``panels`` (Grafana
+    panel JSON, as JSON data) are appended. ``where`` locates the overlay and
+    ``panel_where`` each extra panel, in the order of ``panels`` (both for error
+    messages; empty when the overlay was built by hand). Treat the JSON data as
+    read-only: ``toolkit.generate.overlay.apply_overlay`` copies what it uses.
+    """
+
+    panels: tuple[Mapping[str, Any], ...] = ()
+    overrides: tuple[PanelOverride, ...] = ()
+    where: str = ""
+    panel_where: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.panel_where and len(self.panel_where) != len(self.panels):
+            raise ValueError("panel_where needs one location per extra panel")
+
+
+@dataclass(frozen=True)
 class Service:
     """One service of the catalog."""
 
@@ -81,6 +119,7 @@ class Service:
     dependencies: tuple[str, ...] = ()
     alert_labels: Mapping[str, str] = field(default_factory=dict)
     gate: int | None = None  # readiness level CI requires before a split (1-3)
+    dashboard: DashboardOverlay | None = None  # customises the generated dashboard
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
@@ -116,12 +116,17 @@ class NodeReader:
         self.report(node, path, message, expected=expected, found=found, hint=hint)
 
     def entries(
-        self, node: yaml.Node, path: str, expected: str
+        self,
+        node: yaml.Node,
+        path: str,
+        expected: str,
+        merge_hint: str = "put shared settings under 'defaults'",
     ) -> list[tuple[yaml.Node, str, yaml.Node]] | None:
         """The ``(key node, key, value node)`` entries of the mapping ``node``.
 
-        Reports a node that is not a mapping (``expected`` describes it), keys that are
-        not strings and duplicate keys, which are left out.
+        Reports a node that is not a mapping (``expected`` describes it), merge keys
+        (``merge_hint`` says what to do instead), keys that are not strings and duplicate
+        keys, which are left out.
         """
         if not isinstance(node, yaml.MappingNode):
             self.expect(node, path, expected, describe(node))
@@ -134,7 +139,7 @@ class NodeReader:
                     key_node,
                     path,
                     "merge keys ('<<') are not supported",
-                    hint="put shared settings under 'defaults'",
+                    hint=merge_hint,
                 )
                 continue
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag != STR_TAG:
@@ -159,11 +164,13 @@ class NodeReader:
         keys: Sequence[str],
         required: Sequence[str] = (),
         expected: str = "a mapping",
+        misplaced: Mapping[str, str] | None = None,
     ) -> dict[str, yaml.Node] | None:
         """The known keys of the mapping ``node`` and their value nodes.
 
         Besides what :meth:`entries` reports: unknown keys (suggesting the closest known
-        one) and missing ``required`` keys.
+        one, or the hint ``misplaced`` gives for a key that belongs elsewhere) and
+        missing ``required`` keys.
         """
         entries = self.entries(node, path, expected)
         if entries is None:
@@ -172,6 +179,8 @@ class NodeReader:
         for key_node, key, value_node in entries:
             if key in keys:
                 values[key] = value_node
+            elif misplaced and key in misplaced:
+                self.report(key_node, path, f"unknown key '{key}'", hint=misplaced[key])
             else:
                 close = difflib.get_close_matches(key, keys, n=1)
                 if close:

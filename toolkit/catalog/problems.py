@@ -37,10 +37,20 @@ class Problem:
 
 
 class CatalogError(Exception):
-    """A catalog could not be loaded; ``problems`` lists every reason, in file order."""
+    """A catalog could not be loaded; ``problems`` lists every reason, in file order.
+
+    Problems of one file stay together (a catalog's dashboard overlay files are files of
+    their own), the files in the order their first problem was given.
+    """
 
     def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems: tuple[Problem, ...] = tuple(sorted(problems, key=Problem.sort_key))
+        given = list(problems)
+        rank: dict[str, int] = {}
+        for problem in given:
+            rank.setdefault(problem.file, len(rank))
+        self.problems: tuple[Problem, ...] = tuple(
+            sorted(given, key=lambda problem: (rank[problem.file], problem.sort_key()))
+        )
         if not self.problems:
             raise ValueError("CatalogError needs at least one problem")
         super().__init__("\n".join(str(problem) for problem in self.problems))

@@ -23,6 +23,7 @@ from toolkit.catalog.names import (
     suggest_name,
 )
 from toolkit.catalog.nodes import NodeReader, child_path, describe, item_path, line_of, shown
+from toolkit.catalog.overlay import read_overlay
 from toolkit.catalog.readiness import read_assessment, read_gate
 from toolkit.catalog.references import check_references
 from toolkit.catalog.settings import (
@@ -51,11 +52,14 @@ SERVICE_KEYS: Final = (
     "address",
     "alert_labels",
     "gate",
+    "dashboard",
 )
 PROMETHEUS_KEYS: Final = ("job", "labels")
 CATALOG_VERSION: Final = 1
 TOP_LEVEL: Final = "a mapping with a 'services' list at the top level"
 _RESERVED_MATCHERS: Final = {JOB: "set the job with prometheus.job"}
+# Keys a service may have that defaults may not: a shared overlay would hide whose it is.
+_SERVICE_ONLY: Final = {"dashboard": "a dashboard overlay is set per service, not in defaults"}
 
 
 def read_catalog(reader: NodeReader, root: yaml.Node, path: Path) -> Catalog | None:
@@ -67,7 +71,7 @@ def read_catalog(reader: NodeReader, root: yaml.Node, path: Path) -> Catalog | N
         _version(reader, top["version"])
     defaults = Settings(path="defaults")
     if "defaults" in top:
-        values = reader.mapping(top["defaults"], "defaults", SETTING_KEYS)
+        values = reader.mapping(top["defaults"], "defaults", SETTING_KEYS, misplaced=_SERVICE_ONLY)
         if values is None:
             defaults.given.add("availability")  # unknown: do not call it missing
         else:
@@ -77,7 +81,7 @@ def read_catalog(reader: NodeReader, root: yaml.Node, path: Path) -> Catalog | N
         for index, node in enumerate(_items(reader, top, "externals", allow_empty=True))
     ]
     services = [
-        _service(reader, node, item_path("services", index))
+        _service(reader, node, item_path("services", index), path.parent)
         for index, node in enumerate(_items(reader, top, "services", allow_empty=False))
     ]
     merged = [merge(defaults, draft.settings) for draft in services]
@@ -160,8 +164,8 @@ def _external(reader: NodeReader, node: yaml.Node, path: str) -> ExternalDraft:
     return draft
 
 
-def _service(reader: NodeReader, node: yaml.Node, path: str) -> ServiceDraft:
-    """Read one entry of ``services``."""
+def _service(reader: NodeReader, node: yaml.Node, path: str, directory: Path) -> ServiceDraft:
+    """Read one entry of ``services``; ``directory`` holds the catalog (and overlay files)."""
     values = reader.mapping(node, path, SERVICE_KEYS, required=("name", "team"))
     if values is None:
         unknown = Settings(path=path, given={"availability"})  # do not call it missing
@@ -188,6 +192,10 @@ def _service(reader: NodeReader, node: yaml.Node, path: str) -> ServiceDraft:
         _prometheus(reader, values["prometheus"], child_path(path, "prometheus"), draft)
     if "gate" in values:
         draft.gate = read_gate(reader, values["gate"], child_path(path, "gate"))
+    if "dashboard" in values:
+        draft.dashboard = read_overlay(
+            reader, values["dashboard"], child_path(path, "dashboard"), directory
+        )
     return draft
 
 
@@ -260,4 +268,5 @@ def _build_service(draft: ServiceDraft, settings: Settings) -> Service:
         dependencies=tuple(d.name for d in draft.dependencies if d.name is not None),
         alert_labels=settings.alert_labels,
         gate=draft.gate,
+        dashboard=draft.dashboard,
     )

@@ -8,10 +8,11 @@ from pathlib import Path
 import click
 
 from toolkit.catalog import SplitAnswers
+from toolkit.cli.check import emit_report, templates_option
 from toolkit.readiness.assess import AssessmentInput, assess, merge_answers
 from toolkit.readiness.checks import READY_LEVEL
 from toolkit.readiness.model import VERDICT_READY, Report
-from toolkit.readiness.output import EXIT_USAGE, emit, load_catalog_or_exit, report_options
+from toolkit.readiness.output import EXIT_USAGE, load_catalog_or_exit, report_options
 
 
 def level_from_report(path: Path) -> int | None:
@@ -54,6 +55,7 @@ def level_from_report(path: Path) -> int | None:
     help="A `toolkit probe/check --format json` report to take the level from.",
 )
 @report_options
+@templates_option
 def assess_command(
     catalog_file: Path | None,
     team_size: int | None,
@@ -66,6 +68,7 @@ def assess_command(
     output_format: str,
     junit_file: Path | None,
     html_file: Path | None,
+    templates_dir: Path | None,
 ) -> None:
     """Weigh a split: team size, load against one server, observability, deploys, timeline.
 
@@ -81,5 +84,5 @@ def assess_command(
         level = level_from_report(report_file)
     assessment = assess(AssessmentInput(merge_answers(from_catalog, flags), level))
     report = Report((), "Split assessment", assessment)
-    emit(report, output_format, junit_file, html_file)
+    emit_report("assess", report, output_format, junit_file, html_file, templates_dir)
     raise SystemExit(0 if assessment.verdict == VERDICT_READY else 1)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from toolkit.generate.render import TemplateError
 from toolkit.readiness.assess import AssessmentInput, assess
 from toolkit.readiness.levels import service_report
 from toolkit.readiness.model import Report
@@ -19,7 +20,43 @@ from toolkit.readiness.output import (
     require_level_option,
     required_level,
 )
+from toolkit.readiness.report import render_html
 from toolkit.readiness.static import StaticOptions, check_catalog
+
+# ``--templates DIR`` of the commands that write ``--html`` (check, probe, assess).
+templates_option = click.option(
+    "--templates",
+    "templates_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Directory whose readiness-report.html.j2 replaces the bundled --html template.",
+)
+
+
+def emit_report(
+    command: str,
+    report: Report,
+    output_format: str,
+    junit_file: Path | None,
+    html_file: Path | None,
+    templates_dir: Path | None,
+) -> None:
+    """:func:`emit`, with the ``--html`` page rendered from ``templates_dir``.
+
+    The page is rendered first: a template error prints one line (template, line,
+    cause) and exits 2 before anything is printed or written.
+    """
+    page = None
+    if html_file is not None:
+        try:
+            page = render_html(report, templates_dir)
+        except TemplateError as error:
+            click.echo(f"toolkit {command}: {error}", err=True)
+            raise SystemExit(EXIT_USAGE) from None
+    emit(report, output_format, junit_file, None)
+    if html_file is not None and page is not None:
+        html_file.parent.mkdir(parents=True, exist_ok=True)
+        html_file.write_text(page, encoding="utf-8")
+        click.echo(f"HTML report written to {html_file}", err=True)
 
 
 @click.command(name="check")
@@ -33,6 +70,7 @@ from toolkit.readiness.static import StaticOptions, check_catalog
 )
 @require_level_option
 @report_options
+@templates_option
 def check_command(
     catalog_file: Path,
     generated_dir: Path,
@@ -41,6 +79,7 @@ def check_command(
     output_format: str,
     junit_file: Path | None,
     html_file: Path | None,
+    templates_dir: Path | None,
 ) -> None:
     """Check every service of CATALOG from files alone: SLOs, owners, dashboards, rules.
 
@@ -68,5 +107,5 @@ def check_command(
     if catalog.assessment is not None:
         assessment = assess(AssessmentInput(catalog.assessment))
     report = Report(services, f"Static readiness checks of {catalog_file}", assessment)
-    emit(report, output_format, junit_file, html_file)
+    emit_report("check", report, output_format, junit_file, html_file, templates_dir)
     raise SystemExit(exit_status(report))

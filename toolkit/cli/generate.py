@@ -8,6 +8,7 @@ import click
 
 from toolkit.catalog import Catalog, CatalogError, load_catalog
 from toolkit.generate import (
+    DashboardMode,
     GenerateOptions,
     RuleFormat,
     TemplateError,
@@ -36,7 +37,16 @@ INVALID = 2
     "--templates",
     "templates_dir",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Directory of templates that override the bundled ones, by file name.",
+    help="Directory of templates that override the bundled ones, by file name "
+    "(alert-texts.j2: alert summaries and descriptions).",
+)
+@click.option(
+    "--dashboards",
+    "dashboard_mode",
+    type=click.Choice([choice.value for choice in DashboardMode]),
+    default=DashboardMode.PER_SERVICE.value,
+    show_default=True,
+    help="One dashboard per service, or one templated dashboard with a $service variable.",
 )
 @click.option(
     "--format",
@@ -61,13 +71,16 @@ def generate_command(
     catalog_file: Path,
     out_dir: Path,
     templates_dir: Path | None,
+    dashboard_mode: str,
     rule_format: str,
     provisioning_path: str,
     check: bool,
 ) -> None:
     """Generate Grafana dashboards and Prometheus rules for every service in CATALOG."""
     catalog = _load(catalog_file)
-    options = GenerateOptions(templates_dir, RuleFormat(rule_format), provisioning_path)
+    options = GenerateOptions(
+        templates_dir, RuleFormat(rule_format), provisioning_path, DashboardMode(dashboard_mode)
+    )
     try:
         files = generate(catalog, options)
     except (TemplateError, ValidationError) as error:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
+from toolkit.cli.check import emit_report, templates_option
 from toolkit.readiness.checks import STATIC_CHECKS
 from toolkit.readiness.levels import not_measured, service_report
 from toolkit.readiness.model import Check, Report
 from toolkit.readiness.output import (
     EXIT_USAGE,
-    emit,
     exit_status,
     generated_option,
     load_catalog_or_exit,
@@ -72,6 +72,7 @@ from toolkit.readiness.static import StaticOptions, check_catalog
 )
 @require_level_option
 @report_options
+@templates_option
 def probe_command(
     url: str,
     service_name: str,
@@ -89,6 +90,7 @@ def probe_command(
     output_format: str,
     junit_file: Path | None,
     html_file: Path | None,
+    templates_dir: Path | None,
 ) -> None:
     """Probe the service running at URL: correlation, logs, tracing, metrics, health.
 
@@ -135,5 +137,5 @@ def probe_command(
         (service_report(service_name, [*live, *static], required_level(require_level, gate), url),),
         f"Readiness of {service_name}",
     )
-    emit(report, output_format, junit_file, html_file)
+    emit_report("probe", report, output_format, junit_file, html_file, templates_dir)
     raise SystemExit(exit_status(report))

@@ -1,20 +1,23 @@
 """Generators: Grafana dashboards, Prometheus rules and promtool tests from the catalog.
 
-The pipeline reads in the module names: ``windows`` and ``promql`` build the
-expressions, ``rules``, ``rule_tests`` and ``dashboards`` the documents as data,
-``render`` turns them into text through the Jinja2 templates, ``validate`` checks what
-came out, ``writer`` writes it atomically and ``check`` diffs it against the disk.
+The pipeline reads in the module names: ``plan`` works out each service's objectives
+once (the only place that knows SLO maths); the writers ``dashboards``, ``rules`` and
+``rule_tests`` build documents from the plan as data; ``documents`` serialises each
+once (JSON, and YAML through ``yaml_writer``); ``writer`` writes the tree atomically and
+``check`` diffs it against the disk. ``texts`` renders the alert texts from Jinja
+templates users may override; ``overlay`` applies a user's dashboard customisation.
 """
 
 from __future__ import annotations
 
 from toolkit.generate.check import diff_output
-from toolkit.generate.pipeline import GenerateOptions, RuleFormat, generate
+from toolkit.generate.pipeline import DashboardMode, GenerateOptions, RuleFormat, generate
 from toolkit.generate.render import TemplateError
 from toolkit.generate.validate import ValidationError
 from toolkit.generate.writer import write_output
 
 __all__ = [
+    "DashboardMode",
     "GenerateOptions",
     "RuleFormat",
     "TemplateError",

@@ -1,40 +1,45 @@
-"""Catalog in, files out (in memory): render every template, parse back, validate, serialise."""
+"""Catalog in, files out (in memory): plan each service, build each document as data,
+serialise it once.
+
+The writers read the plan (``toolkit.generate.plan``): ``dashboards`` (the service
+dashboards, the overview, or one templated dashboard), ``rules`` and ``rule_tests``.
+Nothing is parsed back: a document is JSON or YAML from the data it was built as.
+Dashboards that a user's overlay changed are checked against the dashboard schema
+before anything is written; the built-in ones are proven valid by the test suite.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any, TypeVar
-
-import jinja2
-import yaml
+from typing import Any
 
 from toolkit.catalog.model import Catalog, Service
-from toolkit.generate.dashboards import overview_dashboard, service_dashboard
-from toolkit.generate.documents import HEADER, dump_yaml, load_dump_json, load_yaml
-from toolkit.generate.render import TemplateError, make_environment, render
-from toolkit.generate.rule_tests import EVALUATION_INTERVAL, build_test_cases
-from toolkit.generate.rules import build_rule_group
-from toolkit.generate.validate import (
-    ValidationError,
-    validate_dashboard,
-    validate_prometheus_rule,
-    validate_provisioning,
-    validate_rule_tests,
-    validate_rules_file,
+from toolkit.generate.dashboards.overview import PER_SERVICE_URL, overview_dashboard
+from toolkit.generate.dashboards.service import service_dashboard
+from toolkit.generate.dashboards.templated import (
+    TEMPLATED_FILE,
+    TEMPLATED_URL,
+    templated_dashboard,
 )
+from toolkit.generate.documents import HEADER, dump_json, dump_yaml
+from toolkit.generate.overlay import OverlayError, apply_overlay
+from toolkit.generate.plan import ServicePlan, plan_catalog
+from toolkit.generate.render import TemplateError
+from toolkit.generate.rule_tests import promtool_tests
+from toolkit.generate.rules import build_rule_group
+from toolkit.generate.texts import AlertTexts
+from toolkit.generate.validate import ValidationError, validate_dashboard
 
 DASHBOARDS_DIR = "dashboards"
 RULES_DIR = "alert-rules"
 OUTPUT_DIRS = (DASHBOARDS_DIR, RULES_DIR)
-SCHEMA_VERSION = 39
 OVERVIEW_FILE = "overview.json"
 PROVISIONING_FILE = "provisioning.yaml"
 DEFAULT_PROVISIONING_PATH = "/var/lib/grafana/dashboards/toolkit"
 GRAFANA_FOLDER = "toolkit"
-_T = TypeVar("_T")
 
 
 class RuleFormat(str, Enum):
@@ -44,6 +49,13 @@ class RuleFormat(str, Enum):
     PROMETHEUS_OPERATOR = "prometheus-operator"
 
 
+class DashboardMode(str, Enum):
+    """One dashboard per service, or one for every service with a ``$service`` variable."""
+
+    PER_SERVICE = "per-service"
+    TEMPLATED = "templated"
+
+
 @dataclass(frozen=True)
 class GenerateOptions:
     """Everything ``generate`` can be told besides the catalog."""
@@ -51,6 +63,7 @@ class GenerateOptions:
     templates: Path | None = None
     rule_format: RuleFormat = RuleFormat.PROMETHEUS
     provisioning_path: str = DEFAULT_PROVISIONING_PATH
+    dashboards: DashboardMode = DashboardMode.PER_SERVICE
 
 
 def rules_file_name(service: Service, rule_format: RuleFormat) -> str:
@@ -60,39 +73,7 @@ def rules_file_name(service: Service, rule_format: RuleFormat) -> str:
     return f"{service.name}.rules.yaml"
 
 
-class _Renderer:
-    """Renders, parses back and validates, for one run."""
-
-    def __init__(self, env: jinja2.Environment, source: str) -> None:
-        self.env = env
-        self.source = source
-
-    def parsed(
-        self, template: str, path: str, context: dict[str, Any], loads: Callable[[str], _T]
-    ) -> _T:
-        text = render(self.env, template, context)
-        try:
-            return loads(text)
-        except (ValueError, yaml.YAMLError) as exc:  # json errors are ValueErrors
-            raise ValidationError(
-                path, f"template {template} produced unparsable output: {exc}"
-            ) from exc
-
-    def dashboard(self, template: str, path: str, dashboard: dict[str, Any]) -> str:
-        context = {"dashboard": dashboard, "schema_version": SCHEMA_VERSION, "header": HEADER}
-        document, canonical = self.parsed(template, path, context, load_dump_json)
-        validate_dashboard(path, document)
-        return canonical
-
-    def yaml(
-        self, template: str, path: str, context: dict[str, Any], check: Callable[[str, Any], None]
-    ) -> tuple[Any, str]:
-        document = self.parsed(template, path, {**context, "header": HEADER}, load_yaml)
-        check(path, document)
-        return document, dump_yaml(document, self.source)
-
-
-def _prometheus_rule(service: Service, groups: Any) -> dict[str, Any]:
+def _prometheus_rule(service: Service, groups: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "PrometheusRule",
@@ -107,45 +88,108 @@ def _prometheus_rule(service: Service, groups: Any) -> dict[str, Any]:
     }
 
 
+def _provisioning(path: str) -> dict[str, Any]:
+    return {
+        "apiVersion": 1,
+        "providers": [
+            {
+                "name": GRAFANA_FOLDER,
+                "orgId": 1,
+                "folder": GRAFANA_FOLDER,
+                "type": "file",
+                "disableDeletion": False,
+                "allowUiUpdates": False,
+                "updateIntervalSeconds": 30,
+                "options": {"path": path, "foldersFromFilesStructure": False},
+            }
+        ],
+    }
+
+
+def _service_dashboard(plan: ServicePlan, path: str) -> dict[str, Any]:
+    document = service_dashboard(plan, HEADER)
+    overlay = plan.service.dashboard
+    if overlay is not None:
+        try:
+            document = apply_overlay(document, overlay)
+        except OverlayError as error:
+            raise ValidationError(path, str(error)) from None
+        validate_dashboard(path, document)
+    return document
+
+
+def iter_documents(
+    catalog: Catalog, options: GenerateOptions | None = None
+) -> Iterator[tuple[str, Any]]:
+    """Every output document for ``catalog`` as data, one at a time: (relative path,
+    document). A path ending in ``.json`` is written as JSON, any other as YAML.
+
+    One at a time, so that a caller who serialises each before taking the next keeps
+    few objects alive (the garbage collector's passes stay short). Raises
+    :class:`TemplateError` (an alert-text template failed) or :class:`ValidationError`
+    (an overlay does not fit, or the catalog does not suit the dashboard mode).
+    """
+    options = options or GenerateOptions()
+    texts = AlertTexts(options.templates)
+    plans = plan_catalog(catalog)
+    service_url = PER_SERVICE_URL
+    if options.dashboards is DashboardMode.TEMPLATED:
+        path = f"{DASHBOARDS_DIR}/{TEMPLATED_FILE}"
+        yield path, templated_dashboard(plans, HEADER, path)
+        service_url = TEMPLATED_URL
+    yield f"{DASHBOARDS_DIR}/{OVERVIEW_FILE}", overview_dashboard(plans, HEADER, service_url)
+    yield f"{DASHBOARDS_DIR}/{PROVISIONING_FILE}", _provisioning(options.provisioning_path)
+    for plan in plans:
+        service = plan.service
+        if options.dashboards is DashboardMode.PER_SERVICE:
+            path = f"{DASHBOARDS_DIR}/{plan.name}.json"
+            yield path, _service_dashboard(plan, path)
+        rule_group = build_rule_group(plan, texts)
+        group = rule_group.to_data()
+        if options.rule_format is RuleFormat.PROMETHEUS_OPERATOR:
+            name = rules_file_name(service, options.rule_format)
+            yield f"{RULES_DIR}/{name}", _prometheus_rule(service, [group])
+            continue  # promtool tests need the plain rule file
+        name = rules_file_name(service, RuleFormat.PROMETHEUS)
+        yield f"{RULES_DIR}/{name}", {"groups": [group]}
+        yield f"{RULES_DIR}/{service.name}.test.yaml", promtool_tests(rule_group, name)
+
+
+def build_documents(catalog: Catalog, options: GenerateOptions | None = None) -> dict[str, Any]:
+    """Every output document for ``catalog`` as data: relative path -> document."""
+    return dict(iter_documents(catalog, options))
+
+
+def serialise(path: str, document: Any, source: str) -> str:
+    """``document`` as the text of the file at ``path``: JSON or headed YAML."""
+    if path.endswith(".json"):
+        return dump_json(document)
+    return dump_yaml(document, source)
+
+
 def generate(catalog: Catalog, options: GenerateOptions | None = None) -> dict[str, str]:
     """Every output file for ``catalog``: relative path -> content, sorted by path.
 
-    Nothing touches the disk; raises :class:`TemplateError` or :class:`ValidationError`.
+    Nothing touches the disk; raises as :func:`iter_documents` does. The cyclic garbage
+    collector is paused meanwhile (for the whole process: reference counting still
+    frees memory).
     """
-    options = options or GenerateOptions()
-    renderer = _Renderer(make_environment(options.templates), catalog.path.name)
-    files: dict[str, str] = {}
-    for service in catalog.services:
-        path = f"{DASHBOARDS_DIR}/{service.name}.json"
-        files[path] = renderer.dashboard(
-            "dashboard.json.j2", path, service_dashboard(service, HEADER)
-        )
-
-        group = build_rule_group(service)
-        rules_name = rules_file_name(service, RuleFormat.PROMETHEUS)
-        path = f"{RULES_DIR}/{rules_name}"
-        document, text = renderer.yaml("rules.yaml.j2", path, {"group": group}, validate_rules_file)
-        if options.rule_format is RuleFormat.PROMETHEUS_OPERATOR:
-            resource = _prometheus_rule(service, document["groups"])
-            path = f"{RULES_DIR}/{rules_file_name(service, options.rule_format)}"
-            validate_prometheus_rule(path, resource)
-            files[path] = dump_yaml(resource, renderer.source)
-            continue  # promtool tests need the plain rule file
-        files[path] = text
-        path = f"{RULES_DIR}/{service.name}.test.yaml"
-        context = {
-            "rule_file": rules_name,
-            "evaluation_interval": EVALUATION_INTERVAL,
-            "cases": build_test_cases(group),
-        }
-        files[path] = renderer.yaml("rule-tests.yaml.j2", path, context, validate_rule_tests)[1]
-
-    path = f"{DASHBOARDS_DIR}/{OVERVIEW_FILE}"
-    files[path] = renderer.dashboard("overview.json.j2", path, overview_dashboard(catalog, HEADER))
-    path = f"{DASHBOARDS_DIR}/{PROVISIONING_FILE}"
-    context = {"folder": GRAFANA_FOLDER, "path": options.provisioning_path}
-    files[path] = renderer.yaml("provisioning.yaml.j2", path, context, validate_provisioning)[1]
+    source = catalog.path.name
+    files = {
+        path: serialise(path, document, source)
+        for path, document in iter_documents(catalog, options)
+    }
     return dict(sorted(files.items()))
 
 
-__all__ = ["GenerateOptions", "RuleFormat", "TemplateError", "ValidationError", "generate"]
+__all__ = [
+    "DashboardMode",
+    "GenerateOptions",
+    "RuleFormat",
+    "TemplateError",
+    "ValidationError",
+    "build_documents",
+    "generate",
+    "iter_documents",
+    "serialise",
+]

@@ -1,7 +1,7 @@
-"""PromQL for one service, built from the telemetry names in ``toolkit.semconv``.
+"""PromQL building blocks for one service's series, from the names in ``toolkit.semconv``.
 
-Templates never spell a metric or label name: every expression a dashboard or rule
-needs is built here and handed to the template as a string.
+Writers never spell a metric or label name: the expressions of dashboard panels are
+built here, the SLIs in ``toolkit.generate.plan`` (the only module that knows SLO maths).
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from toolkit import semconv
 from toolkit.catalog.model import Service
 
 RATE_INTERVAL = "$__rate_interval"
-SERVER_ERROR_STATUS = "5.."
 _BUCKET = "_bucket"
 _COUNT = "_count"
+SERVER_COUNT = semconv.HTTP_SERVER_REQUEST_DURATION + _COUNT
+SERVER_BUCKET = semconv.HTTP_SERVER_REQUEST_DURATION + _BUCKET
 
 
 def quote(value: str) -> str:
@@ -59,14 +60,23 @@ def matchers(labels: Mapping[str, str]) -> list[str]:
 
 @dataclass(frozen=True)
 class ServiceQueries:
-    """The PromQL building blocks for one service's series."""
+    """The PromQL building blocks for one service's series: its job and extra matchers.
 
-    service: Service
+    Dashboards that serve many services build it on Grafana variables (``$job``).
+    """
+
+    job: str
+    labels: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, service: Service) -> ServiceQueries:
+        """The queries of ``service``'s series, as the catalog selects them."""
+        prometheus = service.prometheus
+        return cls(prometheus.job, tuple(prometheus.labels.items()))
 
     @cached_property
     def _identity_matchers(self) -> str:
-        prometheus = self.service.prometheus
-        return _identity_matchers(prometheus.job, tuple(prometheus.labels.items()))
+        return _identity_matchers(self.job, self.labels)
 
     def selector(self, *extra: str) -> str:
         """``{job="orders",...}`` with the catalog's extra matchers and ``extra``."""
@@ -74,82 +84,32 @@ class ServiceQueries:
 
     def identity_labels(self) -> dict[str, str]:
         """The labels every series of the service carries (job + extra matchers)."""
-        return {semconv.JOB: self.service.prometheus.job, **self.service.prometheus.labels}
+        return {semconv.JOB: self.job, **dict(self.labels)}
 
     # --- building blocks ---------------------------------------------------------------
-    def _rate(self, metric: str, window: str, *extra: str) -> str:
+    def rate(self, metric: str, window: str, *extra: str) -> str:
+        """``rate()`` of the service's ``metric`` series over ``window``."""
         return f"rate({metric}{self.selector(*extra)}[{window}])"
 
-    def _increase(self, metric: str, window: str, *extra: str) -> str:
+    def increase(self, metric: str, window: str, *extra: str) -> str:
+        """``increase()`` of the service's ``metric`` series over ``window``."""
         return f"increase({metric}{self.selector(*extra)}[{window}])"
-
-    @property
-    def _server_count(self) -> str:
-        return semconv.HTTP_SERVER_REQUEST_DURATION + _COUNT
-
-    @property
-    def _server_bucket(self) -> str:
-        return semconv.HTTP_SERVER_REQUEST_DURATION + _BUCKET
-
-    @property
-    def _error_matcher(self) -> str:
-        return f"{semconv.LABEL_STATUS_CODE}=~{quote(SERVER_ERROR_STATUS)}"
-
-    def _threshold_matcher(self) -> str:
-        latency = self.service.slo.latency
-        if latency is None:
-            raise ValueError(f"service {self.service.name!r} has no latency SLO")
-        return le_matcher(latency.threshold_seconds)
-
-    # --- SLIs (bad / all events over a window) ---------------------------------------
-    def event_count(self, metric: str, window: str, *extra: str) -> str:
-        """Events a counter counted over ``window``, the first one of every series born
-        inside the window included.
-
-        ``increase()`` cannot see the first increment of a series: its first sample is
-        already 1 (the first 5xx of a route and status). So series that existed a window
-        ago contribute their increase, and series born since contribute their whole
-        value, which they gathered inside the window. Never empty: 0 without series.
-        """
-        series = f"{metric}{self.selector(*extra)}"
-        older = f"sum({self._increase(metric, window, *extra)} and {series} offset {window})"
-        born = f"sum({series} unless {series} offset {window})"
-        return f"(({older} or vector(0)) + ({born} or vector(0)))"
-
-    def availability_error_ratio(self, window: str) -> str:
-        """Share of 5xx responses; no result (never NaN) when there was no traffic."""
-        errors = self.event_count(self._server_count, window, self._error_matcher)
-        total = self.event_count(self._server_count, window)
-        return f"{errors} / ({total} > 0)"
-
-    def latency_error_ratio(self, window: str) -> str:
-        """Share of requests slower than the latency SLO's threshold; no result at zero traffic."""
-        fast = self.event_count(self._server_bucket, window, self._threshold_matcher())
-        total = self.event_count(self._server_count, window)
-        return f"({total} - {fast}) / ({total} > 0)"
 
     # --- dashboard panels ----------------------------------------------------------------
     def request_rate_by_route(self) -> str:
         """Requests per second by route."""
-        return f"sum by ({semconv.LABEL_ROUTE}) ({self._rate(self._server_count, RATE_INTERVAL)})"
+        return f"sum by ({semconv.LABEL_ROUTE}) ({self.rate(SERVER_COUNT, RATE_INTERVAL)})"
 
     def request_rate_by_status(self) -> str:
         """Requests per second by response status code."""
-        return (
-            f"sum by ({semconv.LABEL_STATUS_CODE}) "
-            f"({self._rate(self._server_count, RATE_INTERVAL)})"
-        )
-
-    def error_ratio(self) -> str:
-        """Share of 5xx responses over the dashboard's rate interval."""
-        return self.availability_error_ratio(RATE_INTERVAL)
+        return f"sum by ({semconv.LABEL_STATUS_CODE}) ({self.rate(SERVER_COUNT, RATE_INTERVAL)})"
 
     def latency_quantile(self, quantile: str, *, by: str | None = None) -> str:
         """``histogram_quantile`` of the server duration, optionally per ``by`` label."""
         group = f"{semconv.LABEL_LE}, {by}" if by else semconv.LABEL_LE
         return (
             f"histogram_quantile({quantile}, sum by ({group}) "
-            f"({self._rate(self._server_bucket, RATE_INTERVAL)}))"
+            f"({self.rate(SERVER_BUCKET, RATE_INTERVAL)}))"
         )
 
     def active_requests(self) -> str:
@@ -160,50 +120,21 @@ class ServiceQueries:
         """A quantile of a body-size histogram."""
         return (
             f"histogram_quantile({quantile}, sum by ({semconv.LABEL_LE}) "
-            f"({self._rate(metric + _BUCKET, RATE_INTERVAL)}))"
+            f"({self.rate(metric + _BUCKET, RATE_INTERVAL)}))"
         )
-
-    def slo_window_success(self, kind: str) -> str:
-        """Availability or latency SLI (good / all) over the whole SLO window."""
-        window = self.service.slo.window.text
-        ratio = (
-            self.availability_error_ratio(window)
-            if kind == "availability"
-            else self.latency_error_ratio(window)
-        )
-        return f"1 - ({ratio})"
-
-    def budget_remaining(self, kind: str, budget: Decimal) -> str:
-        """Share of the error budget left over the SLO window (negative once overspent)."""
-        window = self.service.slo.window.text
-        ratio = (
-            self.availability_error_ratio(window)
-            if kind == "availability"
-            else self.latency_error_ratio(window)
-        )
-        return f"1 - (({ratio}) / {format_number(budget)})"
-
-    def recorded_ratio(self, kind: str, window: str) -> str:
-        """The recorded SLI error ratio series of this service."""
-        labels = {semconv.LABEL_SERVICE: self.service.name, semconv.LABEL_SLO: kind}
-        return f"{recording_name(window)}{{{','.join(matchers(labels))}}}"
-
-    def burn_rate(self, kind: str, window: str, budget: Decimal) -> str:
-        """How many times faster than sustainable the budget burns, from recorded SLIs."""
-        return f"{self.recorded_ratio(kind, window)} / {format_number(budget)}"
 
     def telemetry_errors(self) -> str:
         """Telemetry failures the middleware swallowed, per second, by component."""
         return (
             f"sum by ({semconv.LABEL_COMPONENT}) "
-            f"({self._rate(semconv.TELEMETRY_ERRORS, RATE_INTERVAL)})"
+            f"({self.rate(semconv.TELEMETRY_ERRORS, RATE_INTERVAL)})"
         )
 
     def spans_dropped(self) -> str:
         """Finished spans that never reached the collector, per second, by reason."""
         return (
             f"sum by ({semconv.LABEL_REASON}) "
-            f"({self._rate(semconv.TELEMETRY_SPANS_DROPPED, RATE_INTERVAL)})"
+            f"({self.rate(semconv.TELEMETRY_SPANS_DROPPED, RATE_INTERVAL)})"
         )
 
     def health_checks(self) -> str:
@@ -218,22 +149,22 @@ class ServiceQueries:
         """Outbound calls per second by target host."""
         return (
             f"sum by ({semconv.LABEL_SERVER_ADDRESS}) "
-            f"({self._rate(self._client(_COUNT), RATE_INTERVAL)})"
+            f"({self.rate(self._client(_COUNT), RATE_INTERVAL)})"
         )
 
     def outbound_error_ratio_by_target(self) -> str:
         """Share of outbound calls per target that failed (``error_type`` set)."""
         address = semconv.LABEL_SERVER_ADDRESS
         failed = f"{semconv.LABEL_ERROR_TYPE}!={quote('')}"
-        errors = f"sum by ({address}) ({self._rate(self._client(_COUNT), RATE_INTERVAL, failed)})"
-        total = f"sum by ({address}) ({self._rate(self._client(_COUNT), RATE_INTERVAL)})"
+        errors = f"sum by ({address}) ({self.rate(self._client(_COUNT), RATE_INTERVAL, failed)})"
+        total = f"sum by ({address}) ({self.rate(self._client(_COUNT), RATE_INTERVAL)})"
         return f"({errors} or 0 * {total}) / ({total} > 0)"
 
     def outbound_latency_by_target(self, quantile: str) -> str:
         """A latency quantile of outbound calls per target."""
         return (
             f"histogram_quantile({quantile}, sum by ({semconv.LABEL_LE}, "
-            f"{semconv.LABEL_SERVER_ADDRESS}) ({self._rate(self._client(_BUCKET), RATE_INTERVAL)}))"
+            f"{semconv.LABEL_SERVER_ADDRESS}) ({self.rate(self._client(_BUCKET), RATE_INTERVAL)}))"
         )
 
     # --- circuit breakers (toolkit.resilience) --------------------------------------------
@@ -251,7 +182,7 @@ class ServiceQueries:
         """Calls through each breaker per second, by outcome."""
         return (
             f"sum by ({semconv.LABEL_BREAKER_NAME}, {semconv.LABEL_BREAKER_KIND}) "
-            f"({self._rate(semconv.CIRCUITBREAKER_CALLS, RATE_INTERVAL)})"
+            f"({self.rate(semconv.CIRCUITBREAKER_CALLS, RATE_INTERVAL)})"
         )
 
     def breaker_failure_rate(self) -> str:
@@ -265,13 +196,3 @@ class ServiceQueries:
 @cache  # builders make a ServiceQueries each; the matchers of a service are made once
 def _identity_matchers(job: str, labels: tuple[tuple[str, str], ...]) -> str:
     return ",".join([f"{semconv.JOB}={quote(job)}", *matchers(dict(labels))])
-
-
-def recording_name(window: str) -> str:
-    """Name of the recorded SLI error ratio over ``window``."""
-    return f"{semconv.RECORD_SLI_ERROR_RATIO_PREFIX}{window}"
-
-
-def error_budget(objective_percent: float) -> Decimal:
-    """The error budget of an objective in percent, exactly: ``99.9`` -> ``0.001``."""
-    return ((Decimal(100) - Decimal(repr(objective_percent))) / Decimal(100)).normalize()

@@ -1,8 +1,9 @@
-"""The Jinja2 environment: bundled templates, user overrides, strict undefined names."""
+"""Jinja2 for the text people read: bundled templates, user overrides, strict undefined
+names, and errors that name the template file and line."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -23,86 +24,14 @@ class TemplateError(Exception):
         super().__init__(f"template {where}: {reason}")
 
 
-# Jinja's own tojson escapes <, >, & and ' for HTML; generated files are not HTML.
-# Built once: json.dumps with a non-default argument builds a new encoder per call, and
-# templates call this filter hundreds of times per file.
-_ENCODER = json.JSONEncoder(ensure_ascii=False)
-_encode_string: Any = getattr(json.encoder, "c_encode_basestring", None) or (
-    json.encoder.py_encode_basestring
-)
-_c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
-# The C encoder JSONEncoder.encode would build anew on every call, built once (no
-# circular-reference markers: template contexts are trees).
-_encode_tree: Any = (
-    _c_make_encoder(None, _ENCODER.default, _encode_string, None, ": ", ", ", False, False, True)
-    if _c_make_encoder is not None
-    else None
-)
-_CONSTANTS = {True: "true", False: "false", None: "null"}
+def make_environment(
+    override_dir: Path | None = None, autoescape: bool = False
+) -> jinja2.Environment:
+    """An environment that looks in ``override_dir`` first, then the bundled templates.
 
-try:  # optional: the ``speedups`` extra
-    import orjson
-except ImportError:  # pragma: no cover - depends on the installation
-    orjson = None  # type: ignore[assignment]
-# orjson for a whole list or mapping (8x faster than the C encoder on a promtool test
-# file's cases), strictly: dataclasses, dates and subclasses (Records) raise and go to
-# the standard encoder, which writes them or raises as before. (An enum is written by
-# its value, as json does for str and int enums; json refuses a plain Enum.)
-_ORJSON_STRICT = (
-    orjson.OPT_PASSTHROUGH_DATACLASS
-    | orjson.OPT_PASSTHROUGH_DATETIME
-    | orjson.OPT_PASSTHROUGH_SUBCLASS
-    if orjson is not None
-    else 0
-)
-
-
-def _orjson_tree(value: Any) -> str | None:
-    """``value`` as orjson writes it, or None where it would differ from ``json``'s value.
-
-    The text differs (no spaces, other float spellings) but parses back to the same
-    values; orjson writes NaN and infinities as ``null``, so any ``null`` is left to the
-    standard encoder. Integers beyond 64 bits, lone surrogates and non-string keys raise.
+    ``autoescape`` HTML-escapes every ``{{ … }}`` (for HTML templates; generated files
+    are JSON and YAML, not HTML).
     """
-    try:
-        text: str = orjson.dumps(value, option=_ORJSON_STRICT).decode()
-    except TypeError:  # orjson.JSONEncodeError is a TypeError
-        return None
-    return None if "null" in text else text
-
-
-def _tojson(value: Any) -> str:
-    kind = type(value)
-    if kind is str:  # the common case, straight to the C string encoder
-        return _encode_string(value)  # type: ignore[no-any-return]
-    if kind is bool or value is None:
-        return _CONSTANTS[value]
-    if kind is int:
-        return str(value)
-    if kind is dict or kind is list:
-        text = _orjson_tree(value) if orjson is not None else None
-        if text is not None:
-            return text
-        if _encode_tree is not None:
-            return "".join(_encode_tree(value, 0))
-    return _ENCODER.encode(value)
-
-
-class Record(dict[str, Any]):
-    """A template context mapping whose keys templates also read as plain attributes.
-
-    Jinja's ``x.name`` tries ``getattr`` first and falls back to ``x["name"]`` after an
-    ``AttributeError``; on a plain dict that exception is raised for every lookup. Here
-    the keys are instance attributes too, found on the first try. Build, do not mutate.
-    """
-
-    def __init__(self, *args: Any, **fields: Any) -> None:
-        super().__init__(*args, **fields)
-        self.__dict__.update(self)
-
-
-def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
-    """An environment that looks in ``override_dir`` first, then the bundled templates."""
     loaders: list[jinja2.BaseLoader] = []
     if override_dir is not None:
         loaders.append(jinja2.FileSystemLoader(str(override_dir)))
@@ -110,7 +39,7 @@ def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,
-        autoescape=False,
+        autoescape=autoescape,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -118,7 +47,6 @@ def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
         auto_reload=False,
         cache_size=-1,
     )
-    env.filters["tojson"] = _tojson
     return env
 
 
@@ -169,3 +97,42 @@ def _located(env: jinja2.Environment, name: str, exc: BaseException, reason: str
     if frame is None:
         return TemplateError(name, None, reason)
     return TemplateError(frame[0], frame[1], reason)
+
+
+def macro(env: jinja2.Environment, name: str, macro_name: str) -> Callable[..., str]:
+    """Macro ``macro_name`` of template ``name``, as a function whose failures are
+    :class:`TemplateError` errors naming the template file and line."""
+    try:
+        module = _located_errors(env, lambda: env.get_template(name).module)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(exc.name or name, exc.lineno, exc.message or "syntax error") from exc
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateError(name, None, f"template not found: {exc.name}") from exc
+    except jinja2.UndefinedError as exc:
+        raise _located(env, name, exc, exc.message or "undefined variable") from exc
+    except jinja2.TemplateError as exc:
+        raise _located(env, name, exc, str(exc)) from exc
+    found = getattr(module, macro_name, None)
+    if not callable(found):
+        raise TemplateError(name, None, f"no macro {macro_name!r} in the template")
+
+    def call(*args: Any) -> str:
+        try:
+            return str(_located_errors(env, lambda: found(*args)))
+        except jinja2.UndefinedError as exc:
+            raise _located(env, name, exc, exc.message or "undefined variable") from exc
+        except jinja2.TemplateError as exc:
+            raise _located(env, name, exc, str(exc)) from exc
+
+    return call
+
+
+def _located_errors(env: jinja2.Environment, work: Callable[[], Any]) -> Any:
+    """Run ``work``; a template error it raises comes out with its traceback rewritten
+    to template lines (as ``Template.render`` does), so ``_located`` finds the line."""
+    try:
+        return work()
+    except jinja2.TemplateSyntaxError:
+        raise
+    except jinja2.TemplateError:
+        env.handle_exception()

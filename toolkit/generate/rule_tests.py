@@ -19,21 +19,17 @@ from functools import cache
 from typing import Any
 
 from toolkit import semconv
-from toolkit.catalog.model import Service
-from toolkit.generate.promql import ServiceQueries, le_label_value, quote
+from toolkit.generate.plan import AVAILABILITY, BurnCheck, ServicePlan, format_duration
+from toolkit.generate.promql import le_label_value, quote
 from toolkit.generate.rules import (
-    AVAILABILITY,
-    BREAKER_OF_ALERT,
     BREAKER_OPEN,
     BURN,
-    INSTANCE_OF_ALERT,
     OPEN_STATE,
     TARGET_DOWN,
-    VALUE_AS_PERCENT,
     AlertRule,
     RuleGroup,
 )
-from toolkit.generate.windows import BurnCondition, format_duration
+from toolkit.generate.texts import BREAKER_OF_ALERT, INSTANCE_OF_ALERT, VALUE_AS_PERCENT
 
 EVALUATION_INTERVAL = "1m"
 TEST_INSTANCE = "app:8000"
@@ -87,9 +83,9 @@ def _series_text(metric: str, labels: tuple[tuple[str, str], ...]) -> str:
     return f"{metric}{{{inner}}}"
 
 
-def _traffic(service: Service, phases: list[Phase]) -> list[dict[str, str]]:
+def _traffic(plan: ServicePlan, phases: list[Phase]) -> list[dict[str, str]]:
     """Duration-histogram series (count and the SLO's bucket) for these phases."""
-    identity = ServiceQueries(service).identity_labels()
+    identity = plan.queries.identity_labels()
     count = semconv.HTTP_SERVER_REQUEST_DURATION + "_count"
     bucket = semconv.HTTP_SERVER_REQUEST_DURATION + "_bucket"
     ok = {**identity, semconv.LABEL_STATUS_CODE: OK_STATUS}
@@ -98,7 +94,7 @@ def _traffic(service: Service, phases: list[Phase]) -> list[dict[str, str]]:
         {"series": _series_name(count, ok), "values": _counter(phases, lambda p: p.ok + p.slow)},
         {"series": _series_name(count, err), "values": _counter(phases, lambda p: p.errors)},
     ]
-    latency = service.slo.latency
+    latency = plan.service.slo.latency
     if latency is not None:
         le = {semconv.LABEL_LE: le_label_value(latency.threshold_seconds)}
         series += [
@@ -114,8 +110,8 @@ def _traffic(service: Service, phases: list[Phase]) -> list[dict[str, str]]:
     return series
 
 
-def _up(service: Service, values: str) -> dict[str, str]:
-    labels = {**ServiceQueries(service).identity_labels(), semconv.LABEL_INSTANCE: TEST_INSTANCE}
+def _up(plan: ServicePlan, values: str) -> dict[str, str]:
+    labels = {**plan.queries.identity_labels(), semconv.LABEL_INSTANCE: TEST_INSTANCE}
     return {"series": _series_name(semconv.SCRAPE_UP, labels), "values": values}
 
 
@@ -147,14 +143,14 @@ def _failure_split(alert: AlertRule) -> tuple[int, int, str]:
     failure / (baseline + failure), a round share. The short window either holds both
     phases too (the same share) or only failure (100 %). Short series keep promtool fast.
     """
-    return _split_for(alert.conditions[0], alert.budget)
+    return _split_for(alert.checks[0])
 
 
 @cache  # a pure function of the objective: a catalog has few distinct ones
-def _split_for(condition: BurnCondition, budget: Decimal) -> tuple[int, int, str]:
-    threshold = condition.factor * budget
-    long_minutes = condition.long.seconds // 60
-    short_minutes = condition.short.seconds // 60
+def _split_for(check: BurnCheck) -> tuple[int, int, str]:
+    threshold = check.threshold
+    long_minutes = check.long_window.seconds // 60
+    short_minutes = check.short_window.seconds // 60
     for baseline, failure in _SPLITS:
         share = Decimal(failure) / Decimal(baseline + failure)
         most = (long_minutes - 1) // (baseline + failure)  # both phases inside the long window
@@ -176,11 +172,11 @@ def _humanize_percentage(share: Decimal) -> str:
 
 
 def _burn_case(group: RuleGroup, alert: AlertRule) -> dict[str, Any]:
-    service = group.service
+    plan = group.plan
     baseline, failing_minutes, value = _failure_split(alert)
     total = baseline + failing_minutes
     healthy = Phase(baseline, ok=REQUESTS_PER_MINUTE)
-    if alert.slo == AVAILABILITY:
+    if alert.slo is not None and alert.slo.kind == AVAILABILITY:
         failing = Phase(failing_minutes, errors=REQUESTS_PER_MINUTE)
     else:
         failing = Phase(failing_minutes, slow=REQUESTS_PER_MINUTE)
@@ -188,8 +184,8 @@ def _burn_case(group: RuleGroup, alert: AlertRule) -> dict[str, Any]:
         "name": f"{alert.alert} fires after a healthy baseline",
         "interval": EVALUATION_INTERVAL,
         "input_series": [
-            _up(service, f"1x{total}"),
-            *_traffic(service, [healthy, failing]),
+            _up(plan, f"1x{total}"),
+            *_traffic(plan, [healthy, failing]),
         ],
         "alert_rule_test": [
             {
@@ -207,19 +203,19 @@ def _burn_case(group: RuleGroup, alert: AlertRule) -> dict[str, Any]:
 
 
 def _target_down_case(group: RuleGroup, alert: AlertRule) -> dict[str, Any]:
-    service = group.service
+    plan = group.plan
     down = TARGET_FOR_MINUTES
     total = BASELINE_MINUTES + down
     labels = {
-        **ServiceQueries(service).identity_labels(),
+        **plan.queries.identity_labels(),
         semconv.LABEL_INSTANCE: TEST_INSTANCE,
     }
     return {
         "name": f"{alert.alert} fires when the target stops answering",
         "interval": EVALUATION_INTERVAL,
         "input_series": [
-            _up(service, f"1x{BASELINE_MINUTES - 1} 0x{down}"),
-            *_traffic(service, [Phase(total, ok=REQUESTS_PER_MINUTE)]),
+            _up(plan, f"1x{BASELINE_MINUTES - 1} 0x{down}"),
+            *_traffic(plan, [Phase(total, ok=REQUESTS_PER_MINUTE)]),
         ],
         "alert_rule_test": [
             {
@@ -230,31 +226,35 @@ def _target_down_case(group: RuleGroup, alert: AlertRule) -> dict[str, Any]:
             {
                 "eval_time": _minutes(total),
                 "alertname": alert.alert,
-                "exp_alerts": [_expected(alert, labels, "0")],
+                "exp_alerts": [_expected(alert, labels, _humanize_percentage(Decimal(0)))],
             },
         ],
     }
 
 
 def _target_absent_case(group: RuleGroup, alert: AlertRule) -> dict[str, Any]:
-    service = group.service
+    plan = group.plan
     return {
         "name": f"{alert.alert} fires when Prometheus has no target for the service",
         "interval": EVALUATION_INTERVAL,
-        "input_series": _traffic(service, [Phase(TARGET_FOR_MINUTES, ok=REQUESTS_PER_MINUTE)]),
+        "input_series": _traffic(plan, [Phase(TARGET_FOR_MINUTES, ok=REQUESTS_PER_MINUTE)]),
         "alert_rule_test": [
             {
                 "eval_time": _minutes(TARGET_FOR_MINUTES),
                 "alertname": alert.alert,
-                "exp_alerts": [_expected(alert, ServiceQueries(service).identity_labels(), "1")],
+                "exp_alerts": [
+                    _expected(
+                        alert, plan.queries.identity_labels(), _humanize_percentage(Decimal(1))
+                    )
+                ],
             }
         ],
     }
 
 
-def _breaker(service: Service, name: str, phases: list[tuple[str, int]]) -> list[dict[str, str]]:
+def _breaker(plan: ServicePlan, name: str, phases: list[tuple[str, int]]) -> list[dict[str, str]]:
     """The one-hot state gauge of breaker ``name``: ``phases`` of (state, minutes)."""
-    identity = ServiceQueries(service).identity_labels()
+    identity = plan.queries.identity_labels()
     series = []
     for state in semconv.CIRCUITBREAKER_STATES:
         values = " ".join(f"{int(now == state)}x{minutes - 1}" for now, minutes in phases)
@@ -272,9 +272,9 @@ def _breaker(service: Service, name: str, phases: list[tuple[str, int]]) -> list
 def _breaker_cases(group: RuleGroup, alert: AlertRule) -> list[dict[str, Any]]:
     """Fires once a breaker stays open past ``for`` and resolves when it closes; quiet
     when a breaker opens only briefly or stays closed, and when there are no breakers."""
-    service = group.service
+    plan = group.plan
     labels = {
-        semconv.JOB: service.prometheus.job,
+        semconv.JOB: plan.queries.job,
         semconv.LABEL_BREAKER_NAME: TEST_BREAKER,
     }
     closed_before = BASELINE_MINUTES // 3
@@ -293,7 +293,7 @@ def _breaker_cases(group: RuleGroup, alert: AlertRule) -> list[dict[str, Any]]:
     end = 2 * closed_before + BREAKER_OPEN_MINUTES - 1
 
     def check(minutes: int, firing: bool) -> dict[str, Any]:
-        expected = [_expected(alert, labels, "1")] if firing else []
+        expected = [_expected(alert, labels, _humanize_percentage(Decimal(1)))] if firing else []
         return {"eval_time": _minutes(minutes), "alertname": alert.alert, "exp_alerts": expected}
 
     return [
@@ -301,8 +301,8 @@ def _breaker_cases(group: RuleGroup, alert: AlertRule) -> list[dict[str, Any]]:
             "name": f"{alert.alert} fires once a breaker stays open, resolves when it closes",
             "interval": EVALUATION_INTERVAL,
             "input_series": [
-                *_breaker(service, TEST_BREAKER, opened),
-                *_breaker(service, OTHER_BREAKER, closed),
+                *_breaker(plan, TEST_BREAKER, opened),
+                *_breaker(plan, OTHER_BREAKER, closed),
             ],
             "alert_rule_test": [
                 check(closed_before + 1, firing=False),  # open, but not for long enough yet
@@ -314,8 +314,8 @@ def _breaker_cases(group: RuleGroup, alert: AlertRule) -> list[dict[str, Any]]:
             "name": f"{alert.alert} stays silent while breakers open only briefly or stay closed",
             "interval": EVALUATION_INTERVAL,
             "input_series": [
-                *_breaker(service, TEST_BREAKER, blip),
-                *_breaker(service, OTHER_BREAKER, closed),
+                *_breaker(plan, TEST_BREAKER, blip),
+                *_breaker(plan, OTHER_BREAKER, closed),
             ],
             "alert_rule_test": [
                 check(closed_before + BREAKER_BLIP_MINUTES - 1, firing=False),
@@ -325,7 +325,7 @@ def _breaker_cases(group: RuleGroup, alert: AlertRule) -> list[dict[str, Any]]:
         {
             "name": f"{alert.alert} stays silent without any circuit-breaker metrics",
             "interval": EVALUATION_INTERVAL,
-            "input_series": [_up(service, f"1x{HEALTHY_MINUTES}")],
+            "input_series": [_up(plan, f"1x{HEALTHY_MINUTES}")],
             "alert_rule_test": [check(HEALTHY_MINUTES, firing=False)],
         },
     ]
@@ -333,14 +333,14 @@ def _breaker_cases(group: RuleGroup, alert: AlertRule) -> list[dict[str, Any]]:
 
 def build_test_cases(group: RuleGroup) -> list[dict[str, Any]]:
     """Every promtool test case for ``group``: quiet cases first, then one per alert."""
-    service = group.service
+    plan = group.plan
     cases: list[dict[str, Any]] = [
         {
             "name": "healthy traffic: no alert fires",
             "interval": EVALUATION_INTERVAL,
             "input_series": [
-                _up(service, f"1x{HEALTHY_MINUTES}"),
-                *_traffic(service, [Phase(HEALTHY_MINUTES, ok=REQUESTS_PER_MINUTE)]),
+                _up(plan, f"1x{HEALTHY_MINUTES}"),
+                *_traffic(plan, [Phase(HEALTHY_MINUTES, ok=REQUESTS_PER_MINUTE)]),
             ],
             "alert_rule_test": _silence(group, HEALTHY_MINUTES),
         },
@@ -348,8 +348,8 @@ def build_test_cases(group: RuleGroup) -> list[dict[str, Any]]:
             "name": "no traffic at all: no alert fires (no NaN, no false page)",
             "interval": EVALUATION_INTERVAL,
             "input_series": [
-                _up(service, f"1x{HEALTHY_MINUTES}"),
-                *_traffic(service, [Phase(HEALTHY_MINUTES)]),
+                _up(plan, f"1x{HEALTHY_MINUTES}"),
+                *_traffic(plan, [Phase(HEALTHY_MINUTES)]),
             ],
             "alert_rule_test": _silence(group, HEALTHY_MINUTES),
         },
@@ -364,3 +364,12 @@ def build_test_cases(group: RuleGroup) -> list[dict[str, Any]]:
         else:
             cases.append(_target_absent_case(group, alert))
     return cases
+
+
+def promtool_tests(group: RuleGroup, rule_file: str) -> dict[str, Any]:
+    """The promtool unit-test file of ``group``, whose rules are in ``rule_file``."""
+    return {
+        "rule_files": [rule_file],
+        "evaluation_interval": EVALUATION_INTERVAL,
+        "tests": build_test_cases(group),
+    }

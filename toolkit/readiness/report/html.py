@@ -1,16 +1,27 @@
 """``--html FILE``: one self-contained page (no scripts, no external assets).
 
 It shows the services-by-checks matrix, each service's checks with reasons and fixes,
-and the split assessment when there is one.
+and the split assessment when there is one. This module prepares what goes on the page
+(each cell's symbol, class and tooltip, the verdicts, the summary line); the bundled
+template ``readiness-report.html.j2`` lays it out, and a directory of templates given
+as ``templates`` may replace it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
+from pathlib import Path
+from typing import Any
 
+from markupsafe import Markup
+
+from toolkit.generate.render import make_environment, render
 from toolkit.readiness.checks import LEVEL_NAMES, READY_LEVEL
 from toolkit.readiness.model import Assessment, Check, Report, ServiceReport, Status
 from toolkit.readiness.report.text import summary_line
+
+TEMPLATE = "readiness-report.html.j2"
 
 _SYMBOL = {
     Status.PASS: "✓",
@@ -19,128 +30,202 @@ _SYMBOL = {
     Status.SKIPPED: "-",
     Status.NOT_MEASURED: "?",
 }
-_STYLE = """
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem;color:#1d232a}
-h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem}
-table{border-collapse:collapse;margin:.5rem 0}
-th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}
-th{background:#f6f8fa}
-.matrix td.cell{text-align:center;font-weight:bold;min-width:1.6rem}
-.matrix th.check{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap}
-.pass{background:#dafbe1;color:#116329}.fail{background:#ffebe9;color:#a40e26}
-.warn{background:#fff8c5;color:#7d4e00}.skipped,.not_measured{background:#f6f8fa;color:#57606a}
-.ready{color:#116329;font-weight:bold}.not-ready{color:#a40e26;font-weight:bold}
-.ready,.not-ready{white-space:nowrap}
-.fix{color:#57606a}.legend span{padding:0 .4rem;margin-right:.3rem}
-"""
 
 
-def _status_cell(check: Check | None) -> str:
+def _escape(value: Any) -> Any:
+    """Escape a string as :func:`html.escape` does, before autoescape sees it.
+
+    Autoescape escapes the same characters but spells quotes ``&#34;`` and ``&#39;``;
+    this keeps the page's ``&quot;`` and ``&#x27;``. Markup (a macro's output) and
+    non-strings are left to autoescape.
+    """
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return Markup(escape(value))
+    return value
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A matrix cell: CSS class (the status), tooltip and symbol."""
+
+    css: str
+    title: str
+    symbol: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A service's verdict: CSS class (``ready`` or ``not-ready``) and text."""
+
+    css: str
+    text: str
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    """A row of a service's table of checks."""
+
+    css: str
+    symbol: str
+    status: str
+    level: int
+    id: str
+    title: str
+    reason: str
+    fix: str
+
+
+@dataclass(frozen=True)
+class ServiceSection:
+    """A service: its matrix row and its section; ``level`` is text (``static only``)."""
+
+    name: str
+    url: str | None
+    level: str
+    required_level: int
+    ready: bool
+    verdict: Verdict
+    cells: list[Cell]
+    checks: list[CheckRow]
+
+
+@dataclass(frozen=True)
+class SignRow:
+    """A row of the split assessment: CSS class (fail: a sign of splitting too early)."""
+
+    css: str
+    question: str
+    answer: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class AssessmentSection:
+    """The split assessment: its verdict, summary and one row per question."""
+
+    verdict: str
+    summary: str
+    signs: list[SignRow]
+
+
+@dataclass(frozen=True)
+class Level:
+    """A readiness level and its name."""
+
+    number: int
+    name: str
+
+
+@dataclass(frozen=True)
+class Column:
+    """A check in the matrix head."""
+
+    level: int
+    id: str
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    """A status in the legend."""
+
+    css: str
+    symbol: str
+    label: str
+
+
+def _cell(check: Check | None) -> Cell:
     if check is None:
-        return '<td class="cell not_measured" title="not run">·</td>'
-    title = escape(f"{check.id}: {check.status.value} — {check.reason}")
-    status = check.status.value
-    return f'<td class="cell {status}" title="{title}">{_SYMBOL[check.status]}</td>'
+        return Cell("not_measured", "not run", "·")
+    title = f"{check.id}: {check.status.value} — {check.reason}"
+    return Cell(check.status.value, title, _SYMBOL[check.status])
 
 
-def _level(service: ServiceReport) -> str:
-    return "static only" if service.level is None else str(service.level)
-
-
-def _verdict(service: ServiceReport) -> str:
+def _verdict(service: ServiceReport) -> Verdict:
     if service.level is None:
         if service.ready:
-            return '<span class="ready">static checks pass</span>'
-        return '<span class="not-ready">static checks fail</span>'
+            return Verdict("ready", "static checks pass")
+        return Verdict("not-ready", "static checks fail")
     if service.ready:
-        return '<span class="ready">ready</span>'
-    return f'<span class="not-ready">not ready (needs level {service.required_level})</span>'
+        return Verdict("ready", "ready")
+    return Verdict("not-ready", f"not ready (needs level {service.required_level})")
 
 
-def _matrix(report: Report) -> str:
+def _columns(report: Report) -> list[Column]:
+    """Every check of any service, by level, else in first-seen order."""
     ids: list[tuple[int, str]] = []
     for service in report.services:
         for check in service.checks:
             if (check.level, check.id) not in ids:
                 ids.append((check.level, check.id))
     ids.sort(key=lambda item: item[0])  # stable: keeps each service's canonical order
-    head = "".join(
-        f'<th class="check" scope="col">L{level} {escape(check_id)}</th>' for level, check_id in ids
-    )
-    rows = []
-    for service in report.services:
-        found = {check.id: check for check in service.checks}
-        cells = "".join(_status_cell(found.get(check_id)) for _, check_id in ids)
-        rows.append(
-            f'<tr><th scope="row"><a href="#svc-{escape(service.service)}">'
-            f"{escape(service.service)}</a></th><td>{_level(service)}</td>"
-            f"<td>{_verdict(service)}</td>{cells}</tr>"
+    return [Column(level, check_id) for level, check_id in ids]
+
+
+def _service(service: ServiceReport, columns: list[Column]) -> ServiceSection:
+    found = {check.id: check for check in service.checks}
+    checks = [
+        CheckRow(
+            css=check.status.value,
+            symbol=_SYMBOL[check.status],
+            status=check.status.value,
+            level=check.level,
+            id=check.id,
+            title=check.title,
+            reason=check.reason,
+            fix=check.fix,
         )
-    return (
-        '<table class="matrix"><thead><tr><th>service</th><th>level</th><th>verdict</th>'
-        f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        for check in service.checks
+    ]
+    return ServiceSection(
+        name=service.service,
+        url=service.url,
+        level="static only" if service.level is None else str(service.level),
+        required_level=service.required_level,
+        ready=service.ready,
+        verdict=_verdict(service),
+        cells=[_cell(found.get(column.id)) for column in columns],
+        checks=checks,
     )
 
 
-def _details(service: ServiceReport) -> str:
-    rows = []
-    for check in service.checks:
-        fix = f'<div class="fix">fix: {escape(check.fix)}</div>' if check.fix else ""
-        rows.append(
-            f'<tr><td class="{check.status.value}">{_SYMBOL[check.status]} '
-            f"{escape(check.status.value)}</td><td>L{check.level}</td>"
-            f"<td>{escape(check.id)}<br><small>{escape(check.title)}</small></td>"
-            f"<td>{escape(check.reason)}{fix}</td></tr>"
+def _assessment(assessment: Assessment) -> AssessmentSection:
+    signs = [
+        SignRow(
+            css="not_measured" if sign.early is None else ("fail" if sign.early else "pass"),
+            question=sign.question,
+            answer=sign.answer,
+            reason=sign.reason,
         )
-    url = f" — {escape(service.url)}" if service.url else ""
-    return (
-        f'<h2 id="svc-{escape(service.service)}">{escape(service.service)}{url}</h2>'
-        f"<p>Level {_level(service)} of {READY_LEVEL}: {_verdict(service)}</p>"
-        "<table><thead><tr><th>status</th><th>level</th><th>check</th><th>reason</th></tr>"
-        f"</thead><tbody>{''.join(rows)}</tbody></table>"
-    )
+        for sign in assessment.signs
+    ]
+    return AssessmentSection(assessment.verdict, assessment.summary, signs)
 
 
-def _assessment(assessment: Assessment) -> str:
-    rows = []
-    for sign in assessment.signs:
-        css = "not_measured" if sign.early is None else ("fail" if sign.early else "pass")
-        rows.append(
-            f'<tr><td class="{css}">{escape(sign.question)}</td><td>{escape(sign.answer)}</td>'
-            f"<td>{escape(sign.reason)}</td></tr>"
-        )
-    return (
-        '<h2 id="assessment">Split assessment</h2>'
-        f"<p><strong>{escape(assessment.summary)}</strong></p>"
-        "<table><thead><tr><th>question</th><th>answer</th><th>what it says</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
-    )
+def html_context(report: Report) -> dict[str, Any]:
+    """What the template receives (documented in docs/readiness.md)."""
+    columns = _columns(report)
+    return {
+        "title": report.title,
+        "summary": summary_line(report),
+        "ready_level": READY_LEVEL,
+        "levels": [Level(number, name) for number, name in LEVEL_NAMES.items()],
+        "legend": [
+            LegendEntry(status.value, _SYMBOL[status], status.value.replace("_", " "))
+            for status in Status
+        ],
+        "columns": columns,
+        "services": [_service(service, columns) for service in report.services],
+        "assessment": None if report.assessment is None else _assessment(report.assessment),
+    }
 
 
-def render_html(report: Report) -> str:
-    """The report as one HTML page."""
-    levels = "".join(
-        f"<li>Level {level}: {escape(name)}</li>" for level, name in LEVEL_NAMES.items()
-    )
-    legend = "".join(
-        f'<span class="{status.value}">{_SYMBOL[status]} {status.value.replace("_", " ")}</span>'
-        for status in Status
-    )
-    body = [f"<h1>{escape(report.title)}</h1>"]
-    if report.services:
-        body += [
-            f"<p>{escape(summary_line(report))}. A service's level is the highest whose "
-            "checks, and every lower level's, all pass.</p>",
-            f"<ul>{levels}</ul>",
-            f'<p class="legend">{legend}</p>',
-            _matrix(report),
-            *(_details(service) for service in report.services),
-        ]
-    if report.assessment is not None:
-        body.append(_assessment(report.assessment))
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(report.title)}</title><style>{_STYLE}</style></head>"
-        f"<body>{''.join(body)}</body></html>\n"
-    )
+def render_html(report: Report, templates: Path | None = None) -> str:
+    """The report as one HTML page.
+
+    ``templates``: a directory whose ``readiness-report.html.j2`` replaces the bundled
+    one. Raises :class:`toolkit.generate.render.TemplateError` (naming the template, the
+    line and the cause) when the template does not load or render.
+    """
+    env = make_environment(templates, autoescape=True)
+    env.finalize = _escape  # before the first template loads: compiled into each output
+    return render(env, TEMPLATE, html_context(report))

@@ -1,0 +1,440 @@
+"""A service's ``dashboard`` overlay: extra panels and overrides for its generated dashboard.
+
+The overlay is written in the catalog (a mapping) or in a YAML or JSON file beside it
+(a string: the file's path, relative to the catalog's directory). Its values are Grafana
+panel JSON, so they must be JSON data: YAML dates, non-string keys, NaN and infinities
+are problems, reported with the file and line where they are written. A JSON file is
+read with a small position-keeping reader, so its problems have lines too and its
+numbers keep JSON's types (YAML 1.1 would read ``1e3`` as a string).
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import math
+import os
+import re
+from pathlib import Path, PurePath
+from typing import Any, Final
+
+import yaml
+from yaml.constructor import SafeConstructor
+
+from toolkit.catalog.model import DashboardOverlay, PanelOverride
+from toolkit.catalog.nodes import (
+    STR_TAG,
+    NodeReader,
+    child_path,
+    describe,
+    item_path,
+    line_of,
+    shown,
+)
+from toolkit.catalog.problems import CatalogError, Problem
+from toolkit.catalog.text import compose, decode
+
+OVERLAY_KEYS: Final = ("panels", "overrides")
+OVERRIDE_KEYS: Final = ("title", "id", "set")
+OVERLAY: Final = (
+    "a mapping with 'panels' or 'overrides', or the path of a YAML or JSON file holding one"
+)
+OVERLAY_FILE: Final = "a mapping with 'panels' or 'overrides'"
+FILE_LANGUAGES: Final = {".yaml": "YAML", ".yml": "YAML", ".json": "JSON"}
+PANEL_ID: Final = "a panel id (a whole number from 1)"
+JSON_DATA: Final = "JSON data (a string, number, true, false, null, list or mapping)"
+FINITE: Final = "a finite number (JSON has no NaN or infinity)"
+PATH_HINT: Final = "the path is relative to the directory of the catalog"
+MERGE_HINT: Final = "write the keys out, or use an alias (*name) for a whole value"
+REQUIRED_PANEL_KEYS: Final = {
+    "type": "the panel type, e.g. timeseries, stat, gauge, bargauge, table or text",
+    "title": None,
+}
+
+_TAG = "tag:yaml.org,2002:"
+_MAP_TAG = _TAG + "map"
+_SEQ_TAG = _TAG + "seq"
+_INT_TAG = _TAG + "int"
+_FLOAT_TAG = _TAG + "float"
+_BOOL_TAG = _TAG + "bool"
+_NULL_TAG = _TAG + "null"
+_CONSTRUCTOR = SafeConstructor()
+
+
+def read_overlay(
+    reader: NodeReader, node: yaml.Node, path: str, directory: Path
+) -> DashboardOverlay | None:
+    """The overlay written at ``node`` (a mapping, or the path of a file in ``directory``).
+
+    Returns ``None`` when there is a problem (recorded in ``reader``, or, for a problem
+    inside an overlay file, recorded there naming that file).
+    """
+    if isinstance(node, yaml.ScalarNode) and node.tag == STR_TAG:
+        return _read_file(reader, node, path, directory)
+    return _read_mapping(reader, node, path, OVERLAY)
+
+
+def _where(reader: NodeReader, node: yaml.Node, path: str) -> str:
+    """A human location: ``services.yaml:42 (services[0].dashboard.overrides[1])``."""
+    return f"{reader.file}:{line_of(node)} ({path})"
+
+
+def _read_mapping(
+    reader: NodeReader, node: yaml.Node, path: str, expected: str
+) -> DashboardOverlay | None:
+    """The overlay in the mapping ``node``."""
+    before = len(reader.problems)
+    values = reader.mapping(node, path, OVERLAY_KEYS, expected=expected)
+    if values is None:
+        return None
+    panels: list[dict[str, Any]] = []
+    panel_where: list[str] = []
+    if "panels" in values:
+        panels_path = child_path(path, "panels")
+        items = reader.sequence(values["panels"], panels_path, "a list of Grafana panels")
+        first_ids: dict[int, str] = {}
+        for index, item in enumerate(items or []):
+            at = item_path(panels_path, index)
+            panel = _panel(reader, item, at, first_ids)
+            if panel is not None:
+                panels.append(panel)
+                panel_where.append(_where(reader, item, at))
+    overrides: list[PanelOverride] = []
+    if "overrides" in values:
+        overrides_path = child_path(path, "overrides")
+        expected_list = "a list of overrides, each with 'title' or 'id' and 'set'"
+        items = reader.sequence(values["overrides"], overrides_path, expected_list)
+        for index, item in enumerate(items or []):
+            override = _override(reader, item, item_path(overrides_path, index))
+            if override is not None:
+                overrides.append(override)
+    if len(reader.problems) > before:
+        return None
+    return DashboardOverlay(
+        panels=tuple(panels),
+        overrides=tuple(overrides),
+        where=_where(reader, node, path),
+        panel_where=tuple(panel_where),
+    )
+
+
+def _panel(
+    reader: NodeReader, node: yaml.Node, path: str, first_ids: dict[int, str]
+) -> dict[str, Any] | None:
+    """One extra panel: Grafana panel JSON with at least ``type`` and ``title``.
+
+    The keys the merge relies on are checked here, where the line is known: ``id`` (a
+    whole number, unique among the extra panels) and ``targets`` (queries with ``expr``).
+    The rest is left to the dashboard schema the generated output is validated against.
+    """
+    entries = reader.entries(node, path, "a mapping (Grafana panel JSON)", MERGE_HINT)
+    if entries is None:
+        return None
+    panel: dict[str, Any] = {}
+    for _, key, value_node in entries:
+        at = child_path(path, key)
+        if key in REQUIRED_PANEL_KEYS:
+            panel[key] = reader.string(value_node, at)
+        elif key == "id":
+            panel_id = panel[key] = _panel_id(reader, value_node, at)
+            if panel_id in first_ids:
+                message = f"duplicate panel id {panel_id}: first used at {first_ids[panel_id]}"
+                reader.report(value_node, at, message)
+            elif panel_id is not None:
+                first_ids[panel_id] = f"line {line_of(value_node)} ({at})"
+        elif key == "targets":
+            panel[key] = _targets(reader, value_node, at)
+        else:
+            panel[key] = json_data(reader, value_node, at)
+    for key, hint in REQUIRED_PANEL_KEYS.items():
+        if key not in panel:
+            message = f"missing required key '{key}'"
+            reader.report(node, path, message, expected=f"key '{key}'", hint=hint)
+    return panel
+
+
+def _targets(reader: NodeReader, node: yaml.Node, path: str) -> list[Any] | None:
+    """A panel's queries: mappings with a PromQL ``expr``."""
+    items = reader.sequence(node, path, "a list of queries")
+    if items is None:
+        return None
+    targets: list[Any] = []
+    for index, item in enumerate(items):
+        at = item_path(path, index)
+        entries = reader.entries(item, at, "a mapping (a query with 'expr')", MERGE_HINT)
+        if entries is None:
+            continue
+        target: dict[str, Any] = {}
+        for _, key, value_node in entries:
+            key_at = child_path(at, key)
+            if key == "expr":
+                target[key] = reader.string(value_node, key_at, "a PromQL expression")
+            else:
+                target[key] = json_data(reader, value_node, key_at)
+        if "expr" not in target:
+            reader.report(item, at, "missing required key 'expr'", expected="key 'expr'")
+        targets.append(target)
+    return targets
+
+
+def _override(reader: NodeReader, node: yaml.Node, path: str) -> PanelOverride | None:
+    """One override: ``title`` or ``id`` (exactly one) and ``set``."""
+    values = reader.mapping(node, path, OVERRIDE_KEYS, required=("set",))
+    if values is None:
+        return None
+    title = panel_id = None
+    if "title" in values and "id" in values:
+        reader.expect(
+            node,
+            path,
+            "exactly one of 'title' or 'id'",
+            "both",
+            hint="an override matches a panel by its title or by its id",
+        )
+    elif "title" in values:
+        title = reader.string(values["title"], child_path(path, "title"), "a panel title")
+    elif "id" in values:
+        panel_id = _panel_id(reader, values["id"], child_path(path, "id"))
+    elif not (reader.suggested(node, "title") or reader.suggested(node, "id")):
+        reader.report(
+            node,
+            path,
+            "missing required key 'title' or 'id'",
+            expected="key 'title' or 'id'",
+            hint="name the panel to change by its title or by its id",
+        )
+    changes = _set(reader, values["set"], child_path(path, "set")) if "set" in values else None
+    if changes is None or (title is None and panel_id is None):
+        return None
+    return PanelOverride(title=title, id=panel_id, set=changes, where=_where(reader, node, path))
+
+
+def _set(reader: NodeReader, node: yaml.Node, path: str) -> dict[str, Any] | None:
+    """The values to merge into a panel: a mapping of JSON data, not changing its ``id``."""
+    entries = reader.entries(node, path, "a mapping of panel keys to values", MERGE_HINT)
+    if entries is None:
+        return None
+    changes: dict[str, Any] = {}
+    for key_node, key, value_node in entries:
+        if key == "id":
+            reader.report(
+                key_node,
+                path,
+                "the panel id cannot be changed",
+                hint="panel links and overrides by id rely on it; add a panel under 'panels'",
+            )
+            continue
+        changes[key] = json_data(reader, value_node, child_path(path, key))
+    return changes
+
+
+def _panel_id(reader: NodeReader, node: yaml.Node, path: str) -> int | None:
+    """A whole number from 1."""
+    if not (isinstance(node, yaml.ScalarNode) and node.tag == _INT_TAG):
+        reader.expect(node, path, PANEL_ID, describe(node))
+        return None
+    value = int(_CONSTRUCTOR.construct_yaml_int(node))
+    if value < 1:
+        reader.expect(node, path, PANEL_ID, shown(node))
+        return None
+    return value
+
+
+def json_data(reader: NodeReader, node: yaml.Node, path: str) -> Any:
+    """The value of ``node`` as JSON data (what ``json.loads`` returns).
+
+    Reports what JSON cannot hold: dates and other tagged values, keys that are not
+    strings, NaN and infinities, a recursive alias. The value returned then has
+    ``None`` in their place; the caller knows from the problems.
+    """
+    return _json_data(reader, node, path, frozenset())
+
+
+def _json_data(reader: NodeReader, node: yaml.Node, path: str, active: frozenset[int]) -> Any:
+    if id(node) in active:
+        reader.expect(node, path, JSON_DATA, "a recursive alias")
+        return None
+    if isinstance(node, yaml.MappingNode) and node.tag == _MAP_TAG:
+        entries = reader.entries(node, path, "a mapping", MERGE_HINT) or []
+        inner = active | {id(node)}
+        return {
+            key: _json_data(reader, value, child_path(path, key), inner)
+            for _, key, value in entries
+        }
+    if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ_TAG:
+        inner = active | {id(node)}
+        return [
+            _json_data(reader, item, item_path(path, index), inner)
+            for index, item in enumerate(node.value)
+        ]
+    if isinstance(node, yaml.ScalarNode):
+        return _scalar(reader, node, path)
+    reader.expect(node, path, JSON_DATA, _tagged(node))  # !!set, !!omap, ...
+    return None
+
+
+def _tagged(node: yaml.Node) -> str:
+    """Name a value by its YAML tag, as written: ``a value tagged !!binary``."""
+    tag = str(node.tag)
+    return f"a value tagged {'!!' + tag[len(_TAG) :] if tag.startswith(_TAG) else tag}"
+
+
+def _scalar(reader: NodeReader, node: yaml.ScalarNode, path: str) -> Any:
+    """A string, number, boolean or null."""
+    if node.tag == STR_TAG:
+        return str(node.value)
+    if node.tag == _NULL_TAG:
+        return None
+    if node.tag == _BOOL_TAG:
+        return bool(_CONSTRUCTOR.construct_yaml_bool(node))
+    if node.tag == _INT_TAG:
+        return int(_CONSTRUCTOR.construct_yaml_int(node))
+    if node.tag == _FLOAT_TAG:
+        try:
+            number = float(_CONSTRUCTOR.construct_yaml_float(node))
+        except (ValueError, OverflowError):
+            number = math.nan
+        if not math.isfinite(number):
+            reader.expect(node, path, FINITE, shown(node))
+            return None
+        return number
+    if node.tag == _TAG + "timestamp":
+        hint = "quote it to make it a string"
+        reader.expect(node, path, JSON_DATA, describe(node), hint)
+    else:
+        reader.expect(node, path, JSON_DATA, _tagged(node))
+    return None
+
+
+def _read_file(
+    reader: NodeReader, node: yaml.ScalarNode, path: str, directory: Path
+) -> DashboardOverlay | None:
+    """The overlay in the file named by ``node``, relative to ``directory``."""
+    name = str(node.value)
+    language = FILE_LANGUAGES.get(PurePath(name.strip()).suffix.lower())
+    if language is None:
+        expected = "a mapping, or the path of a .yaml, .yml or .json file"
+        reader.expect(node, path, expected, shown(node), hint=PATH_HINT if name.strip() else None)
+        return None
+    file = os.fspath(directory / name)
+    try:
+        data = Path(file).read_bytes()
+    except OSError as error:
+        reason = (error.strerror or str(error)).lower()
+        reader.report(node, path, f"cannot read the overlay file {file}: {reason}", hint=PATH_HINT)
+        return None
+    inner = NodeReader(file)
+    try:
+        text = decode(file, data, path, language)
+        root = compose_json(file, text, path) if language == "JSON" else compose(file, text, path)
+    except CatalogError as error:
+        reader.problems.extend(error.problems)
+        return None
+    if root is None:
+        found = "an empty document"
+        message = f"expected {OVERLAY_FILE}, found {found}"
+        reader.problems.append(
+            Problem(file, 1, 1, path, message, expected=OVERLAY_FILE, found=found)
+        )
+        return None
+    overlay = _read_mapping(inner, root, path, OVERLAY_FILE)
+    reader.problems.extend(inner.problems)
+    return overlay
+
+
+_DECODER = json.JSONDecoder()
+_SPACE = re.compile(r"[ \t\n\r]*")
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+# Python's json module reads NaN and the infinities too; they are reported later.
+_WORDS = {
+    "true": _BOOL_TAG,
+    "false": _BOOL_TAG,
+    "null": _NULL_TAG,
+    "NaN": _FLOAT_TAG,
+    "Infinity": _FLOAT_TAG,
+    "-Infinity": _FLOAT_TAG,
+}
+
+
+def compose_json(file: str, text: str, path: str = "") -> yaml.Node:
+    """The JSON document ``text`` as a YAML node tree, with the line of every value.
+
+    Raises :class:`CatalogError` for the first syntax error (``path`` is the field path
+    the document stands for). Numbers keep JSON's types: an integer is an int node,
+    anything with a fraction or exponent a float node.
+    """
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as error:
+        message = f"not valid JSON: {error.msg}"
+        raise CatalogError([Problem(file, error.lineno, error.colno, path, message)]) from None
+    node, _ = _JsonComposer(file, text).value(0)
+    return node
+
+
+class _JsonComposer:
+    """Builds nodes from text that ``json.loads`` accepted (so no error checks here)."""
+
+    def __init__(self, file: str, text: str) -> None:
+        self.file = file
+        self.text = text
+        self.line_starts = [0] + [match.end() for match in re.finditer("\n", text)]
+
+    def mark(self, index: int) -> yaml.Mark:
+        line = bisect.bisect_right(self.line_starts, index) - 1
+        column = index - self.line_starts[line]
+        return yaml.Mark(self.file, index, line, column, self.text, index)
+
+    def skip(self, index: int) -> int:
+        match = _SPACE.match(self.text, index)
+        return match.end() if match else index
+
+    def value(self, index: int) -> tuple[yaml.Node, int]:
+        """The node of the value starting at ``index`` (after blanks) and the index after it."""
+        index = self.skip(index)
+        char = self.text[index]
+        if char == "{":
+            return self.container(index, "}", yaml.MappingNode, _MAP_TAG)
+        if char == "[":
+            return self.container(index, "]", yaml.SequenceNode, _SEQ_TAG)
+        if char == '"':
+            string, end = _DECODER.raw_decode(self.text, index)
+            return self.scalar(STR_TAG, string, index, end, '"'), end
+        for word, tag in _WORDS.items():
+            if self.text.startswith(word, index):
+                end = index + len(word)
+                return self.scalar(tag, word, index, end), end
+        match = _NUMBER.match(self.text, index)
+        if match is None:  # pragma: no cover - json.loads accepted the text
+            raise ValueError(f"{self.file}: unexpected {char!r} at {index}")
+        tag = _FLOAT_TAG if match.group(1) or match.group(2) else _INT_TAG
+        return self.scalar(tag, match.group(), index, match.end()), match.end()
+
+    def scalar(
+        self, tag: str, value: str, start: int, end: int, style: str | None = None
+    ) -> yaml.ScalarNode:
+        return yaml.ScalarNode(tag, value, self.mark(start), self.mark(end), style=style)
+
+    def container(
+        self,
+        start: int,
+        close: str,
+        kind: type[yaml.MappingNode] | type[yaml.SequenceNode],
+        tag: str,
+    ) -> tuple[yaml.Node, int]:
+        """A mapping (``{``) or list (``[``) starting at ``start``."""
+        items: list[Any] = []
+        index = self.skip(start + 1)
+        while self.text[index] != close:
+            item, index = self.value(index)
+            if kind is yaml.MappingNode:
+                index = self.skip(index) + 1  # the ':'
+                value, index = self.value(index)
+                items.append((item, value))
+            else:
+                items.append(item)
+            index = self.skip(index)
+            if self.text[index] == ",":
+                index = self.skip(index + 1)
+        end = index + 1
+        return kind(tag, items, self.mark(start), self.mark(end), flow_style=True), end

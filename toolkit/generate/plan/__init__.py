@@ -1,0 +1,222 @@
+"""The plan: each service's objectives worked out once, as plain data.
+
+Everything that is SLO maths lives in this package and nowhere else: error budgets,
+the burn-rate windows scaled to the SLO window, the thresholds each alert fires at, and
+the PromQL of every SLI. The writers (dashboards, rules, promtool tests) read a
+:class:`ServicePlan` and decide only how it is shown or written.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache, cached_property
+
+from toolkit.catalog.model import Catalog, Service, Tier
+from toolkit.generate.plan.sli import (
+    AVAILABILITY,
+    LATENCY,
+    budget_remaining,
+    burn_rate,
+    error_budget,
+    error_ratio,
+    objective_ratio,
+    recorded_ratio,
+    recording_name,
+)
+from toolkit.generate.plan.windows import (
+    REFERENCE_WINDOW_SECONDS,
+    Speed,
+    Window,
+    alert_windows,
+    burn_alert_specs,
+    format_duration,
+)
+from toolkit.generate.promql import RATE_INTERVAL, ServiceQueries, format_number
+from toolkit.generate.uids import dashboard_uid
+
+SEVERITY: dict[Tier, dict[Speed, str]] = {
+    Tier.CRITICAL: {Speed.PAGE: "critical", Speed.TICKET: "warning"},
+    Tier.STANDARD: {Speed.PAGE: "warning", Speed.TICKET: "info"},
+    Tier.EXPERIMENTAL: {Speed.PAGE: "info", Speed.TICKET: "info"},
+}
+
+
+@dataclass(frozen=True)
+class BurnCheck:
+    """Fire when the error ratio exceeds ``threshold`` (``factor`` x budget) over both
+    windows; ``long``/``short`` are the recorded SLI series of those windows."""
+
+    factor: Decimal
+    threshold: Decimal
+    long_window: Window
+    short_window: Window
+    long: str
+    short: str
+
+
+@dataclass(frozen=True)
+class BurnAlertPlan:
+    """One burn-rate alert: the checks it ORs together, how urgent, how severe."""
+
+    speed: Speed
+    severity: str
+    checks: tuple[BurnCheck, ...]
+
+
+@dataclass(frozen=True)
+class SLOPlan:
+    """One objective of a service, with every number and SLI query it needs."""
+
+    kind: str
+    target: float  # percent, as the catalog says it
+    objective: Decimal  # the same as a ratio
+    budget: Decimal
+    recorded: tuple[tuple[Window, str, str], ...]  # (window, record name, SLI expression)
+    burn_alerts: tuple[BurnAlertPlan, ...]  # page then ticket; those that can fire
+    window_error_ratio: str  # the SLI error ratio over the whole SLO window
+    budget_remaining: str  # share of the budget left over the SLO window
+    page_burn_rate: str  # burn rate over the first page window, from its recorded SLI
+    page_burn_rates: tuple[tuple[Window, str], ...]  # burn rate over each page long window
+    dashboard_error_ratio: str | None  # availability only: over Grafana's rate interval
+
+    @property
+    def target_text(self) -> str:
+        """``99.9``: the objective in percent, without float noise."""
+        return format_number(Decimal(repr(self.target)))
+
+
+@dataclass(frozen=True)
+class ServicePlan:
+    """Everything the writers need to know about one service's objectives."""
+
+    service: Service
+    queries: ServiceQueries
+    alert_prefix: str  # CamelCase, for alert names
+    dashboard_uid: str
+    slos: tuple[SLOPlan, ...]
+    page_windows: tuple[Window, ...]  # long windows of the page checks (1h, 6h at 30d)
+    page_factors: tuple[Decimal, ...]  # their burn rates, slowest first (6, 14.4)
+
+    @property
+    def name(self) -> str:
+        """The service's name."""
+        return self.service.name
+
+    def severity(self, speed: Speed) -> str:
+        """The severity of an alert of this speed for the service's tier."""
+        return SEVERITY[self.service.tier][speed]
+
+    @cached_property
+    def availability(self) -> SLOPlan:
+        """The availability objective (every service has one)."""
+        return self.slos[0]
+
+
+@cache
+def camel_case(name: str) -> str:
+    """``checkout-api`` -> ``CheckoutApi``: a valid alert-name prefix."""
+    words = [word for word in re.split(r"[^0-9A-Za-z]+", name) if word]
+    text = "".join(word[:1].upper() + word[1:] for word in words)
+    return text if text[:1].isalpha() else f"Service{text}"
+
+
+def _slo_plan(service: Service, queries: ServiceQueries, kind: str, target: float) -> SLOPlan:
+    budget = error_budget(target)
+    specs = burn_alert_specs(service.slo.window.seconds)
+    recorded = tuple(
+        (window, recording_name(window.text), error_ratio(service, queries, kind, window.text))
+        for window in alert_windows(specs)
+    )
+    alerts = []
+    for spec in specs:
+        # A check whose threshold is 100 % or more can never fire (objective below ~93 %).
+        checks = tuple(
+            BurnCheck(
+                condition.factor,
+                condition.factor * budget,
+                condition.long,
+                condition.short,
+                recorded_ratio(service.name, kind, condition.long.text),
+                recorded_ratio(service.name, kind, condition.short.text),
+            )
+            for condition in spec.conditions
+            if condition.factor * budget < 1
+        )
+        if checks:
+            alerts.append(BurnAlertPlan(spec.speed, SEVERITY[service.tier][spec.speed], checks))
+    page = specs[0].conditions
+    window_ratio = error_ratio(service, queries, kind, service.slo.window.text)
+    return SLOPlan(
+        kind=kind,
+        target=target,
+        objective=objective_ratio(target),
+        budget=budget,
+        recorded=recorded,
+        burn_alerts=tuple(alerts),
+        window_error_ratio=window_ratio,
+        budget_remaining=budget_remaining(window_ratio, budget),
+        page_burn_rate=burn_rate(recorded_ratio(service.name, kind, page[0].long.text), budget),
+        page_burn_rates=tuple(
+            (c.long, burn_rate(recorded_ratio(service.name, kind, c.long.text), budget))
+            for c in page
+        ),
+        dashboard_error_ratio=(
+            error_ratio(service, queries, kind, RATE_INTERVAL) if kind == AVAILABILITY else None
+        ),
+    )
+
+
+def build_plan(service: Service) -> ServicePlan:
+    """Work out ``service``'s objectives: availability always, latency when it has one."""
+    queries = ServiceQueries.of(service)
+    slos = [_slo_plan(service, queries, AVAILABILITY, service.slo.availability)]
+    if service.slo.latency is not None:
+        slos.append(_slo_plan(service, queries, LATENCY, service.slo.latency.target))
+    page = burn_alert_specs(service.slo.window.seconds)[0].conditions
+    return ServicePlan(
+        service=service,
+        queries=queries,
+        alert_prefix=camel_case(service.name),
+        dashboard_uid=dashboard_uid(service.name),
+        slos=tuple(slos),
+        page_windows=tuple(c.long for c in page),
+        page_factors=tuple(sorted(c.factor for c in page)),
+    )
+
+
+def plan_catalog(catalog: Catalog) -> tuple[ServicePlan, ...]:
+    """The plan of every service of the catalog, in catalog order."""
+    return tuple(build_plan(service) for service in catalog.services)
+
+
+def page_factors() -> tuple[float, float]:
+    """The burn rates the page alert fires at (6x and 14.4x, whatever the window)."""
+    page = burn_alert_specs(REFERENCE_WINDOW_SECONDS)[0]
+    slow, fast = sorted(c.factor for c in page.conditions)
+    return float(slow), float(fast)
+
+
+def percent(ratio: Decimal) -> str:
+    """``Decimal('0.0144')`` -> ``1.44%``."""
+    return f"{format_number(ratio * 100)}%"
+
+
+__all__ = [
+    "AVAILABILITY",
+    "LATENCY",
+    "SEVERITY",
+    "BurnAlertPlan",
+    "BurnCheck",
+    "SLOPlan",
+    "ServicePlan",
+    "Speed",
+    "Window",
+    "build_plan",
+    "camel_case",
+    "format_duration",
+    "page_factors",
+    "percent",
+    "plan_catalog",
+]
