@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from toolkit.catalog import CatalogError, DashboardOverlay, PanelOverride, load_catalog
+from toolkit.catalog.json_nodes import compose_json
 from toolkit.catalog.nodes import NodeReader
-from toolkit.catalog.overlay import compose_json, json_data
+from toolkit.catalog.overlay import json_data
 
 CASES = Path(__file__).parent / "catalog_cases" / "overlay"
 DOCS = Path(__file__).parent.parent / "docs" / "catalog.md"
