@@ -20,7 +20,7 @@ from typing import Any
 
 from toolkit import semconv
 from toolkit.generate.plan import AVAILABILITY, BurnCheck, ServicePlan, format_duration
-from toolkit.generate.promql import le_label_value, quote
+from toolkit.generate.promql import ServiceQueries, le_label_value, quote
 from toolkit.generate.rules import (
     BREAKER_OPEN,
     BURN,
@@ -62,8 +62,18 @@ class Phase:
     slow: int = 0
 
 
-def _counter(phases: list[Phase], per_minute: Any) -> str:
-    """promtool's expanding notation for a counter growing by ``per_minute(phase)``."""
+# What each series of the duration histogram counts per minute of a phase.
+_PER_MINUTE = {
+    "all_ok": lambda p: p.ok + p.slow,  # count of 2xx (fast or slow)
+    "errors": lambda p: p.errors,  # count of 5xx, and their bucket (errors are fast)
+    "fast_ok": lambda p: p.ok,  # the SLO bucket of 2xx
+}
+
+
+@cache  # the same phases recur across services: their values are written once
+def _counter(phases: tuple[Phase, ...], what: str) -> str:
+    """promtool's expanding notation for a counter growing by ``_PER_MINUTE[what]``."""
+    per_minute = _PER_MINUTE[what]
     value = 0
     parts = ["0"]
     for phase in phases:
@@ -85,29 +95,29 @@ def _series_text(metric: str, labels: tuple[tuple[str, str], ...]) -> str:
 
 def _traffic(plan: ServicePlan, phases: list[Phase]) -> list[dict[str, str]]:
     """Duration-histogram series (count and the SLO's bucket) for these phases."""
-    identity = plan.queries.identity_labels()
+    latency = plan.service.slo.latency
+    names = _traffic_names(plan.queries, latency.threshold_seconds if latency else None)
+    steps = tuple(phases)
+    return [{"series": name, "values": _counter(steps, what)} for name, what in names]
+
+
+@cache  # per service: its traffic series recur in every case
+def _traffic_names(
+    queries: ServiceQueries, threshold_seconds: float | None
+) -> tuple[tuple[str, str], ...]:
+    identity = queries.identity_labels()
     count = semconv.HTTP_SERVER_REQUEST_DURATION + "_count"
     bucket = semconv.HTTP_SERVER_REQUEST_DURATION + "_bucket"
     ok = {**identity, semconv.LABEL_STATUS_CODE: OK_STATUS}
     err = {**identity, semconv.LABEL_STATUS_CODE: ERROR_STATUS}
-    series = [
-        {"series": _series_name(count, ok), "values": _counter(phases, lambda p: p.ok + p.slow)},
-        {"series": _series_name(count, err), "values": _counter(phases, lambda p: p.errors)},
-    ]
-    latency = plan.service.slo.latency
-    if latency is not None:
-        le = {semconv.LABEL_LE: le_label_value(latency.threshold_seconds)}
-        series += [
-            {
-                "series": _series_name(bucket, {**ok, **le}),
-                "values": _counter(phases, lambda p: p.ok),
-            },
-            {
-                "series": _series_name(bucket, {**err, **le}),
-                "values": _counter(phases, lambda p: p.errors),
-            },
+    names = [(_series_name(count, ok), "all_ok"), (_series_name(count, err), "errors")]
+    if threshold_seconds is not None:
+        le = {semconv.LABEL_LE: le_label_value(threshold_seconds)}
+        names += [
+            (_series_name(bucket, {**ok, **le}), "fast_ok"),
+            (_series_name(bucket, {**err, **le}), "errors"),
         ]
-    return series
+    return tuple(names)
 
 
 def _up(plan: ServicePlan, values: str) -> dict[str, str]:
