@@ -13,6 +13,7 @@ derived together, and splitting them would separate what must agree.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -63,7 +64,7 @@ class Phase:
 
 
 # What each series of the duration histogram counts per minute of a phase.
-_PER_MINUTE = {
+_PER_MINUTE: dict[str, Callable[[Phase], int]] = {
     "all_ok": lambda p: p.ok + p.slow,  # count of 2xx (fast or slow)
     "errors": lambda p: p.errors,  # count of 5xx, and their bucket (errors are fast)
     "fast_ok": lambda p: p.ok,  # the SLO bucket of 2xx
