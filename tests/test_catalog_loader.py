@@ -128,6 +128,17 @@ BAD_CATALOGS = [
         ],
     ),
     (
+        "alert-name-collision",
+        [
+            (
+                6,
+                "services[1].name: service 'svc2fa' gives the same alert names as 'svc-2fa' "
+                "(line 3, services[0].name): both become Svc2fa... — rename one of them so "
+                "the names differ by more than '-'",
+            ),
+        ],
+    ),
+    (
         "unknown-keys",
         [
             (2, "unknown key 'defualts' — did you mean 'defaults'?"),

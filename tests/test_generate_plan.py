@@ -416,3 +416,15 @@ def test_rules_and_dashboard_use_the_plans_expressions_verbatim(service: Any) ->
         expr for slo in plan.slos for _, expr in slo.page_burn_rates
     ]
     assert _exprs(panels["Error ratio (5xx)"]) == [plan.availability.dashboard_error_ratio]
+
+
+@pytest.mark.parametrize("hours", [24, 25, 36, 48, 72, 7 * 24, 30 * 24, 90 * 24])
+def test_no_allowed_window_clamps_both_page_windows(hours: int) -> None:
+    """The catalog's shortest window (1d) still leaves one page window above the 5-minute
+    floor: both would clamp only below ~10h, which the catalog refuses."""
+    from toolkit.catalog.settings import MIN_WINDOW
+    from toolkit.generate.plan.windows import MIN_WINDOW_SECONDS, burn_alert_specs
+
+    assert MIN_WINDOW.seconds == 86_400
+    page = burn_alert_specs(hours * 3600)[0]
+    assert max(c.long.seconds for c in page.conditions) > MIN_WINDOW_SECONDS

@@ -28,6 +28,17 @@ _HOST_PATTERN = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*")
 HOST_RULE: Final = "a host name or IP address without scheme, port or path"
 
 
+def alert_name_prefix(name: str) -> str:
+    """``checkout-api`` -> ``CheckoutApi``: how a service's alert names begin.
+
+    Two names may give the same prefix (``svc-2fa`` and ``svc2fa``): the catalog refuses
+    that, or their alerts would share names.
+    """
+    words = [word for word in re.split(r"[^0-9A-Za-z]+", name) if word]
+    text = "".join(word[:1].upper() + word[1:] for word in words)
+    return text if text[:1].isalpha() else f"Service{text}"
+
+
 def is_valid_name(text: str) -> bool:
     """Whether ``text`` may name a service or an external (see :data:`NAME_RULE`)."""
     return NAME_PATTERN.fullmatch(text) is not None

@@ -7,6 +7,7 @@ import difflib
 import yaml
 
 from toolkit.catalog.drafts import ExternalDraft, Named, ServiceDraft
+from toolkit.catalog.names import alert_name_prefix
 from toolkit.catalog.nodes import NodeReader, child_path, line_of, shown
 from toolkit.semconv import JOB
 
@@ -36,10 +37,33 @@ def check_references(
             selectors.append((_selector(draft), node, child_path(draft.path, "prometheus")))
     _check_unique(reader, "address", addresses, hint="a service's address defaults to its name")
     _check_unique(reader, "Prometheus selector", selectors)
+    _check_alert_names(reader, services, repeated)
     known = sorted(n.name for n in names if n.name is not None)
     for draft in services:
         for dependency in draft.dependencies:
             _check_dependency(reader, dependency, draft.named.name, known)
+
+
+def _check_alert_names(
+    reader: NodeReader, services: list[ServiceDraft], repeated: set[str]
+) -> None:
+    """Two service names must not give the same alert names (``svc-2fa``, ``svc2fa``)."""
+    first: dict[str, Named] = {}
+    for draft in sorted(services, key=lambda d: line_of(d.named.node)):
+        name = draft.named.name
+        if name is None or name in repeated:
+            continue
+        prefix = alert_name_prefix(name)
+        if prefix in first:
+            other = first[prefix]
+            message = (
+                f"service '{name}' gives the same alert names as '{other.name}' (line "
+                f"{line_of(other.node)}, {other.path}): both become {prefix}..."
+            )
+            hint = "rename one of them so the names differ by more than '-'"
+            reader.report(draft.named.node, draft.named.path, message, hint=hint)
+        else:
+            first[prefix] = draft.named
 
 
 def _selector(draft: ServiceDraft) -> str | None:

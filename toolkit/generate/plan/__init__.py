@@ -8,12 +8,12 @@ the PromQL of every SLI. The writers (dashboards, rules, promtool tests) read a
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, cached_property
 
 from toolkit.catalog.model import Catalog, Service, Tier
+from toolkit.catalog.names import alert_name_prefix
 from toolkit.generate.plan.sli import (
     AVAILABILITY,
     LATENCY,
@@ -117,9 +117,7 @@ class ServicePlan:
 @cache
 def camel_case(name: str) -> str:
     """``checkout-api`` -> ``CheckoutApi``: a valid alert-name prefix."""
-    words = [word for word in re.split(r"[^0-9A-Za-z]+", name) if word]
-    text = "".join(word[:1].upper() + word[1:] for word in words)
-    return text if text[:1].isalpha() else f"Service{text}"
+    return alert_name_prefix(name)
 
 
 def _slo_plan(service: Service, queries: ServiceQueries, kind: str, target: float) -> SLOPlan:
