@@ -177,7 +177,7 @@ def test_every_rule_evaluates_without_error(stack: dict[str, Any]) -> None:
     assert [
         (r["name"], r["health"], r.get("lastError", "")) for r in rules if r["health"] != "ok"
     ] == []
-    assert len(rules) == 27
+    assert len(rules) == 29
 
 
 def test_every_panel_query_parses_and_returns_data(stack: dict[str, Any]) -> None:

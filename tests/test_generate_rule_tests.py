@@ -23,8 +23,8 @@ from toolkit.generate.texts import AlertTexts
 def test_counter_notation() -> None:
     """A counter over phases in promtool's expanding notation, starting at 0."""
     phases = [Phase(3, ok=60), Phase(2, errors=60)]
-    assert _counter(phases, lambda p: p.ok) == "0 60+60x2 180+0x1"
-    assert _counter(phases, lambda p: p.errors) == "0 0+0x2 60+60x1"
+    assert _counter(tuple(phases), "fast_ok") == "0 60+60x2 180+0x1"
+    assert _counter(tuple(phases), "errors") == "0 0+0x2 60+60x1"
 
 
 def test_every_alert_has_a_firing_case_and_two_quiet_cases() -> None:
@@ -44,6 +44,9 @@ def test_every_alert_has_a_firing_case_and_two_quiet_cases() -> None:
         "OrdersCircuitBreakerOpen fires once a breaker stays open, resolves when it closes",
         "OrdersCircuitBreakerOpen stays silent while breakers open only briefly or stay closed",
         "OrdersCircuitBreakerOpen stays silent without any circuit-breaker metrics",
+        "OrdersSpansDropped fires once spans have been dropped for 15 minutes",
+        "OrdersSpansDropped stays silent while the dropped-spans counter is flat",
+        "OrdersReadinessCheckFailing fires for a check failing for 10 minutes, not a passing one",
     ]
     for quiet in cases[:2]:
         assert {t["alertname"] for t in quiet["alert_rule_test"]} == {a.alert for a in group.alerts}
@@ -87,7 +90,7 @@ def test_failure_split(availability: float, window: Duration, split: tuple[int, 
 def test_breaker_cases_fire_after_for_and_resolve() -> None:
     """Open from 10m to 25m: pending at 11m, firing at 25m with job and name, gone at 34m."""
     group = rule_group(make_service(alert_labels={"region": "eu-west"}))
-    fires, brief, absent = build_test_cases(group)[-3:]
+    fires, brief, absent = build_test_cases(group)[-6:-3]
     billing_open = next(
         s
         for s in fires["input_series"]

@@ -66,6 +66,8 @@ def test_alert_names_and_exact_thresholds() -> None:
         "OrdersTargetDown",
         "OrdersTargetAbsent",
         "OrdersCircuitBreakerOpen",
+        "OrdersSpansDropped",
+        "OrdersReadinessCheckFailing",
     ]
     fast = group.alerts[0]
     assert fast.expr == (
@@ -97,13 +99,15 @@ def test_severity_follows_the_tier(tier: Tier, page: str, ticket: str) -> None:
         "OrdersTargetDown": page,
         "OrdersTargetAbsent": page,
         "OrdersCircuitBreakerOpen": ticket,
+        "OrdersSpansDropped": ticket,
+        "OrdersReadinessCheckFailing": ticket,
     }
 
 
 def test_breaker_alert_watches_open_breakers_of_the_service() -> None:
     """An open breaker (state gauge 1) of this service's job and matchers, for 5 minutes."""
     service = make_service(labels={"env": "prod"})
-    alert = rule_group(service).alerts[-1]
+    alert = rule_group(service).alerts[-3]
     assert alert.alert == "OrdersCircuitBreakerOpen"
     assert alert.expr == (
         'max by (job, name) (circuitbreaker_state{job="orders",env="prod",state="open"}) == 1'
@@ -151,6 +155,8 @@ def test_no_latency_slo_no_latency_rules() -> None:
         "OrdersTargetDown",
         "OrdersTargetAbsent",
         "OrdersCircuitBreakerOpen",
+        "OrdersSpansDropped",
+        "OrdersReadinessCheckFailing",
     ]
 
 
@@ -167,7 +173,7 @@ def test_branches_that_can_never_fire_are_dropped() -> None:
 def test_target_alerts_select_by_job_and_labels() -> None:
     """Down: up == 0 for 5m; absent: no up series at all for 5m."""
     group = rule_group(make_service(labels={"env": "prod"}, window=Duration("7d", 604_800)))
-    down, absent = group.alerts[-3:-1]
+    down, absent = group.alerts[-5:-3]
     assert (down.expr, down.for_) == ('up{job="orders",env="prod"} == 0', "5m")
     assert (absent.expr, absent.for_) == ('absent(up{job="orders",env="prod"})', "5m")
 
@@ -182,7 +188,7 @@ def test_burn_alerts_carry_their_objective_and_checks() -> None:
     ]
     assert all(isinstance(c, BurnCheck) for a in burn for c in a.checks)
     others = [a for a in group.alerts if a.watches != "burn"]
-    assert [(a.slo, a.checks) for a in others] == [(None, ())] * 3
+    assert [(a.slo, a.checks) for a in others] == [(None, ())] * 5
     assert group.plan is plan
 
 
@@ -206,10 +212,12 @@ def test_group_as_prometheus_reads_it() -> None:
     assert list(fast) == ["alert", "expr", "labels", "annotations"]
     down = next(r for r in rules if r.get("alert") == "OrdersTargetDown")
     assert list(down) == ["alert", "expr", "for", "labels", "annotations"]
-    assert [r.get("record", r.get("alert")) for r in rules][-5:] == [
+    assert [r.get("record", r.get("alert")) for r in rules][-7:] == [
         "OrdersAvailabilityFastBurn",
         "OrdersAvailabilitySlowBurn",
         "OrdersTargetDown",
         "OrdersTargetAbsent",
         "OrdersCircuitBreakerOpen",
+        "OrdersSpansDropped",
+        "OrdersReadinessCheckFailing",
     ]

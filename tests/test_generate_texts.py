@@ -79,6 +79,7 @@ def test_facts_every_text_may_use() -> None:
         "value": "{{ $value | humanizePercentage }}",
         "instance": "{{ $labels.instance }}",
         "breaker": "{{ $labels.name }}",
+        "check": "{{ $labels.check }}",
         "slo": "latency",
     }
 

@@ -26,11 +26,18 @@ from toolkit.generate.rules import (
     BREAKER_OPEN,
     BURN,
     OPEN_STATE,
+    READINESS_FAILING,
+    SPANS_DROPPED,
     TARGET_DOWN,
     AlertRule,
     RuleGroup,
 )
-from toolkit.generate.texts import BREAKER_OF_ALERT, INSTANCE_OF_ALERT, VALUE_AS_PERCENT
+from toolkit.generate.texts import (
+    BREAKER_OF_ALERT,
+    CHECK_OF_ALERT,
+    INSTANCE_OF_ALERT,
+    VALUE_AS_PERCENT,
+)
 
 EVALUATION_INTERVAL = "1m"
 TEST_INSTANCE = "app:8000"
@@ -140,8 +147,9 @@ def _silence(group: RuleGroup, eval_minutes: int) -> list[dict[str, Any]]:
 def _expected(alert: AlertRule, labels: dict[str, str], value: str) -> dict[str, Any]:
     annotations = {
         name: text.replace(VALUE_AS_PERCENT, value)
-        .replace(INSTANCE_OF_ALERT, TEST_INSTANCE)
+        .replace(INSTANCE_OF_ALERT, labels.get(semconv.LABEL_INSTANCE, ""))
         .replace(BREAKER_OF_ALERT, labels.get(semconv.LABEL_BREAKER_NAME, ""))
+        .replace(CHECK_OF_ALERT, labels.get(semconv.LABEL_CHECK, ""))
         for name, text in alert.annotations.items()
     }
     return {"exp_labels": {**labels, **alert.labels}, "exp_annotations": annotations}
@@ -342,6 +350,76 @@ def _breaker_cases(group: RuleGroup, alert: AlertRule) -> list[dict[str, Any]]:
     ]
 
 
+def _telemetry_series(
+    plan: ServicePlan, metric: str, label: str, values: dict[str, str]
+) -> list[dict[str, str]]:
+    base = {**plan.queries.identity_labels(), semconv.LABEL_INSTANCE: TEST_INSTANCE}
+    return [
+        {"series": _series_name(metric, {**base, label: name}), "values": series}
+        for name, series in values.items()
+    ]
+
+
+def _spans_dropped_cases(group: RuleGroup, alert: AlertRule) -> list[dict[str, Any]]:
+    """Fires once spans have been dropped for 15 minutes on end; quiet while a counter
+    that dropped spans long ago stays flat."""
+    plan = group.plan
+    quiet, dropping = BASELINE_MINUTES // 3, 25  # dropping: longer than the alert's for
+    rate = 5  # spans a minute: $value is the rate per second
+    dropped = {"queue_full": f"0x{quiet} {rate}+{rate}x{dropping - 1}"}
+    labels = {semconv.JOB: plan.queries.job}
+    value = _humanize_percentage(Decimal(rate) / 60)
+
+    def check(minutes: int, firing: bool) -> dict[str, Any]:
+        expected = [_expected(alert, labels, value)] if firing else []
+        return {"eval_time": _minutes(minutes), "alertname": alert.alert, "exp_alerts": expected}
+
+    metric = semconv.TELEMETRY_SPANS_DROPPED
+    return [
+        {
+            "name": f"{alert.alert} fires once spans have been dropped for 15 minutes",
+            "interval": EVALUATION_INTERVAL,
+            "input_series": _telemetry_series(plan, metric, semconv.LABEL_REASON, dropped),
+            "alert_rule_test": [check(quiet + 10, firing=False), check(quiet + dropping, True)],
+        },
+        {
+            "name": f"{alert.alert} stays silent while the dropped-spans counter is flat",
+            "interval": EVALUATION_INTERVAL,
+            "input_series": _telemetry_series(
+                plan, metric, semconv.LABEL_REASON, {"export_failed": f"7x{HEALTHY_MINUTES}"}
+            ),
+            "alert_rule_test": [check(HEALTHY_MINUTES, firing=False)],
+        },
+    ]
+
+
+def _readiness_case(group: RuleGroup, alert: AlertRule) -> dict[str, Any]:
+    """Fires for the one check that has failed for 10 minutes, not for the one passing."""
+    plan = group.plan
+    passing, failing = BASELINE_MINUTES // 3, 20
+    statuses = {"database": f"1x{passing - 1} 0x{failing}", "cache": f"1x{passing + failing}"}
+    labels = {
+        semconv.JOB: plan.queries.job,
+        semconv.LABEL_INSTANCE: TEST_INSTANCE,
+        semconv.LABEL_CHECK: "database",
+    }
+    metric = semconv.HEALTH_CHECK_STATUS
+    zero = _humanize_percentage(Decimal(0))
+    return {
+        "name": f"{alert.alert} fires for a check failing for 10 minutes, not a passing one",
+        "interval": EVALUATION_INTERVAL,
+        "input_series": _telemetry_series(plan, metric, semconv.LABEL_CHECK, statuses),
+        "alert_rule_test": [
+            {"eval_time": _minutes(passing + 5), "alertname": alert.alert, "exp_alerts": []},
+            {
+                "eval_time": _minutes(passing + failing - 1),
+                "alertname": alert.alert,
+                "exp_alerts": [_expected(alert, labels, zero)],
+            },
+        ],
+    }
+
+
 def build_test_cases(group: RuleGroup) -> list[dict[str, Any]]:
     """Every promtool test case for ``group``: quiet cases first, then one per alert."""
     plan = group.plan
@@ -372,6 +450,10 @@ def build_test_cases(group: RuleGroup) -> list[dict[str, Any]]:
             cases.append(_target_down_case(group, alert))
         elif alert.watches == BREAKER_OPEN:
             cases.extend(_breaker_cases(group, alert))
+        elif alert.watches == SPANS_DROPPED:
+            cases.extend(_spans_dropped_cases(group, alert))
+        elif alert.watches == READINESS_FAILING:
+            cases.append(_readiness_case(group, alert))
         else:
             cases.append(_target_absent_case(group, alert))
     return cases

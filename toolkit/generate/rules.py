@@ -14,6 +14,8 @@ experimental  ``info``          ``info``
 The target alerts (down, absent) take the page severity of the tier. The circuit-breaker
 alert (a breaker open for 5 minutes) takes the ticket severity: it names a cause (a
 failing dependency) that the breaker is containing; if users feel it, the SLO alerts page.
+The telemetry health alerts (spans dropped for 15 minutes, a readiness check failing for
+10) take the ticket severity too.
 Summaries and descriptions come from ``templates/alert-texts.j2`` (see ``texts``).
 """
 
@@ -42,6 +44,10 @@ TARGET_DOWN_FOR = "5m"
 TARGET_ABSENT_FOR = "5m"
 BREAKER_OPEN = "breaker_open"
 BREAKER_OPEN_FOR = "5m"
+SPANS_DROPPED = "spans_dropped"
+SPANS_DROPPED_FOR = "15m"
+READINESS_FAILING = "readiness_failing"
+READINESS_FAILING_FOR = "10m"
 # The value of the breaker's state label when it is open (one of CIRCUITBREAKER_STATES).
 OPEN_STATE = "open"
 _SPEED_WORD = {Speed.PAGE: "Fast", Speed.TICKET: "Slow"}
@@ -208,6 +214,42 @@ def _breaker_alert(plan: ServicePlan, texts: AlertTexts) -> AlertRule:
     )
 
 
+def _telemetry_alerts(plan: ServicePlan, texts: AlertTexts) -> tuple[AlertRule, ...]:
+    """Tickets on the telemetry's and the service's own health: spans lost (traces
+    missing), a readiness check failing (an instance out of rotation)."""
+    selector = plan.queries.selector()
+    severity = plan.severity(Speed.TICKET)
+    dropped = f"sum by ({semconv.JOB}) (rate({semconv.TELEMETRY_SPANS_DROPPED}{selector}[5m])) > 0"
+    by = f"{semconv.JOB}, {semconv.LABEL_INSTANCE}, {semconv.LABEL_CHECK}"
+    failing = f"min by ({by}) ({semconv.HEALTH_CHECK_STATUS}{selector}) == 0"
+    return (
+        AlertRule(
+            alert=f"{plan.alert_prefix}SpansDropped",
+            expr=dropped,
+            for_=SPANS_DROPPED_FOR,
+            labels=_base_labels(plan, severity),
+            annotations=_annotations(
+                plan,
+                *texts.render(SPANS_DROPPED, texts.facts(plan, **{"for": SPANS_DROPPED_FOR})),
+            ),
+            watches=SPANS_DROPPED,
+        ),
+        AlertRule(
+            alert=f"{plan.alert_prefix}ReadinessCheckFailing",
+            expr=failing,
+            for_=READINESS_FAILING_FOR,
+            labels=_base_labels(plan, severity),
+            annotations=_annotations(
+                plan,
+                *texts.render(
+                    READINESS_FAILING, texts.facts(plan, **{"for": READINESS_FAILING_FOR})
+                ),
+            ),
+            watches=READINESS_FAILING,
+        ),
+    )
+
+
 def overview_labels(plan: ServicePlan, slo: SLOPlan) -> dict[str, str]:
     """The labels of a service's overview series: identity, tier, team, dashboard uid."""
     return {
@@ -256,4 +298,5 @@ def build_rule_group(plan: ServicePlan, texts: AlertTexts) -> RuleGroup:
     ]
     alerts.extend(_target_alerts(plan, texts))
     alerts.append(_breaker_alert(plan, texts))
+    alerts.extend(_telemetry_alerts(plan, texts))
     return RuleGroup(plan.name, plan, tuple(recording), tuple(alerts))

@@ -17,12 +17,20 @@ from toolkit.generate.plan import ServicePlan
 from toolkit.generate.render import macro, make_environment
 
 ALERT_TEXTS_TEMPLATE = "alert-texts.j2"
-ALERT_KINDS = ("burn", "target_down", "target_absent", "breaker_open")
+ALERT_KINDS = (
+    "burn",
+    "target_down",
+    "target_absent",
+    "breaker_open",
+    "spans_dropped",
+    "readiness_failing",
+)
 # Prometheus alert templates the texts use, expanded when the alert fires (the
 # generated unit tests expand them too).
 VALUE_AS_PERCENT = "{{ $value | humanizePercentage }}"
 INSTANCE_OF_ALERT = f"{{{{ $labels.{semconv.LABEL_INSTANCE} }}}}"
 BREAKER_OF_ALERT = f"{{{{ $labels.{semconv.LABEL_BREAKER_NAME} }}}}"
+CHECK_OF_ALERT = f"{{{{ $labels.{semconv.LABEL_CHECK} }}}}"
 
 
 class AlertTexts:
@@ -50,6 +58,7 @@ class AlertTexts:
             value=VALUE_AS_PERCENT,
             instance=INSTANCE_OF_ALERT,
             breaker=BREAKER_OF_ALERT,
+            check=CHECK_OF_ALERT,
             **more,
         )
 
