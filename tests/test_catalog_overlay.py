@@ -256,9 +256,8 @@ BAD_OVERLAYS: list[tuple[str, list[tuple[str, int, str]]]] = [
             ),
             (
                 "bad-syntax.dashboard.json",
-                5,
-                "services[3].dashboard: not valid JSON: "
-                "Expecting property name enclosed in double quotes",
+                3,
+                "services[3].dashboard: not valid JSON: Expecting ':' delimiter",
             ),
             (
                 "problems.dashboard.yaml",
