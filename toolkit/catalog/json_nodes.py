@@ -13,26 +13,27 @@ import yaml
 
 from toolkit.catalog.problems import CatalogError, Problem
 
-_TAG = "tag:yaml.org,2002:"
-_STR_TAG = _TAG + "str"
-_MAP_TAG = _TAG + "map"
-_SEQ_TAG = _TAG + "seq"
-_INT_TAG = _TAG + "int"
-_FLOAT_TAG = _TAG + "float"
-_BOOL_TAG = _TAG + "bool"
-_NULL_TAG = _TAG + "null"
+# The YAML tags of the nodes built, shared with the overlay reader.
+TAG = "tag:yaml.org,2002:"
+STR_TAG = TAG + "str"
+MAP_TAG = TAG + "map"
+SEQ_TAG = TAG + "seq"
+INT_TAG = TAG + "int"
+FLOAT_TAG = TAG + "float"
+BOOL_TAG = TAG + "bool"
+NULL_TAG = TAG + "null"
 
 _DECODER = json.JSONDecoder()
 _SPACE = re.compile(r"[ \t\n\r]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 # Python's json module reads NaN and the infinities too; they are reported later.
 _WORDS = {
-    "true": _BOOL_TAG,
-    "false": _BOOL_TAG,
-    "null": _NULL_TAG,
-    "NaN": _FLOAT_TAG,
-    "Infinity": _FLOAT_TAG,
-    "-Infinity": _FLOAT_TAG,
+    "true": BOOL_TAG,
+    "false": BOOL_TAG,
+    "null": NULL_TAG,
+    "NaN": FLOAT_TAG,
+    "Infinity": FLOAT_TAG,
+    "-Infinity": FLOAT_TAG,
 }
 
 
@@ -74,12 +75,12 @@ class _JsonComposer:
         index = self.skip(index)
         char = self.text[index]
         if char == "{":
-            return self.container(index, "}", yaml.MappingNode, _MAP_TAG)
+            return self.container(index, "}", yaml.MappingNode, MAP_TAG)
         if char == "[":
-            return self.container(index, "]", yaml.SequenceNode, _SEQ_TAG)
+            return self.container(index, "]", yaml.SequenceNode, SEQ_TAG)
         if char == '"':
             string, end = _DECODER.raw_decode(self.text, index)
-            return self.scalar(_STR_TAG, string, index, end, '"'), end
+            return self.scalar(STR_TAG, string, index, end, '"'), end
         for word, tag in _WORDS.items():
             if self.text.startswith(word, index):
                 end = index + len(word)
@@ -87,7 +88,7 @@ class _JsonComposer:
         match = _NUMBER.match(self.text, index)
         if match is None:  # pragma: no cover - json.loads accepted the text
             raise ValueError(f"{self.file}: unexpected {char!r} at {index}")
-        tag = _FLOAT_TAG if match.group(1) or match.group(2) else _INT_TAG
+        tag = FLOAT_TAG if match.group(1) or match.group(2) else INT_TAG
         return self.scalar(tag, match.group(), index, match.end()), match.end()
 
     def scalar(

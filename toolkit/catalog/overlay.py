@@ -18,7 +18,16 @@ from typing import Any, Final
 import yaml
 from yaml.constructor import SafeConstructor
 
-from toolkit.catalog.json_nodes import compose_json
+from toolkit.catalog.json_nodes import (
+    BOOL_TAG,
+    FLOAT_TAG,
+    INT_TAG,
+    MAP_TAG,
+    NULL_TAG,
+    SEQ_TAG,
+    TAG,
+    compose_json,
+)
 from toolkit.catalog.model import DashboardOverlay, PanelOverride
 from toolkit.catalog.nodes import (
     STR_TAG,
@@ -49,13 +58,6 @@ REQUIRED_PANEL_KEYS: Final = {
     "title": None,
 }
 
-_TAG = "tag:yaml.org,2002:"
-_MAP_TAG = _TAG + "map"
-_SEQ_TAG = _TAG + "seq"
-_INT_TAG = _TAG + "int"
-_FLOAT_TAG = _TAG + "float"
-_BOOL_TAG = _TAG + "bool"
-_NULL_TAG = _TAG + "null"
 _CONSTRUCTOR = SafeConstructor()
 
 
@@ -228,7 +230,7 @@ def _set(reader: NodeReader, node: yaml.Node, path: str) -> dict[str, Any] | Non
 
 def _panel_id(reader: NodeReader, node: yaml.Node, path: str) -> int | None:
     """A whole number from 1."""
-    if not (isinstance(node, yaml.ScalarNode) and node.tag == _INT_TAG):
+    if not (isinstance(node, yaml.ScalarNode) and node.tag == INT_TAG):
         reader.expect(node, path, PANEL_ID, describe(node))
         return None
     value = int(_CONSTRUCTOR.construct_yaml_int(node))
@@ -252,14 +254,14 @@ def _json_data(reader: NodeReader, node: yaml.Node, path: str, active: frozenset
     if id(node) in active:
         reader.expect(node, path, JSON_DATA, "a recursive alias")
         return None
-    if isinstance(node, yaml.MappingNode) and node.tag == _MAP_TAG:
+    if isinstance(node, yaml.MappingNode) and node.tag == MAP_TAG:
         entries = reader.entries(node, path, "a mapping", MERGE_HINT) or []
         inner = active | {id(node)}
         return {
             key: _json_data(reader, value, child_path(path, key), inner)
             for _, key, value in entries
         }
-    if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ_TAG:
+    if isinstance(node, yaml.SequenceNode) and node.tag == SEQ_TAG:
         inner = active | {id(node)}
         return [
             _json_data(reader, item, item_path(path, index), inner)
@@ -274,20 +276,20 @@ def _json_data(reader: NodeReader, node: yaml.Node, path: str, active: frozenset
 def _tagged(node: yaml.Node) -> str:
     """Name a value by its YAML tag, as written: ``a value tagged !!binary``."""
     tag = str(node.tag)
-    return f"a value tagged {'!!' + tag[len(_TAG) :] if tag.startswith(_TAG) else tag}"
+    return f"a value tagged {'!!' + tag[len(TAG) :] if tag.startswith(TAG) else tag}"
 
 
 def _scalar(reader: NodeReader, node: yaml.ScalarNode, path: str) -> Any:
     """A string, number, boolean or null."""
     if node.tag == STR_TAG:
         return str(node.value)
-    if node.tag == _NULL_TAG:
+    if node.tag == NULL_TAG:
         return None
-    if node.tag == _BOOL_TAG:
+    if node.tag == BOOL_TAG:
         return bool(_CONSTRUCTOR.construct_yaml_bool(node))
-    if node.tag == _INT_TAG:
+    if node.tag == INT_TAG:
         return int(_CONSTRUCTOR.construct_yaml_int(node))
-    if node.tag == _FLOAT_TAG:
+    if node.tag == FLOAT_TAG:
         try:
             number = float(_CONSTRUCTOR.construct_yaml_float(node))
         except (ValueError, OverflowError):
@@ -296,7 +298,7 @@ def _scalar(reader: NodeReader, node: yaml.ScalarNode, path: str) -> Any:
             reader.expect(node, path, FINITE, shown(node))
             return None
         return number
-    if node.tag == _TAG + "timestamp":
+    if node.tag == TAG + "timestamp":
         hint = "quote it to make it a string"
         reader.expect(node, path, JSON_DATA, describe(node), hint)
     else:
