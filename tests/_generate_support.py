@@ -8,6 +8,7 @@ from pathlib import Path
 
 from toolkit.catalog.model import (
     SLO,
+    Alerting,
     Catalog,
     Duration,
     LatencySLO,
@@ -35,6 +36,7 @@ def make_service(
     labels: dict[str, str] | None = None,
     alert_labels: dict[str, str] | None = None,
     runbook: str | None = "https://runbooks.example.com/orders",
+    alerting: Alerting | None = None,
 ) -> Service:
     """A service with sensible values; override what the test is about."""
     return Service(
@@ -46,6 +48,7 @@ def make_service(
         address=f"{name}.internal",
         runbook=runbook,
         alert_labels=alert_labels or {},
+        alerting=alerting or Alerting(),
     )
 
 

@@ -147,7 +147,8 @@ BAD_CATALOGS = [
             (
                 9,
                 "services[0]: unknown key 'owner' — valid keys: name, team, tier, description, "
-                "slo, dependencies, runbook, prometheus, address, alert_labels, gate, dashboard",
+                "slo, dependencies, runbook, prometheus, address, alert_labels, alerting, gate, "
+                "dashboard",
             ),
         ],
     ),

@@ -26,9 +26,9 @@ def _run(*args: str) -> tuple[int, str, str]:
 def test_generate_then_check_is_clean(tmp_path: Path) -> None:
     """A fresh generation passes --check (exit 0)."""
     code, out, _ = _run(str(EXAMPLE_CATALOG), "--out", str(tmp_path))
-    assert (code, out) == (0, f"{tmp_path}: wrote 17 files for 5 services\n")
+    assert (code, out) == (0, f"{tmp_path}: wrote 23 files for 5 services\n")
     code, out, _ = _run(str(EXAMPLE_CATALOG), "--out", str(tmp_path), "--check")
-    assert (code, out) == (0, f"{tmp_path}: 17 generated files up to date\n")
+    assert (code, out) == (0, f"{tmp_path}: 23 generated files up to date\n")
 
 
 def test_check_exits_1_with_a_diff_when_stale(tmp_path: Path) -> None:
@@ -91,10 +91,12 @@ def test_prometheus_operator_format_option(tmp_path: Path) -> None:
     )
     assert code == 0
     assert sorted(p.name for p in (tmp_path / "alert-rules").iterdir()) == [
+        "alertmanager.yaml",
         "inventory.prometheusrule.yaml",
         "notifications.prometheusrule.yaml",
         "orders.prometheusrule.yaml",
         "payments.prometheusrule.yaml",
+        "runbooks",
         "users.prometheusrule.yaml",
     ]
 
@@ -119,7 +121,7 @@ def test_templated_dashboards_option(tmp_path: Path) -> None:
     code, out_text, _ = _run(
         str(catalog), "--out", str(out), "--dashboards", "templated", "--check"
     )
-    assert (code, out_text) == (0, f"{out}: 7 generated files up to date\n")
+    assert (code, out_text) == (0, f"{out}: 10 generated files up to date\n")
 
 
 def test_templated_dashboards_refuse_labels_and_write_nothing(tmp_path: Path) -> None:

@@ -21,16 +21,19 @@ from toolkit.generate.plan import (
     plan_catalog,
 )
 from toolkit.generate.plan.sli import (
+    BASE_WINDOW,
     availability_error_ratio,
+    base_errors,
+    base_requests,
     budget_remaining,
     burn_rate,
     error_budget,
-    error_ratio,
     event_count,
-    latency_error_ratio,
     objective_ratio,
     recorded_ratio,
     recording_name,
+    requests_in,
+    window_error_ratio,
 )
 from toolkit.generate.plan.windows import (
     Window,
@@ -159,29 +162,48 @@ def test_availability_error_ratio_is_guarded_against_zero_traffic() -> None:
     assert ratio == f"{errors} / ({total} > 0)"
 
 
-def test_latency_error_ratio_counts_requests_above_the_threshold_bucket() -> None:
-    """Slow share: all requests minus those in the threshold's bucket, over all requests."""
-    ratio = latency_error_ratio(ServiceQueries.of(make_service()), 0.5, "1h")
-    total = events('http_server_request_duration_seconds_count{job="orders"}', "1h")
-    fast = events('http_server_request_duration_seconds_bucket{job="orders",le="0.5"}', "1h")
-    assert ratio == f"({total} - {fast}) / ({total} > 0)"
-
-
-def test_error_ratio_picks_the_sli_of_the_objective() -> None:
-    """Availability or latency (at the service's threshold) over the window given."""
+def test_base_counts_read_the_raw_series_once() -> None:
+    """The pyramid's base: requests and bad events over 5 minutes; latency's bad events
+    are the requests outside the threshold's bucket, recorded only while it exists."""
     service = make_service(latency=LatencySLO(0.5, 99.0))
     queries = ServiceQueries.of(service)
-    assert error_ratio(service, queries, "availability", "1h") == availability_error_ratio(
-        queries, "1h"
+    count = 'http_server_request_duration_seconds_count{job="orders"}'
+    bucket = 'http_server_request_duration_seconds_bucket{job="orders",le="0.5"}'
+    total = events(count, "5m")
+    assert base_requests(queries) == total
+    assert base_errors(service, queries, "availability") == events(
+        'http_server_request_duration_seconds_count{job="orders",http_response_status_code=~"5.."}',
+        "5m",
     )
-    assert error_ratio(service, queries, "latency", "1h") == latency_error_ratio(queries, 0.5, "1h")
+    assert base_errors(service, queries, "latency") == (
+        f"({total} - {events(bucket, '5m')}) and on () count({bucket})"
+    )
+
+
+def test_windows_sum_the_recorded_base_counts() -> None:
+    """A window's ratio sums the recorded 5-minute counts (traffic-weighted, no result at
+    zero traffic); its request count scales their mean to the window."""
+    selector = '{service="orders",slo="availability"}'
+    errors, requests = (
+        f"slo:sli_errors:increase5m{selector}",
+        f"slo:sli_requests:increase5m{selector}",
+    )
+    assert window_error_ratio("orders", "availability", BASE_WINDOW) == (
+        f"{errors} / ({requests} > 0)"
+    )
+    hour = Window("1h", 3600)
+    assert window_error_ratio("orders", "availability", hour) == (
+        f"sum_over_time({errors}[1h]) / (sum_over_time({requests}[1h]) > 0)"
+    )
+    assert requests_in("orders", "availability", BASE_WINDOW) == requests
+    assert requests_in("orders", "availability", hour) == f"avg_over_time({requests}[1h]) * 12"
 
 
 def test_latency_ratio_needs_a_latency_slo() -> None:
     """Asking for the latency SLI of a service without one is a programming error."""
     service = make_service(latency=None)
     with pytest.raises(ValueError, match="no latency SLO"):
-        error_ratio(service, ServiceQueries.of(service), "latency", "5m")
+        base_errors(service, ServiceQueries.of(service), "latency")
 
 
 def test_burn_rate_reads_the_recorded_sli() -> None:
@@ -192,7 +214,7 @@ def test_burn_rate_reads_the_recorded_sli() -> None:
     assert burn_rate(recorded, Decimal("0.001")) == (
         'slo:sli_error:ratio_rate1h{service="orders",slo="availability"} / 0.001'
     )
-    assert budget_remaining("R", Decimal("0.0005")) == "1 - ((R) / 0.0005)"
+    assert budget_remaining("R", Decimal("0.0005")) == "1 - (R / 0.0005)"
 
 
 # --- the plan ------------------------------------------------------------------------------
@@ -344,24 +366,38 @@ def test_page_windows_and_factors_scale_with_the_slo_window(
         assert slo.page_burn_rate == burn_rate(first, slo.budget)
         assert slo.page_burn_rates[0][1] == slo.page_burn_rate
         expected = alert_windows(burn_alert_specs(window.seconds))
-        assert [w for w, _, _ in slo.recorded] == list(expected)
-        assert [name for _, name, _ in slo.recorded] == [recording_name(w.text) for w in expected]
+        assert [name for name, _ in slo.recorded] == [
+            "slo:sli_requests:increase5m",
+            "slo:sli_errors:increase5m",
+            *(recording_name(w.text) for w in expected),
+        ]
 
 
 def test_slis_of_the_plan() -> None:
-    """Each recorded window's SLI, the window's ratio and the dashboard's rate-interval ratio."""
+    """The base counts, each window's ratio summed from them, the whole window's ratio
+    (recorded apart), the guard of each check, and the dashboard's rate-interval ratio."""
     service = make_service(labels={"env": "prod"}, window=Duration("28d", 28 * DAY))
     plan = build_plan(service)
     queries = ServiceQueries.of(service)
+    windows = alert_windows(burn_alert_specs(28 * DAY))
     for slo in plan.slos:
-        for window, _, expr in slo.recorded:
-            assert expr == error_ratio(service, queries, slo.kind, window.text)
-        assert slo.window_error_ratio == error_ratio(service, queries, slo.kind, "28d")
+        assert slo.recorded == (
+            ("slo:sli_requests:increase5m", base_requests(queries)),
+            ("slo:sli_errors:increase5m", base_errors(service, queries, slo.kind)),
+            *((recording_name(w.text), window_error_ratio("orders", slo.kind, w)) for w in windows),
+        )
+        assert slo.window_recorded == (
+            "slo:sli_error:ratio_rate28d",
+            window_error_ratio("orders", slo.kind, Window("28d", 28 * DAY)),
+        )
+        assert slo.window_error_ratio == recorded_ratio("orders", slo.kind, "28d")
         assert slo.budget_remaining == budget_remaining(slo.window_error_ratio, slo.budget)
         for alert in slo.burn_alerts:
             for check in alert.checks:
                 assert check.long == recorded_ratio("orders", slo.kind, check.long_window.text)
                 assert check.short == recorded_ratio("orders", slo.kind, check.short_window.text)
+                assert check.long_requests == requests_in("orders", slo.kind, check.long_window)
+                assert check.min_requests == 100
     availability, latency = plan.slos
     assert availability.dashboard_error_ratio == availability_error_ratio(
         queries, "$__rate_interval"
@@ -398,9 +434,12 @@ def test_rules_and_dashboard_use_the_plans_expressions_verbatim(service: Any) ->
     panels = _panels(plan)
     window = service.slo.window.text
     for slo in plan.slos:
-        for _, name, expr in slo.recorded:
+        for name, expr in slo.recorded:
             assert recorded[name, slo.kind] == expr
-        assert recorded["slo:period_error_budget_remaining:ratio", slo.kind] == slo.budget_remaining
+        window_rules = {(r.record, r.labels["slo"]): r.expr for r in group.window_rules}
+        assert window_rules[slo.window_recorded[0], slo.kind] == slo.window_recorded[1]
+        budget = window_rules["slo:period_error_budget_remaining:ratio", slo.kind]
+        assert budget == slo.budget_remaining
         assert recorded["slo:page_burn_rate:ratio", slo.kind] == slo.page_burn_rate
         assert recorded["slo:objective:ratio", slo.kind] == f"vector({slo.objective})"
         title = slo.kind.capitalize()
@@ -411,7 +450,9 @@ def test_rules_and_dashboard_use_the_plans_expressions_verbatim(service: Any) ->
         for alert in alerts:
             for check in alert.checks:
                 threshold = format_number(check.threshold)
-                assert f"({check.long} > {threshold} and {check.short} > {threshold})" in alert.expr
+                guard = f"{check.long_requests} >= {check.min_requests}"
+                both = f"{check.long} > {threshold} and {check.short} > {threshold}"
+                assert f"({both} and {guard})" in alert.expr
     assert _exprs(panels["Error budget burn rate"]) == [
         expr for slo in plan.slos for _, expr in slo.page_burn_rates
     ]

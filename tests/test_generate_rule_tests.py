@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 from _generate_support import make_service, rule_group
 
 from toolkit._resources import templates_dir
-from toolkit.catalog.model import Duration
+from toolkit.catalog.model import Alerting
 from toolkit.generate.rule_tests import (
     Phase,
     _counter,
@@ -35,12 +36,15 @@ def test_every_alert_has_a_firing_case_and_two_quiet_cases() -> None:
     assert [c["name"] for c in cases] == [
         "healthy traffic: no alert fires",
         "no traffic at all: no alert fires (no NaN, no false page)",
-        "OrdersAvailabilityFastBurn fires after a healthy baseline",
-        "OrdersAvailabilitySlowBurn fires after a healthy baseline",
-        "OrdersLatencyFastBurn fires after a healthy baseline",
-        "OrdersLatencySlowBurn fires after a healthy baseline",
-        "OrdersTargetDown fires when the target stops answering",
+        "OrdersAvailabilityFastBurn fires on requests failing above its threshold",
+        "OrdersAvailabilitySlowBurn fires on requests failing above its threshold",
+        "OrdersLatencyFastBurn fires on requests failing above its threshold",
+        "OrdersLatencySlowBurn fires on requests failing above its threshold",
+        "OrdersServiceDown fires when every target stops answering",
+        "OrdersTargetDown fires for the one target of three that stops answering",
         "OrdersTargetAbsent fires when Prometheus has no target for the service",
+        "OrdersMetricsMissing fires when a target that is up exports no request series",
+        "OrdersLatencyBucketMissing fires, not a latency page, when the SLO's bucket is missing",
         "OrdersCircuitBreakerOpen fires once a breaker stays open, resolves when it closes",
         "OrdersCircuitBreakerOpen stays silent while breakers open only briefly or stay closed",
         "OrdersCircuitBreakerOpen stays silent without any circuit-breaker metrics",
@@ -59,7 +63,7 @@ def test_firing_case_expects_exact_labels_and_expanded_annotations() -> None:
     case = build_test_cases(group)[2]
     quiet, firing = case["alert_rule_test"]
     assert (quiet["eval_time"], quiet["exp_alerts"]) == ("10m", [])
-    assert firing["eval_time"] == "20m"
+    assert firing["eval_time"] == "25m"
     (expected,) = firing["exp_alerts"]
     assert expected["exp_labels"] == {
         "region": "eu-west",
@@ -74,17 +78,26 @@ def test_firing_case_expects_exact_labels_and_expanded_annotations() -> None:
 
 
 @pytest.mark.parametrize(
-    ("availability", "window", "split"),
+    ("threshold", "split"),
     [
-        (99.9, Duration("30d", 2_592_000), (10, 10, "50%")),  # 1h/5m: 5m holds only failure
-        (99.0, Duration("7d", 604_800), (6, 6, "50%")),  # 14m/1m: a 10 min baseline would not fit
-        (95.0, Duration("30d", 2_592_000), (10, 30, "75%")),  # threshold 72 %: 1:1 is not enough
+        ("0.0144", (1, 1, "50%")),
+        ("0.72", (1, 3, "75%")),  # a 95 % objective's 14.4x: 1:1 is not enough
+        ("0.985", (1, 99, "99%")),
+        ("0.999", (0, 1, "100%")),
     ],
 )
-def test_failure_split(availability: float, window: Duration, split: tuple[int, int, str]) -> None:
-    """Baseline and failure fit the first long window; the share beats the threshold."""
-    group = rule_group(make_service(availability=availability, window=window, latency=None))
-    assert _failure_split(group.alerts[0]) == split
+def test_failure_split(threshold: str, split: tuple[int, int, str]) -> None:
+    """Good and bad requests per failing minute: the first round share above the
+    threshold, and the $value Prometheus writes for it."""
+    assert _failure_split(Decimal(threshold)) == split
+
+
+def test_burn_cases_pass_the_low_traffic_guard() -> None:
+    """A service that needs many requests in a window gets enough in its burn cases."""
+    service = make_service(latency=None, alerting=Alerting(min_requests=6000))
+    case = build_test_cases(rule_group(service))[2]
+    errors = next(s for s in case["input_series"] if 'code="500"' in s["series"])
+    assert errors["values"] == "0 0+0x9 400+400x14"  # 800 a minute, half bad: 5m holds 4000+
 
 
 def test_breaker_cases_fire_after_for_and_resolve() -> None:
@@ -127,10 +140,10 @@ def test_burn_cases_fail_the_way_the_objective_counts() -> None:
     count_500 = 'http_server_request_duration_seconds_count{http_response_status_code="500"'
     bucket_200 = 'http_server_request_duration_seconds_bucket{http_response_status_code="200"'
     availability = cases["OrdersAvailabilityFastBurn"]
-    assert values(availability, count_500) == "0 0+0x9 60+60x9"
+    assert values(availability, count_500) == "0 0+0x9 30+30x14"
     latency = cases["OrdersLatencyFastBurn"]
-    assert set(values(latency, count_500).split()) == {"0", "0+0x9"}
-    assert values(latency, bucket_200) == "0 60+60x9 600+0x9"  # slow: not in the 0.25 bucket
+    assert set(values(latency, count_500).split()) == {"0", "0+0x9", "0+0x14"}
+    assert values(latency, bucket_200) == "0 0+0x9 30+30x14"  # the slow half is not in it
 
 
 def test_promtool_test_file() -> None:
@@ -159,6 +172,10 @@ def test_value_is_expanded_as_prometheus_does_in_every_kind_of_text(tmp_path: Pa
         for check in case["alert_rule_test"]
         for alert in check["exp_alerts"]
     }
-    assert summaries["OrdersTargetDown fires when the target stops answering"].startswith("0% ")
+    target_down = "OrdersTargetDown fires for the one target of three that stops answering"
+    assert summaries[target_down].startswith("0% ")
+    assert summaries["OrdersServiceDown fires when every target stops answering"].startswith(
+        "100% "
+    )
     breaker = "OrdersCircuitBreakerOpen fires once a breaker stays open, resolves when it closes"
     assert summaries[breaker].startswith("100% ")

@@ -38,16 +38,24 @@ def _variables(dashboard: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_one_dashboard_for_every_service(files: dict[str, str]) -> None:
-    """service.json, the overview and provisioning; rules as usual; no per-service dashboards."""
+    """service.json, the overview and provisioning; rules as usual; no per-service
+    dashboards; the runbook stubs link to service.json with the service chosen."""
     assert sorted(p for p in files if p.startswith("dashboards/")) == [
         "dashboards/overview.json",
         "dashboards/provisioning.yaml",
         "dashboards/service.json",
     ]
     per_service = generate(templatable_catalog())
-    assert {p: t for p, t in files.items() if p.startswith("alert-rules/")} == {
-        p: t for p, t in per_service.items() if p.startswith("alert-rules/")
+    rules = "alert-rules/"
+    assert {p: t for p, t in files.items() if p.startswith(rules) and not p.endswith(".md")} == {
+        p: t for p, t in per_service.items() if p.startswith(rules) and not p.endswith(".md")
     }
+    stub = files["alert-rules/runbooks/users.md"]
+    assert stub == per_service["alert-rules/runbooks/users.md"].replace(
+        "`/d/svc-users` on Grafana (uid `svc-users`)",
+        "`/d/toolkit-service?var-service=users` on Grafana (uid `toolkit-service`)",
+    ).replace("(`/d/svc-users`)", "(`/d/toolkit-service?var-service=users`)")
+    assert "/d/svc-users" not in stub
     assert files["dashboards/provisioning.yaml"] == per_service["dashboards/provisioning.yaml"]
 
 

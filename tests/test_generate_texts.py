@@ -46,12 +46,27 @@ def _reworded(tmp_path: Path) -> Path:
 
 def test_bundled_texts_of_every_kind() -> None:
     """Target and breaker alerts name the service, the wait and Prometheus' templates."""
-    alerts = {a.alert: a.annotations for a in rule_group(make_service(runbook=None)).alerts}
+    alerts = {
+        a.alert: {k: v for k, v in a.annotations.items() if k != "runbook_url"}
+        for a in rule_group(make_service(runbook=None)).alerts
+    }
     assert alerts["OrdersTargetDown"] == {
         "summary": "orders: a scrape target is down",
         "description": f"Prometheus has failed to scrape {INSTANCE_OF_ALERT} of orders for 5m: "
-        "its metrics and SLO alerts are blind.",
+        "that instance is down or unreachable while others may still serve; the SLO alerts "
+        "page if users feel it.",
     }
+    assert alerts["OrdersServiceDown"] == {
+        "summary": "orders: the service is down",
+        "description": f"{VALUE_AS_PERCENT} of the scrape targets of orders have failed their "
+        "scrapes for 5m (the page fires when all are down): the service is likely "
+        "unreachable, and its SLO alerts are blind.",
+    }
+    assert alerts["OrdersMetricsMissing"]["summary"] == "orders: request metrics are missing"
+    assert (
+        "http_server_request_duration_seconds_count series for 1h"
+        in (alerts["OrdersMetricsMissing"]["description"])
+    )
     assert alerts["OrdersTargetAbsent"] == {
         "summary": "orders: no scrape target",
         "description": 'Prometheus has no target for orders ({job="orders"}) since 5m: '

@@ -93,6 +93,10 @@ KNOWN_METHODS: Final = frozenset(
 # as the conventions say. An exception gives its fully qualified class name.
 
 # --- Generated recording rules and alert labels (toolkit generate) ----------------------
+# The base of the rule pyramid: events of one service and SLO over the last 5 minutes,
+# read from the raw series once. Every longer window sums these recorded series.
+RECORD_SLI_REQUESTS: Final = "slo:sli_requests:increase5m"
+RECORD_SLI_ERRORS: Final = "slo:sli_errors:increase5m"
 # The SLI error ratio (bad events / all events) over a window, one series per service and
 # SLO: ``slo:sli_error:ratio_rate5m{service="orders", slo="availability"}``.
 RECORD_SLI_ERROR_RATIO_PREFIX: Final = "slo:sli_error:ratio_rate"

@@ -10,6 +10,7 @@ from toolkit.catalog.duration import DurationError, format_seconds, parse_durati
 from toolkit.catalog.loader import load_catalog
 from toolkit.catalog.model import (
     SLO,
+    Alerting,
     Catalog,
     DashboardOverlay,
     Duration,
@@ -26,6 +27,7 @@ from toolkit.catalog.table import render_table
 
 __all__ = [
     "SLO",
+    "Alerting",
     "Catalog",
     "CatalogError",
     "DashboardOverlay",

@@ -51,6 +51,22 @@ class SLO:
 
 
 @dataclass(frozen=True)
+class Alerting:
+    """How a service's alerts behave beyond its objectives (the catalog's ``alerting``).
+
+    ``min_requests``: a burn-rate alert fires only when its long window holds at least
+    this many requests (0 turns the guard off). ``expect_traffic``: a target that is up
+    while the service's request series are missing raises a ticket (switch it off for
+    idle services). ``page_targets_down``: the percentage of the job's targets that must
+    be down for 5 minutes to page (100: all of them); fewer down is a ticket.
+    """
+
+    min_requests: int = 100
+    expect_traffic: bool = True
+    page_targets_down: float = 100.0
+
+
+@dataclass(frozen=True)
 class PrometheusSelector:
     """How to select a service's series: its ``job`` plus optional extra label matchers."""
 
@@ -120,6 +136,7 @@ class Service:
     alert_labels: Mapping[str, str] = field(default_factory=dict)
     gate: int | None = None  # readiness level CI requires before a split (1-3)
     dashboard: DashboardOverlay | None = None  # customises the generated dashboard
+    alerting: Alerting = field(default_factory=Alerting)
 
 
 @dataclass(frozen=True)
@@ -141,6 +158,9 @@ class Catalog:
     services: tuple[Service, ...]
     externals: tuple[External, ...] = ()
     assessment: SplitAnswers | None = None
+    # Where the generated runbook stubs are published (the catalog's runbooks.base_url):
+    # alerts of services without a runbook link to <base>/<service>.md#<alert>.
+    runbook_base_url: str | None = None
 
     def service(self, name: str) -> Service:
         """Return the service called ``name``; ``KeyError`` if there is none."""

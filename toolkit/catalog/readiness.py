@@ -58,7 +58,8 @@ def _rate(reader: NodeReader, node: yaml.Node, path: str) -> float | None:
     return value
 
 
-def _flag(reader: NodeReader, node: yaml.Node, path: str) -> bool | None:
+def read_flag(reader: NodeReader, node: yaml.Node, path: str) -> bool | None:
+    """``true`` or ``false`` (YAML 1.1's yes/no/on/off too)."""
     if not (isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "bool"):
         reader.expect(node, path, "true or false", describe(node))
         return None
@@ -81,7 +82,7 @@ def read_assessment(reader: NodeReader, node: yaml.Node, path: str) -> SplitAnsw
         capacity_rps=_rate(reader, values["capacity_rps"], at["capacity_rps"])
         if "capacity_rps" in values
         else None,
-        deploys_automated=_flag(reader, values["deploys_automated"], at["deploys_automated"])
+        deploys_automated=read_flag(reader, values["deploys_automated"], at["deploys_automated"])
         if "deploys_automated" in values
         else None,
         scaling_timeline=reader.string(values["scaling_timeline"], at["scaling_timeline"])

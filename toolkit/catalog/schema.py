@@ -12,6 +12,7 @@ from typing import Final
 
 import yaml
 
+from toolkit.catalog.alerting import build_alerting
 from toolkit.catalog.drafts import ExternalDraft, Named, ServiceDraft
 from toolkit.catalog.model import Catalog, External, PrometheusSelector, Service
 from toolkit.catalog.names import (
@@ -38,7 +39,9 @@ from toolkit.catalog.settings import (
 )
 from toolkit.semconv import JOB
 
-TOP_KEYS: Final = ("version", "defaults", "externals", "services", "assessment")
+TOP_KEYS: Final = ("version", "defaults", "externals", "services", "assessment", "runbooks")
+RUNBOOKS_KEYS: Final = ("base_url",)
+BASE_URL: Final = "an http or https URL without a query or fragment"
 EXTERNAL_KEYS: Final = ("name", "address", "description")
 SERVICE_KEYS: Final = (
     "name",
@@ -51,6 +54,7 @@ SERVICE_KEYS: Final = (
     "prometheus",
     "address",
     "alert_labels",
+    "alerting",
     "gate",
     "dashboard",
 )
@@ -91,6 +95,7 @@ def read_catalog(reader: NodeReader, root: yaml.Node, path: Path) -> Catalog | N
     assessment = (
         read_assessment(reader, top["assessment"], "assessment") if "assessment" in top else None
     )
+    base_url = _runbooks(reader, top["runbooks"], "runbooks") if "runbooks" in top else None
     if reader.problems:
         return None
     return Catalog(
@@ -98,6 +103,7 @@ def read_catalog(reader: NodeReader, root: yaml.Node, path: Path) -> Catalog | N
         services=tuple(_build_service(d, s) for d, s in zip(services, merged, strict=True)),
         externals=tuple(_build_external(draft) for draft in externals),
         assessment=assessment,
+        runbook_base_url=base_url,
     )
 
 
@@ -209,6 +215,25 @@ def _runbook(reader: NodeReader, node: yaml.Node, path: str) -> str | None:
     return url
 
 
+def _runbooks(reader: NodeReader, node: yaml.Node, path: str) -> str | None:
+    """``runbooks.base_url``: where the generated runbook stubs are published, if set."""
+    values = reader.mapping(node, path, RUNBOOKS_KEYS)
+    if values is None or "base_url" not in values:
+        return None
+    node, path = values["base_url"], child_path(path, "base_url")
+    url = reader.string(node, path, BASE_URL)
+    if url is None:
+        return None
+    if not is_http_url(url):
+        reader.expect(node, path, BASE_URL, shown(node))
+        return None
+    if "?" in url or "#" in url:
+        hint = "each alert's link appends /<service>.md#<alert> to it"
+        reader.expect(node, path, BASE_URL, shown(node), hint)
+        return None
+    return url
+
+
 def _dependencies(reader: NodeReader, node: yaml.Node, path: str) -> list[Named]:
     """The names in ``dependencies``; duplicates are reported and dropped."""
     items = reader.sequence(node, path, "a list of service or external names")
@@ -269,4 +294,5 @@ def _build_service(draft: ServiceDraft, settings: Settings) -> Service:
         alert_labels=settings.alert_labels,
         gate=draft.gate,
         dashboard=draft.dashboard,
+        alerting=build_alerting(settings.alerting),
     )

@@ -1,6 +1,7 @@
 """Settings a service may inherit from ``defaults``: tier, SLO and alert labels.
 
-Both ``defaults`` and each service are read into a :class:`Settings`; :func:`merge`
+Both ``defaults`` and each service are read into a :class:`Settings` (``alerting`` is
+read by ``toolkit.catalog.alerting``); :func:`merge`
 lays a service's over the defaults, key by key, before the SLO is built.
 
 Over 300 lines and kept whole: every inheritable setting is read, checked and merged
@@ -12,10 +13,11 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
 import yaml
 
+from toolkit.catalog.alerting import read_alerting
 from toolkit.catalog.duration import (
     DurationError,
     format_seconds,
@@ -36,7 +38,7 @@ from toolkit.semconv import (
     LABEL_TEAM,
 )
 
-SETTING_KEYS: Final = ("tier", "slo", "alert_labels")
+SETTING_KEYS: Final = ("tier", "slo", "alert_labels", "alerting")
 SLO_KEYS: Final = ("availability", "latency", "window")
 LATENCY_KEYS: Final = ("threshold", "target")
 
@@ -89,13 +91,14 @@ class Settings:
     target: float | None = None
     latency_off: bool = False
     alert_labels: dict[str, str] = field(default_factory=dict)
+    alerting: dict[str, Any] = field(default_factory=dict)
     slo_node: yaml.Node | None = None
     latency_node: yaml.Node | None = None
     latency_path: str = ""
 
 
 def read_settings(reader: NodeReader, values: dict[str, yaml.Node], path: str) -> Settings:
-    """Read ``tier``, ``slo`` and ``alert_labels`` from the mapping at ``path``."""
+    """Read ``tier``, ``slo``, ``alert_labels`` and ``alerting`` from the mapping at ``path``."""
     settings = Settings(path=path)
     if "tier" in values:
         settings.given.add("tier")
@@ -111,6 +114,10 @@ def read_settings(reader: NodeReader, values: dict[str, yaml.Node], path: str) -
         settings.alert_labels = labels or {}
     if "slo" in values:
         _read_slo(reader, values["slo"], child_path(path, "slo"), settings)
+    if "alerting" in values:
+        settings.alerting = (
+            read_alerting(reader, values["alerting"], child_path(path, "alerting")) or {}
+        )
     return settings
 
 
@@ -120,6 +127,7 @@ def merge(defaults: Settings, own: Settings) -> Settings:
         path=own.path,
         given=own.given | defaults.given,
         alert_labels={**defaults.alert_labels, **own.alert_labels},
+        alerting={**defaults.alerting, **own.alerting},
         slo_node=own.slo_node,
         latency_node=own.latency_node or defaults.latency_node,
         latency_path=own.latency_path or defaults.latency_path,

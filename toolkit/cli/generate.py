@@ -38,7 +38,7 @@ INVALID = 2
     "templates_dir",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Directory of templates that override the bundled ones, by file name "
-    "(alert-texts.j2: alert summaries and descriptions).",
+    "(alert-texts.j2: alert summaries and descriptions; runbook.md.j2: runbook stubs).",
 )
 @click.option(
     "--dashboards",

@@ -4,8 +4,9 @@ The pipeline reads in the module names: ``plan`` works out each service's object
 once (the only place that knows SLO maths); the writers ``dashboards``, ``rules`` and
 ``rule_tests`` build documents from the plan as data; ``documents`` serialises each
 once (JSON, and YAML through ``yaml_writer``); ``writer`` writes the tree atomically and
-``check`` diffs it against the disk. ``texts`` renders the alert texts from Jinja
-templates users may override; ``overlay`` applies a user's dashboard customisation.
+``check`` diffs it against the disk. ``texts`` renders the alert texts and ``runbooks``
+the runbook stubs from Jinja templates users may override; ``overlay`` applies a user's
+dashboard customisation.
 """
 
 from __future__ import annotations

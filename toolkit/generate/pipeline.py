@@ -2,8 +2,11 @@
 serialise it once.
 
 The writers read the plan (``toolkit.generate.plan``): ``dashboards`` (the service
-dashboards, the overview, or one templated dashboard), ``rules`` and ``rule_tests``.
-Nothing is parsed back: a document is JSON or YAML from the data it was built as.
+dashboards, the overview, or one templated dashboard), ``rules`` and ``rule_tests``, and
+``alertmanager`` once for the whole catalog; ``runbooks`` renders a Markdown stub per
+service from a template people may override.
+Nothing is parsed back: a document is JSON or YAML from the data it was built as (a
+runbook stub is its Markdown text).
 Dashboards that a user's overlay changed are checked against the dashboard schema
 before anything is written; the built-in ones are proven valid by the test suite.
 """
@@ -17,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.catalog.model import Catalog, Service
+from toolkit.generate.alertmanager import ALERTMANAGER_FILE, alertmanager_config
 from toolkit.generate.dashboards.overview import PER_SERVICE_URL, overview_dashboard
 from toolkit.generate.dashboards.service import service_dashboard
 from toolkit.generate.dashboards.templated import (
@@ -30,6 +34,7 @@ from toolkit.generate.plan import ServicePlan, plan_catalog
 from toolkit.generate.render import TemplateError
 from toolkit.generate.rule_tests import promtool_tests
 from toolkit.generate.rules import build_rule_group
+from toolkit.generate.runbooks import RunbookStubs, runbook_file
 from toolkit.generate.texts import AlertTexts
 from toolkit.generate.validate import ValidationError, validate_dashboard
 
@@ -122,18 +127,22 @@ def iter_documents(
     catalog: Catalog, options: GenerateOptions | None = None
 ) -> Iterator[tuple[str, Any]]:
     """Every output document for ``catalog`` as data, one at a time: (relative path,
-    document). A path ending in ``.json`` is written as JSON, any other as YAML.
+    document). A path ending in ``.json`` is written as JSON, one ending in ``.md`` (a
+    runbook stub, already text) as it is, any other as YAML.
 
     One at a time, so that a caller who serialises each before taking the next keeps
     few objects alive (the garbage collector's passes stay short). Raises
-    :class:`TemplateError` (an alert-text template failed) or :class:`ValidationError`
-    (an overlay does not fit, or the catalog does not suit the dashboard mode).
+    :class:`TemplateError` (an alert-text or runbook template failed) or
+    :class:`ValidationError` (an overlay does not fit, or the catalog does not suit the
+    dashboard mode).
     """
     options = options or GenerateOptions()
     texts = AlertTexts(options.templates)
+    stubs = RunbookStubs(options.templates)
+    templated = options.dashboards is DashboardMode.TEMPLATED
     plans = plan_catalog(catalog)
     service_url = PER_SERVICE_URL
-    if options.dashboards is DashboardMode.TEMPLATED:
+    if templated:
         path = f"{DASHBOARDS_DIR}/{TEMPLATED_FILE}"
         yield path, templated_dashboard(plans, HEADER, path)
         service_url = TEMPLATED_URL
@@ -144,15 +153,18 @@ def iter_documents(
         if options.dashboards is DashboardMode.PER_SERVICE:
             path = f"{DASHBOARDS_DIR}/{plan.name}.json"
             yield path, _service_dashboard(plan, path)
-        rule_group = build_rule_group(plan, texts)
-        group = rule_group.to_data()
+        rule_group = build_rule_group(plan, texts, catalog.runbook_base_url)
+        stub = stubs.render(rule_group, catalog.path.name, templated)
+        yield f"{RULES_DIR}/{runbook_file(service.name)}", stub
+        groups = rule_group.to_data()
         if options.rule_format is RuleFormat.PROMETHEUS_OPERATOR:
             name = rules_file_name(service, options.rule_format)
-            yield f"{RULES_DIR}/{name}", _prometheus_rule(service, [group])
+            yield f"{RULES_DIR}/{name}", _prometheus_rule(service, groups)
             continue  # promtool tests need the plain rule file
         name = rules_file_name(service, RuleFormat.PROMETHEUS)
-        yield f"{RULES_DIR}/{name}", {"groups": [group]}
+        yield f"{RULES_DIR}/{name}", {"groups": groups}
         yield f"{RULES_DIR}/{service.name}.test.yaml", promtool_tests(rule_group, name)
+    yield f"{RULES_DIR}/{ALERTMANAGER_FILE}", alertmanager_config(plans)
 
 
 def build_documents(catalog: Catalog, options: GenerateOptions | None = None) -> dict[str, Any]:
@@ -161,9 +173,14 @@ def build_documents(catalog: Catalog, options: GenerateOptions | None = None) ->
 
 
 def serialise(path: str, document: Any, source: str) -> str:
-    """``document`` as the text of the file at ``path``: JSON or headed YAML."""
+    """``document`` as the text of the file at ``path``: JSON, Markdown (a ``str``,
+    written as it is: the template heads it) or headed YAML."""
     if path.endswith(".json"):
         return dump_json(document)
+    if path.endswith(".md"):
+        if not isinstance(document, str):
+            raise TypeError(f"{path}: a Markdown document is text, not {type(document).__name__}")
+        return document
     return dump_yaml(document, source)
 
 

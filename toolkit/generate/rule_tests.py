@@ -4,8 +4,10 @@ Every alert gets a case that first feeds a healthy baseline and then the failure
 watches for, and expects it firing with its exact labels and annotations. Two more
 cases expect silence from every alert: healthy traffic, and no traffic at all.
 
-The series are built so the alert's ``$value`` is exact: the failure lasts longer than
-the alert's first long window, so that window holds only bad events (ratio 1, "100%").
+The series are built so the alert's ``$value`` is exact: the burn cases' windows hold
+only requests failing at one steady share.
+Scenarios with mixed traffic (2 % errors, one target of three down, low traffic) are
+tested with hand-written expectations in the test suite.
 
 Over 300 lines and kept whole: each case's series and its expected alerts are
 derived together, and splitting them would separate what must agree.
@@ -20,13 +22,16 @@ from functools import cache
 from typing import Any
 
 from toolkit import semconv
-from toolkit.generate.plan import AVAILABILITY, BurnCheck, ServicePlan, format_duration
-from toolkit.generate.promql import ServiceQueries, le_label_value, quote
+from toolkit.generate.plan import AVAILABILITY, ServicePlan, format_duration
+from toolkit.generate.promql import SERVER_COUNT, ServiceQueries, le_label_value, quote
 from toolkit.generate.rules import (
     BREAKER_OPEN,
+    BUCKET_MISSING,
     BURN,
+    METRICS_MISSING,
     OPEN_STATE,
     READINESS_FAILING,
+    SERVICE_DOWN,
     SPANS_DROPPED,
     TARGET_DOWN,
     AlertRule,
@@ -44,13 +49,15 @@ TEST_INSTANCE = "app:8000"
 REQUESTS_PER_MINUTE = 60
 BASELINE_MINUTES = 30
 HEALTHY_MINUTES = 60
-MIN_BASELINE_MINUTES = 10
-# How long past the window the failure lasts, so the whole window is bad.
-MARGIN_MINUTES = 10
-TARGET_FOR_MINUTES = 10
-# (baseline, failure) proportions tried in turn: the first whose error share is above
-# the alert's threshold wins. 1:1 gives "50%", 1:3 "75%", and so on.
+QUIET_MINUTES = 10
+FAILURE_MINUTES = 15  # longer than the 5-minute base window
+# Shares of bad requests tried in turn (good:bad): the first above the threshold wins.
 _SPLITS = ((1, 1), (1, 3), (1, 9), (1, 19), (1, 49), (1, 99))
+TARGET_FOR_MINUTES = 10
+# Targets of the job in the target cases: one of them goes down.
+OTHER_INSTANCES = ("app-2:8000", "app-3:8000")
+METRICS_MISSING_MINUTES = 70  # longer than the alert's ``for``
+BUCKET_MISSING_MINUTES = 20  # longer than the alert's ``for``
 OK_STATUS = "200"
 ERROR_STATUS = "500"
 TEST_BREAKER = "billing"
@@ -155,34 +162,15 @@ def _expected(alert: AlertRule, labels: dict[str, str], value: str) -> dict[str,
     return {"exp_labels": {**labels, **alert.labels}, "exp_annotations": annotations}
 
 
-def _failure_split(alert: AlertRule) -> tuple[int, int, str]:
-    """Minutes of baseline and of failure, and the alert's expected ``$value``.
-
-    Both phases fit inside the first long window, so its error ratio is exactly
-    failure / (baseline + failure), a round share. The short window either holds both
-    phases too (the same share) or only failure (100 %). Short series keep promtool fast.
-    """
-    return _split_for(alert.checks[0])
-
-
-@cache  # a pure function of the objective: a catalog has few distinct ones
-def _split_for(check: BurnCheck) -> tuple[int, int, str]:
-    threshold = check.threshold
-    long_minutes = check.long_window.seconds // 60
-    short_minutes = check.short_window.seconds // 60
-    for baseline, failure in _SPLITS:
-        share = Decimal(failure) / Decimal(baseline + failure)
-        most = (long_minutes - 1) // (baseline + failure)  # both phases inside the long window
-        if share <= threshold or most < 1:
-            continue
-        scale = min(-(-MIN_BASELINE_MINUTES // baseline), most)
-        if scale * (baseline + failure) >= short_minutes and scale * failure <= short_minutes:
-            scale = -(-(short_minutes + 1) // failure)  # the failure fills the short window
-            if scale > most:
-                continue
-        return scale * baseline, scale * failure, _humanize_percentage(share)
-    # A tight window: no baseline fits beside the failure, so fill the long window.
-    return BASELINE_MINUTES, long_minutes + MARGIN_MINUTES, "100%"
+@cache  # a pure function of the threshold: a catalog has few distinct ones
+def _failure_split(threshold: Decimal) -> tuple[int, int, str]:
+    """Good and bad requests per failing minute, and the alert's expected ``$value``:
+    the first round share of bad requests above ``threshold`` (1:1 gives "50%")."""
+    for good, bad in _SPLITS:
+        share = Decimal(bad) / Decimal(good + bad)
+        if share > threshold:
+            return good, bad, _humanize_percentage(share)
+    return 0, 1, _humanize_percentage(Decimal(1))
 
 
 def _humanize_percentage(share: Decimal) -> str:
@@ -191,24 +179,31 @@ def _humanize_percentage(share: Decimal) -> str:
 
 
 def _burn_case(group: RuleGroup, alert: AlertRule) -> dict[str, Any]:
+    """Quiet, then requests failing at a steady share above the threshold: the alert
+    fires. Every request of every window is of the failing phase, so each window's error
+    ratio is exactly that share (the quiet minutes count no requests), whatever the
+    weighting of the 5-minute base counts or the Prometheus release."""
     plan = group.plan
-    baseline, failing_minutes, value = _failure_split(alert)
-    total = baseline + failing_minutes
-    healthy = Phase(baseline, ok=REQUESTS_PER_MINUTE)
+    check = alert.checks[0]
+    good, bad, value = _failure_split(check.threshold)
+    # Enough requests that even the base window passes the low-traffic guard.
+    per_minute = max(REQUESTS_PER_MINUTE, -(-2 * check.min_requests // FAILURE_MINUTES))
+    scale = -(-per_minute // (good + bad))
     if alert.slo is not None and alert.slo.kind == AVAILABILITY:
-        failing = Phase(failing_minutes, errors=REQUESTS_PER_MINUTE)
+        failing = Phase(FAILURE_MINUTES, ok=good * scale, errors=bad * scale)
     else:
-        failing = Phase(failing_minutes, slow=REQUESTS_PER_MINUTE)
+        failing = Phase(FAILURE_MINUTES, ok=good * scale, slow=bad * scale)
+    total = QUIET_MINUTES + FAILURE_MINUTES
     return {
-        "name": f"{alert.alert} fires after a healthy baseline",
+        "name": f"{alert.alert} fires on requests failing above its threshold",
         "interval": EVALUATION_INTERVAL,
         "input_series": [
             _up(plan, f"1x{total}"),
-            *_traffic(plan, [healthy, failing]),
+            *_traffic(plan, [Phase(QUIET_MINUTES), failing]),
         ],
         "alert_rule_test": [
             {
-                "eval_time": _minutes(baseline),
+                "eval_time": _minutes(QUIET_MINUTES),
                 "alertname": alert.alert,
                 "exp_alerts": [],
             },
@@ -221,19 +216,33 @@ def _burn_case(group: RuleGroup, alert: AlertRule) -> dict[str, Any]:
     }
 
 
+def _targets(plan: ServicePlan, down: int, minutes: int) -> list[dict[str, str]]:
+    """Three targets answering for ``BASELINE_MINUTES``, then the first ``down`` of them
+    failing their scrapes for ``minutes`` while the others keep answering."""
+    series = []
+    for index, instance in enumerate((TEST_INSTANCE, *OTHER_INSTANCES)):
+        later = "0" if index < down else "1"
+        labels = {**plan.queries.identity_labels(), semconv.LABEL_INSTANCE: instance}
+        values = f"1x{BASELINE_MINUTES - 1} {later}x{minutes}"
+        series.append({"series": _series_name(semconv.SCRAPE_UP, labels), "values": values})
+    return series
+
+
 def _target_down_case(group: RuleGroup, alert: AlertRule) -> dict[str, Any]:
+    """One target of three down: the ticket fires for it (the service-down page only
+    when the catalog pages at a third of the targets or less)."""
     plan = group.plan
-    down = TARGET_FOR_MINUTES
-    total = BASELINE_MINUTES + down
-    labels = {
-        **plan.queries.identity_labels(),
-        semconv.LABEL_INSTANCE: TEST_INSTANCE,
-    }
+    total = BASELINE_MINUTES + TARGET_FOR_MINUTES
+    labels = {**plan.queries.identity_labels(), semconv.LABEL_INSTANCE: TEST_INSTANCE}
+    service_down = next(a for a in group.alerts if a.watches == SERVICE_DOWN)
+    share = Decimal(1) / 3
+    pages = share * 100 >= Decimal(repr(plan.service.alerting.page_targets_down))
+    down = [_expected(service_down, _job(plan), _humanize_percentage(share))] if pages else []
     return {
-        "name": f"{alert.alert} fires when the target stops answering",
+        "name": f"{alert.alert} fires for the one target of three that stops answering",
         "interval": EVALUATION_INTERVAL,
         "input_series": [
-            _up(plan, f"1x{BASELINE_MINUTES - 1} 0x{down}"),
+            *_targets(plan, 1, TARGET_FOR_MINUTES),
             *_traffic(plan, [Phase(total, ok=REQUESTS_PER_MINUTE)]),
         ],
         "alert_rule_test": [
@@ -247,6 +256,86 @@ def _target_down_case(group: RuleGroup, alert: AlertRule) -> dict[str, Any]:
                 "alertname": alert.alert,
                 "exp_alerts": [_expected(alert, labels, _humanize_percentage(Decimal(0)))],
             },
+            {"eval_time": _minutes(total), "alertname": service_down.alert, "exp_alerts": down},
+        ],
+    }
+
+
+def _job(plan: ServicePlan) -> dict[str, str]:
+    return {semconv.JOB: plan.queries.job}
+
+
+def _service_down_case(group: RuleGroup, alert: AlertRule) -> dict[str, Any]:
+    """Every target down for longer than ``for``: the page fires."""
+    plan = group.plan
+    total = BASELINE_MINUTES + TARGET_FOR_MINUTES
+    return {
+        "name": f"{alert.alert} fires when every target stops answering",
+        "interval": EVALUATION_INTERVAL,
+        "input_series": [
+            *_targets(plan, 1 + len(OTHER_INSTANCES), TARGET_FOR_MINUTES),
+            *_traffic(plan, [Phase(total, ok=REQUESTS_PER_MINUTE)]),
+        ],
+        "alert_rule_test": [
+            {
+                "eval_time": _minutes(BASELINE_MINUTES - 1),
+                "alertname": alert.alert,
+                "exp_alerts": [],
+            },
+            {
+                "eval_time": _minutes(total),
+                "alertname": alert.alert,
+                "exp_alerts": [_expected(alert, _job(plan), _humanize_percentage(Decimal(1)))],
+            },
+        ],
+    }
+
+
+def _metrics_missing_case(group: RuleGroup, alert: AlertRule) -> dict[str, Any]:
+    """A target up for longer than ``for`` without any request series: the ticket fires."""
+    plan = group.plan
+    return {
+        "name": f"{alert.alert} fires when a target that is up exports no request series",
+        "interval": EVALUATION_INTERVAL,
+        "input_series": [_up(plan, f"1x{METRICS_MISSING_MINUTES}")],
+        "alert_rule_test": [
+            {"eval_time": _minutes(BASELINE_MINUTES), "alertname": alert.alert, "exp_alerts": []},
+            {
+                "eval_time": _minutes(METRICS_MISSING_MINUTES),
+                "alertname": alert.alert,
+                "exp_alerts": [_expected(alert, _job(plan), _humanize_percentage(Decimal(1)))],
+            },
+        ],
+    }
+
+
+def _bucket_missing_case(group: RuleGroup, alert: AlertRule) -> dict[str, Any]:
+    """Requests counted but the threshold's bucket never exported, even while every
+    request is slow: the ticket fires, the latency burn-rate alerts stay silent."""
+    plan = group.plan
+    count = _series_name(
+        SERVER_COUNT,
+        {**plan.queries.identity_labels(), semconv.LABEL_STATUS_CODE: OK_STATUS},
+    )
+    minutes = BUCKET_MISSING_MINUTES
+    counter = _counter((Phase(minutes, slow=REQUESTS_PER_MINUTE),), "all_ok")
+    latency_burns = [
+        a.alert for a in group.alerts if a.slo is not None and a.slo.kind != AVAILABILITY
+    ]
+    return {
+        "name": f"{alert.alert} fires, not a latency page, when the SLO's bucket is missing",
+        "interval": EVALUATION_INTERVAL,
+        "input_series": [_up(plan, f"1x{minutes}"), {"series": count, "values": counter}],
+        "alert_rule_test": [
+            {
+                "eval_time": _minutes(minutes),
+                "alertname": alert.alert,
+                "exp_alerts": [_expected(alert, _job(plan), _humanize_percentage(Decimal(1)))],
+            },
+            *(
+                {"eval_time": _minutes(minutes), "alertname": name, "exp_alerts": []}
+                for name in latency_burns
+            ),
         ],
     }
 
@@ -446,8 +535,14 @@ def build_test_cases(group: RuleGroup) -> list[dict[str, Any]]:
     for alert in group.alerts:
         if alert.watches == BURN:
             cases.append(_burn_case(group, alert))
+        elif alert.watches == SERVICE_DOWN:
+            cases.append(_service_down_case(group, alert))
         elif alert.watches == TARGET_DOWN:
             cases.append(_target_down_case(group, alert))
+        elif alert.watches == METRICS_MISSING:
+            cases.append(_metrics_missing_case(group, alert))
+        elif alert.watches == BUCKET_MISSING:
+            cases.append(_bucket_missing_case(group, alert))
         elif alert.watches == BREAKER_OPEN:
             cases.extend(_breaker_cases(group, alert))
         elif alert.watches == SPANS_DROPPED:

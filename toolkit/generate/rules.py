@@ -1,27 +1,29 @@
-"""One service's Prometheus rules from its plan: recorded SLIs, burn-rate, target and
-breaker alerts, as data.
+"""One service's Prometheus rules from its plan: recorded SLIs, burn-rate, target,
+missing-data, breaker and telemetry alerts, as data.
 
 Severity comes from the service's tier:
 
 ============  ================  =================
-tier          page (fast burn)  ticket (slow burn)
+tier          page              ticket
 ============  ================  =================
 critical      ``critical``      ``warning``
 standard      ``warning``       ``info``
 experimental  ``info``          ``info``
 ============  ================  =================
 
-The target alerts (down, absent) take the page severity of the tier. The circuit-breaker
-alert (a breaker open for 5 minutes) takes the ticket severity: it names a cause (a
-failing dependency) that the breaker is containing; if users feel it, the SLO alerts page.
-The telemetry health alerts (spans dropped for 15 minutes, a readiness check failing for
-10) take the ticket severity too.
-Summaries and descriptions come from ``templates/alert-texts.j2`` (see ``texts``).
+Pages: the fast burn, the service down (every target, or the catalog's
+``alerting.page_targets_down`` share, for 5 minutes), no target at all. Tickets: the
+slow burn; one target down while others serve; the request series missing for an hour
+while a target is up (``alerting.expect_traffic``); the latency SLO's bucket missing; a
+circuit breaker open for 5 minutes (a cause the breaker contains — if users feel it, the
+SLO alerts page); spans dropped for 15 minutes; a readiness check failing for 10.
+Summaries and descriptions come from ``templates/alert-texts.j2`` (see ``texts``);
+``runbook_url`` from ``runbooks.runbook_url``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -34,14 +36,30 @@ from toolkit.generate.plan import (
     Speed,
     percent,
 )
-from toolkit.generate.promql import format_number, quote
+from toolkit.generate.promql import (
+    SERVER_BUCKET,
+    SERVER_COUNT,
+    format_number,
+    le_label_value,
+    le_matcher,
+    quote,
+)
+from toolkit.generate.runbooks import runbook_url
 from toolkit.generate.texts import AlertTexts
 
 BURN = "burn"
+SERVICE_DOWN = "service_down"
+SERVICE_DOWN_FOR = "5m"
 TARGET_DOWN = "target_down"
 TARGET_ABSENT = "target_absent"
 TARGET_DOWN_FOR = "5m"
 TARGET_ABSENT_FOR = "5m"
+METRICS_MISSING = "metrics_missing"
+METRICS_MISSING_FOR = "1h"
+BUCKET_MISSING = "bucket_missing"
+BUCKET_MISSING_FOR = "15m"
+WINDOW_GROUP_SUFFIX = "-slo-window"
+WINDOW_INTERVAL = "5m"
 BREAKER_OPEN = "breaker_open"
 BREAKER_OPEN_FOR = "5m"
 SPANS_DROPPED = "spans_dropped"
@@ -91,18 +109,34 @@ class AlertRule:
 
 @dataclass(frozen=True)
 class RuleGroup:
-    """All rules of one service: one Prometheus rule group."""
+    """All rules of one service, as two Prometheus rule groups.
+
+    The first, named after the service, holds the recorded SLIs and every alert, at the
+    global evaluation interval. The second (``<service>-slo-window``) holds the rules
+    that read the whole SLO window, evaluated every ``WINDOW_INTERVAL``: groups run
+    independently, so a slow evaluation there never delays a page.
+    """
 
     name: str
     plan: ServicePlan
     recording_rules: tuple[RecordingRule, ...]
     alerts: tuple[AlertRule, ...]
+    window_rules: tuple[RecordingRule, ...] = ()
 
-    def to_data(self) -> dict[str, Any]:
-        """The group as Prometheus reads it."""
+    def to_data(self) -> list[dict[str, Any]]:
+        """The groups as Prometheus reads them."""
         rules = [rule.to_data() for rule in self.recording_rules]
         rules += [rule.to_data() for rule in self.alerts]
-        return {"name": self.name, "rules": rules}
+        groups = [{"name": self.name, "rules": rules}]
+        if self.window_rules:
+            groups.append(
+                {
+                    "name": f"{self.name}{WINDOW_GROUP_SUFFIX}",
+                    "interval": WINDOW_INTERVAL,
+                    "rules": [rule.to_data() for rule in self.window_rules],
+                }
+            )
+        return groups
 
 
 def _base_labels(plan: ServicePlan, severity: str) -> dict[str, str]:
@@ -119,11 +153,14 @@ def _base_labels(plan: ServicePlan, severity: str) -> dict[str, str]:
     return labels
 
 
-def _annotations(plan: ServicePlan, summary: str, description: str) -> dict[str, str]:
-    annotations = {"summary": summary, "description": description}
-    if plan.service.runbook:
-        annotations["runbook_url"] = plan.service.runbook
-    return annotations
+def _annotations(summary: str, description: str) -> dict[str, str]:
+    return {"summary": summary, "description": description}
+
+
+def _with_runbook(plan: ServicePlan, alert: AlertRule, base_url: str | None) -> AlertRule:
+    """Every alert links to a runbook: the service's own, else its section of the stub."""
+    url = runbook_url(plan, base_url, alert.alert)
+    return replace(alert, annotations={**alert.annotations, "runbook_url": url})
 
 
 def _bad_events(plan: ServicePlan, slo: SLOPlan) -> str:
@@ -140,7 +177,10 @@ def _burn_alert(
     branches = []
     for check in alert.checks:
         threshold = format_number(check.threshold)
-        branches.append(f"({check.long} > {threshold} and {check.short} > {threshold})")
+        guard = ""
+        if check.min_requests:
+            guard = f" and {check.long_requests} >= {check.min_requests}"
+        branches.append(f"({check.long} > {threshold} and {check.short} > {threshold}{guard})")
     facts = texts.facts(
         plan,
         slo=slo.kind,
@@ -157,39 +197,113 @@ def _burn_alert(
         expr=" or ".join(branches),
         for_=None,
         labels={**_base_labels(plan, alert.severity), semconv.LABEL_SLO: slo.kind},
-        annotations=_annotations(plan, summary, description),
+        annotations=_annotations(summary, description),
         watches=BURN,
         slo=slo,
         checks=alert.checks,
     )
 
 
+def _simple_alert(
+    plan: ServicePlan,
+    texts: AlertTexts,
+    name: str,
+    kind: str,
+    expr: str,
+    for_: str,
+    speed: Speed,
+    **facts: str,
+) -> AlertRule:
+    """An alert on one condition held for ``for_``, its texts from the ``kind`` macros."""
+    summary, description = texts.render(kind, texts.facts(plan, **{"for": for_}, **facts))
+    return AlertRule(
+        alert=f"{plan.alert_prefix}{name}",
+        expr=expr,
+        for_=for_,
+        labels=_base_labels(plan, plan.severity(speed)),
+        annotations=_annotations(summary, description),
+        watches=kind,
+    )
+
+
+def share_down_expr(plan: ServicePlan) -> str:
+    """The share of the job's scrape targets that are down: one series per job."""
+    up = f"{semconv.SCRAPE_UP}{plan.queries.selector()}"
+    by = f"count by ({semconv.JOB})"
+    return f"({by} ({up} == 0) / {by} ({up}))"
+
+
 def _target_alerts(plan: ServicePlan, texts: AlertTexts) -> tuple[AlertRule, ...]:
+    """A page when the service is down (every target, or the catalog's share of them),
+    a ticket per target down, a page when the service has no target at all."""
     selector = plan.queries.selector()
     up = f"{semconv.SCRAPE_UP}{selector}"
-    severity = plan.severity(Speed.PAGE)
-    down = texts.render("target_down", texts.facts(plan, **{"for": TARGET_DOWN_FOR}))
-    absent = texts.render(
-        "target_absent", texts.facts(plan, selector=selector, **{"for": TARGET_ABSENT_FOR})
-    )
+    share = Decimal(repr(plan.service.alerting.page_targets_down)) / 100
     return (
-        AlertRule(
-            alert=f"{plan.alert_prefix}TargetDown",
-            expr=f"{up} == 0",
-            for_=TARGET_DOWN_FOR,
-            labels=_base_labels(plan, severity),
-            annotations=_annotations(plan, *down),
-            watches=TARGET_DOWN,
+        _simple_alert(
+            plan,
+            texts,
+            "ServiceDown",
+            SERVICE_DOWN,
+            f"{share_down_expr(plan)} >= {format_number(share)}",
+            SERVICE_DOWN_FOR,
+            Speed.PAGE,
+            share="all" if share == 1 else f"at least {percent(share)}",
         ),
-        AlertRule(
-            alert=f"{plan.alert_prefix}TargetAbsent",
-            expr=f"absent({up})",
-            for_=TARGET_ABSENT_FOR,
-            labels=_base_labels(plan, severity),
-            annotations=_annotations(plan, *absent),
-            watches=TARGET_ABSENT,
+        _simple_alert(
+            plan, texts, "TargetDown", TARGET_DOWN, f"{up} == 0", TARGET_DOWN_FOR, Speed.TICKET
+        ),
+        _simple_alert(
+            plan,
+            texts,
+            "TargetAbsent",
+            TARGET_ABSENT,
+            f"absent({up})",
+            TARGET_ABSENT_FOR,
+            Speed.PAGE,
+            selector=selector,
         ),
     )
+
+
+def _missing_data_alerts(plan: ServicePlan, texts: AlertTexts) -> tuple[AlertRule, ...]:
+    """Tickets for data the SLOs need: request series missing while a target is up
+    (unless the catalog expects no traffic), the latency SLO's bucket missing."""
+    selector = plan.queries.selector()
+    job = semconv.JOB
+    requests = f"count by ({job}) ({SERVER_COUNT}{selector})"
+    alerts = []
+    if plan.service.alerting.expect_traffic:
+        up = f"max by ({job}) ({semconv.SCRAPE_UP}{selector}) == 1"
+        alerts.append(
+            _simple_alert(
+                plan,
+                texts,
+                "MetricsMissing",
+                METRICS_MISSING,
+                f"{up} unless on ({job}) {requests}",
+                METRICS_MISSING_FOR,
+                Speed.TICKET,
+                metric=SERVER_COUNT,
+            )
+        )
+    latency = plan.service.slo.latency
+    if latency is not None:
+        bucket = f"{SERVER_BUCKET}{plan.queries.selector(le_matcher(latency.threshold_seconds))}"
+        alerts.append(
+            _simple_alert(
+                plan,
+                texts,
+                "LatencyBucketMissing",
+                BUCKET_MISSING,
+                f"{requests} unless on ({job}) count by ({job}) ({bucket})",
+                BUCKET_MISSING_FOR,
+                Speed.TICKET,
+                le=le_label_value(latency.threshold_seconds),
+                metric=SERVER_BUCKET,
+            )
+        )
+    return tuple(alerts)
 
 
 def breaker_open_expr(plan: ServicePlan) -> str:
@@ -201,16 +315,14 @@ def breaker_open_expr(plan: ServicePlan) -> str:
 
 def _breaker_alert(plan: ServicePlan, texts: AlertTexts) -> AlertRule:
     # No breaker metrics at all (a service without breakers) gives no series: silence.
-    summary, description = texts.render(
-        "breaker_open", texts.facts(plan, **{"for": BREAKER_OPEN_FOR})
-    )
-    return AlertRule(
-        alert=f"{plan.alert_prefix}CircuitBreakerOpen",
-        expr=breaker_open_expr(plan),
-        for_=BREAKER_OPEN_FOR,
-        labels=_base_labels(plan, plan.severity(Speed.TICKET)),
-        annotations=_annotations(plan, summary, description),
-        watches=BREAKER_OPEN,
+    return _simple_alert(
+        plan,
+        texts,
+        "CircuitBreakerOpen",
+        BREAKER_OPEN,
+        breaker_open_expr(plan),
+        BREAKER_OPEN_FOR,
+        Speed.TICKET,
     )
 
 
@@ -218,34 +330,21 @@ def _telemetry_alerts(plan: ServicePlan, texts: AlertTexts) -> tuple[AlertRule, 
     """Tickets on the telemetry's and the service's own health: spans lost (traces
     missing), a readiness check failing (an instance out of rotation)."""
     selector = plan.queries.selector()
-    severity = plan.severity(Speed.TICKET)
     dropped = f"sum by ({semconv.JOB}) (rate({semconv.TELEMETRY_SPANS_DROPPED}{selector}[5m])) > 0"
     by = f"{semconv.JOB}, {semconv.LABEL_INSTANCE}, {semconv.LABEL_CHECK}"
     failing = f"min by ({by}) ({semconv.HEALTH_CHECK_STATUS}{selector}) == 0"
     return (
-        AlertRule(
-            alert=f"{plan.alert_prefix}SpansDropped",
-            expr=dropped,
-            for_=SPANS_DROPPED_FOR,
-            labels=_base_labels(plan, severity),
-            annotations=_annotations(
-                plan,
-                *texts.render(SPANS_DROPPED, texts.facts(plan, **{"for": SPANS_DROPPED_FOR})),
-            ),
-            watches=SPANS_DROPPED,
+        _simple_alert(
+            plan, texts, "SpansDropped", SPANS_DROPPED, dropped, SPANS_DROPPED_FOR, Speed.TICKET
         ),
-        AlertRule(
-            alert=f"{plan.alert_prefix}ReadinessCheckFailing",
-            expr=failing,
-            for_=READINESS_FAILING_FOR,
-            labels=_base_labels(plan, severity),
-            annotations=_annotations(
-                plan,
-                *texts.render(
-                    READINESS_FAILING, texts.facts(plan, **{"for": READINESS_FAILING_FOR})
-                ),
-            ),
-            watches=READINESS_FAILING,
+        _simple_alert(
+            plan,
+            texts,
+            "ReadinessCheckFailing",
+            READINESS_FAILING,
+            failing,
+            READINESS_FAILING_FOR,
+            Speed.TICKET,
         ),
     )
 
@@ -262,7 +361,8 @@ def overview_labels(plan: ServicePlan, slo: SLOPlan) -> dict[str, str]:
 
 
 def _overview_rules(plan: ServicePlan, slo: SLOPlan) -> list[RecordingRule]:
-    """Uniformly named series for the overview table: objective, budget left, burn rate.
+    """Uniformly named series for the overview table: objective and page burn rate (the
+    budget left is recorded with the whole-window rules).
 
     The objective also carries the service's ``job``: the templated dashboard selects a
     service's raw series by it.
@@ -275,21 +375,35 @@ def _overview_rules(plan: ServicePlan, slo: SLOPlan) -> list[RecordingRule]:
             f"vector({format_number(slo.objective)})",
             objective_labels,
         ),
-        RecordingRule(semconv.RECORD_SLO_BUDGET_REMAINING, slo.budget_remaining, labels),
         RecordingRule(semconv.RECORD_SLO_PAGE_BURN_RATE, slo.page_burn_rate, labels),
     ]
 
 
-def build_rule_group(plan: ServicePlan, texts: AlertTexts) -> RuleGroup:
-    """Build every rule of the service: recorded SLIs first, then its alerts."""
-    recording = [
+def _window_rules(plan: ServicePlan, slo: SLOPlan) -> list[RecordingRule]:
+    """The error ratio over the whole SLO window and the budget left."""
+    record, expr = slo.window_recorded
+    return [
+        RecordingRule(record, expr, _slo_labels(plan, slo)),
         RecordingRule(
-            record=record,
-            expr=expr,
-            labels={semconv.LABEL_SERVICE: plan.name, semconv.LABEL_SLO: slo.kind},
-        )
+            semconv.RECORD_SLO_BUDGET_REMAINING, slo.budget_remaining, overview_labels(plan, slo)
+        ),
+    ]
+
+
+def _slo_labels(plan: ServicePlan, slo: SLOPlan) -> dict[str, str]:
+    return {semconv.LABEL_SERVICE: plan.name, semconv.LABEL_SLO: slo.kind}
+
+
+def build_rule_group(
+    plan: ServicePlan, texts: AlertTexts, runbook_base_url: str | None = None
+) -> RuleGroup:
+    """Build every rule of the service: the recorded SLIs (base counts, then every alert
+    window's ratio) and the alerts; the whole-window rules apart. ``runbook_base_url``:
+    where the runbook stubs are published (``runbooks.runbook_url``)."""
+    recording = [
+        RecordingRule(record, expr, _slo_labels(plan, slo))
         for slo in plan.slos
-        for _, record, expr in slo.recorded
+        for record, expr in slo.recorded
     ]
     for slo in plan.slos:
         recording.extend(_overview_rules(plan, slo))
@@ -297,6 +411,9 @@ def build_rule_group(plan: ServicePlan, texts: AlertTexts) -> RuleGroup:
         _burn_alert(plan, slo, alert, texts) for slo in plan.slos for alert in slo.burn_alerts
     ]
     alerts.extend(_target_alerts(plan, texts))
+    alerts.extend(_missing_data_alerts(plan, texts))
     alerts.append(_breaker_alert(plan, texts))
     alerts.extend(_telemetry_alerts(plan, texts))
-    return RuleGroup(plan.name, plan, tuple(recording), tuple(alerts))
+    window = tuple(rule for slo in plan.slos for rule in _window_rules(plan, slo))
+    linked = tuple(_with_runbook(plan, alert, runbook_base_url) for alert in alerts)
+    return RuleGroup(plan.name, plan, tuple(recording), linked, window)

@@ -19,8 +19,11 @@ from toolkit.generate.render import macro, make_environment
 ALERT_TEXTS_TEMPLATE = "alert-texts.j2"
 ALERT_KINDS = (
     "burn",
+    "service_down",
     "target_down",
     "target_absent",
+    "metrics_missing",
+    "bucket_missing",
     "breaker_open",
     "spans_dropped",
     "readiness_failing",

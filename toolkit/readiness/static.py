@@ -12,10 +12,11 @@ from pathlib import Path
 
 import yaml
 
-from toolkit.catalog.model import Catalog, Service
+from toolkit.catalog.model import Catalog, Service, Tier
 from toolkit.generate import GenerateOptions, TemplateError, ValidationError, generate
 from toolkit.generate.documents import load_yaml
 from toolkit.generate.pipeline import DASHBOARDS_DIR, RULES_DIR, RuleFormat, rules_file_name
+from toolkit.generate.runbooks import runbook_file
 from toolkit.generate.validate import validate_dashboard, validate_rule_tests, validate_rules_file
 from toolkit.readiness import checks as c
 from toolkit.readiness.model import Check, Status
@@ -94,11 +95,21 @@ def _slo(service: Service) -> Check:
 
 
 def _ownership(service: Service) -> Check:
+    """A team, and a runbook: the catalog's, else the generated stub every alert then
+    links to — enough for most services, but a critical one deserves the team's own."""
     if not service.team.strip():
         return c.OWNERSHIP.failed("no owner team")
-    if service.runbook is None:
-        return c.OWNERSHIP.failed(f"team {service.team}, no runbook", "set runbook: https://…")
-    return c.OWNERSHIP.passed(f"team {service.team}, runbook {service.runbook}")
+    if service.runbook is not None:
+        return c.OWNERSHIP.passed(f"team {service.team}, runbook {service.runbook}")
+    stub = f"{RULES_DIR}/{runbook_file(service.name)}"
+    if service.tier is Tier.CRITICAL:
+        return c.OWNERSHIP.warned(
+            f"team {service.team}; critical service {service.name} relies on the generated "
+            f"runbook stub {stub}",
+            f"write a runbook for {service.name} (start from {stub}) and set its "
+            "runbook: https://… in the catalog",
+        )
+    return c.OWNERSHIP.passed(f"team {service.team}, runbook: the generated stub {stub}")
 
 
 def _read(path: Path) -> str | None:

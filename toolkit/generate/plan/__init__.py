@@ -12,18 +12,24 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, cached_property
 
+from toolkit import semconv
 from toolkit.catalog.model import Catalog, Service, Tier
 from toolkit.catalog.names import alert_name_prefix
 from toolkit.generate.plan.sli import (
     AVAILABILITY,
+    BASE_WINDOW,
     LATENCY,
+    availability_error_ratio,
+    base_errors,
+    base_requests,
     budget_remaining,
     burn_rate,
     error_budget,
-    error_ratio,
     objective_ratio,
     recorded_ratio,
     recording_name,
+    requests_in,
+    window_error_ratio,
 )
 from toolkit.generate.plan.windows import (
     REFERENCE_WINDOW_SECONDS,
@@ -46,7 +52,11 @@ SEVERITY: dict[Tier, dict[Speed, str]] = {
 @dataclass(frozen=True)
 class BurnCheck:
     """Fire when the error ratio exceeds ``threshold`` (``factor`` x budget) over both
-    windows; ``long``/``short`` are the recorded SLI series of those windows."""
+    windows; ``long``/``short`` are the recorded SLI series of those windows.
+
+    ``long_requests`` counts the requests of the long window: the check fires only when
+    it holds at least ``min_requests`` (the low-traffic guard; 0 turns it off).
+    """
 
     factor: Decimal
     threshold: Decimal
@@ -54,6 +64,8 @@ class BurnCheck:
     short_window: Window
     long: str
     short: str
+    long_requests: str
+    min_requests: int
 
 
 @dataclass(frozen=True)
@@ -73,9 +85,14 @@ class SLOPlan:
     target: float  # percent, as the catalog says it
     objective: Decimal  # the same as a ratio
     budget: Decimal
-    recorded: tuple[tuple[Window, str, str], ...]  # (window, record name, SLI expression)
+    # (record name, expression), in evaluation order: the base counts, then the error
+    # ratio of every alert window summed from them.
+    recorded: tuple[tuple[str, str], ...]
     burn_alerts: tuple[BurnAlertPlan, ...]  # page then ticket; those that can fire
-    window_error_ratio: str  # the SLI error ratio over the whole SLO window
+    # The error ratio over the whole SLO window: (record name, expression) and the
+    # recorded series. Its rule reads the longest range: it is evaluated less often.
+    window_recorded: tuple[str, str]
+    window_error_ratio: str
     budget_remaining: str  # share of the budget left over the SLO window
     page_burn_rate: str  # burn rate over the first page window, from its recorded SLI
     page_burn_rates: tuple[tuple[Window, str], ...]  # burn rate over each page long window
@@ -122,9 +139,14 @@ def camel_case(name: str) -> str:
 
 def _slo_plan(service: Service, queries: ServiceQueries, kind: str, target: float) -> SLOPlan:
     budget = error_budget(target)
+    name = service.name
     specs = burn_alert_specs(service.slo.window.seconds)
-    recorded = tuple(
-        (window, recording_name(window.text), error_ratio(service, queries, kind, window.text))
+    base = (
+        (semconv.RECORD_SLI_REQUESTS, base_requests(queries)),
+        (semconv.RECORD_SLI_ERRORS, base_errors(service, queries, kind)),
+    )
+    ratios = tuple(
+        (recording_name(window.text), window_error_ratio(name, kind, window))
         for window in alert_windows(specs)
     )
     alerts = []
@@ -136,8 +158,10 @@ def _slo_plan(service: Service, queries: ServiceQueries, kind: str, target: floa
                 condition.factor * budget,
                 condition.long,
                 condition.short,
-                recorded_ratio(service.name, kind, condition.long.text),
-                recorded_ratio(service.name, kind, condition.short.text),
+                recorded_ratio(name, kind, condition.long.text),
+                recorded_ratio(name, kind, condition.short.text),
+                requests_in(name, kind, condition.long),
+                service.alerting.min_requests,
             )
             for condition in spec.conditions
             if condition.factor * budget < 1
@@ -145,23 +169,27 @@ def _slo_plan(service: Service, queries: ServiceQueries, kind: str, target: floa
         if checks:
             alerts.append(BurnAlertPlan(spec.speed, SEVERITY[service.tier][spec.speed], checks))
     page = specs[0].conditions
-    window_ratio = error_ratio(service, queries, kind, service.slo.window.text)
+    slo_window = Window(service.slo.window.text, service.slo.window.seconds)
+    window_ratio = recorded_ratio(name, kind, slo_window.text)
     return SLOPlan(
         kind=kind,
         target=target,
         objective=objective_ratio(target),
         budget=budget,
-        recorded=recorded,
+        recorded=base + ratios,
         burn_alerts=tuple(alerts),
+        window_recorded=(
+            recording_name(slo_window.text),
+            window_error_ratio(name, kind, slo_window),
+        ),
         window_error_ratio=window_ratio,
         budget_remaining=budget_remaining(window_ratio, budget),
-        page_burn_rate=burn_rate(recorded_ratio(service.name, kind, page[0].long.text), budget),
+        page_burn_rate=burn_rate(recorded_ratio(name, kind, page[0].long.text), budget),
         page_burn_rates=tuple(
-            (c.long, burn_rate(recorded_ratio(service.name, kind, c.long.text), budget))
-            for c in page
+            (c.long, burn_rate(recorded_ratio(name, kind, c.long.text), budget)) for c in page
         ),
         dashboard_error_ratio=(
-            error_ratio(service, queries, kind, RATE_INTERVAL) if kind == AVAILABILITY else None
+            availability_error_ratio(queries, RATE_INTERVAL) if kind == AVAILABILITY else None
         ),
     )
 
@@ -203,6 +231,7 @@ def percent(ratio: Decimal) -> str:
 
 __all__ = [
     "AVAILABILITY",
+    "BASE_WINDOW",
     "LATENCY",
     "SEVERITY",
     "BurnAlertPlan",

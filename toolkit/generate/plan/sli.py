@@ -2,6 +2,11 @@
 
 The other half of the plan's SLO maths (``windows`` is the first): what counts as a bad
 event for each kind of objective, and how a window's events are counted.
+
+The rules form a pyramid: the raw series are read once, into 5-minute counts of
+requests and bad events per service and objective (the base); every longer window —
+the burn-rate windows, the whole SLO window — sums those recorded series, so its cost
+no longer grows with the raw series (routes, status codes, buckets) or their history.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from functools import cache
 
 from toolkit import semconv
 from toolkit.catalog.model import Service
+from toolkit.generate.plan.windows import MIN_WINDOW_SECONDS, Window, format_duration
 from toolkit.generate.promql import (
     SERVER_BUCKET,
     SERVER_COUNT,
@@ -24,6 +30,8 @@ from toolkit.generate.promql import (
 AVAILABILITY = "availability"
 LATENCY = "latency"
 SERVER_ERROR_STATUS = "5.."
+# The pyramid's base: every window's events are sums of these recorded 5-minute counts.
+BASE_WINDOW = Window(format_duration(MIN_WINDOW_SECONDS), MIN_WINDOW_SECONDS)
 
 
 def error_budget(objective_percent: float) -> Decimal:
@@ -52,28 +60,63 @@ def event_count(queries: ServiceQueries, metric: str, window: str, *extra: str) 
 
 
 def availability_error_ratio(queries: ServiceQueries, window: str) -> str:
-    """Share of 5xx responses; no result (never NaN) when there was no traffic."""
+    """Share of 5xx responses read from the raw series (dashboards); no result (never
+    NaN) when there was no traffic."""
     error = f"{semconv.LABEL_STATUS_CODE}=~{quote(SERVER_ERROR_STATUS)}"
     errors = event_count(queries, SERVER_COUNT, window, error)
     total = event_count(queries, SERVER_COUNT, window)
     return f"{errors} / ({total} > 0)"
 
 
-def latency_error_ratio(queries: ServiceQueries, threshold_seconds: float, window: str) -> str:
-    """Share of requests slower than ``threshold_seconds``; no result at zero traffic."""
-    fast = event_count(queries, SERVER_BUCKET, window, le_matcher(threshold_seconds))
-    total = event_count(queries, SERVER_COUNT, window)
-    return f"({total} - {fast}) / ({total} > 0)"
+def base_requests(queries: ServiceQueries) -> str:
+    """Requests over the pyramid's base window, from the raw series: always a number."""
+    return event_count(queries, SERVER_COUNT, BASE_WINDOW.text)
 
 
-def error_ratio(service: Service, queries: ServiceQueries, kind: str, window: str) -> str:
-    """The error ratio of the service's ``kind`` objective over ``window``."""
+def base_errors(service: Service, queries: ServiceQueries, kind: str) -> str:
+    """Bad events of the ``kind`` objective over the base window, from the raw series.
+
+    Latency: the requests not in the threshold's bucket — only while that bucket's
+    series exist. Without them (an app with other buckets) nothing is recorded, so no
+    burn rate is computed from missing data; the bucket-missing ticket says why.
+    """
     if kind == AVAILABILITY:
-        return availability_error_ratio(queries, window)
+        error = f"{semconv.LABEL_STATUS_CODE}=~{quote(SERVER_ERROR_STATUS)}"
+        return event_count(queries, SERVER_COUNT, BASE_WINDOW.text, error)
     latency = service.slo.latency
     if latency is None:
         raise ValueError(f"service {service.name!r} has no latency SLO")
-    return latency_error_ratio(queries, latency.threshold_seconds, window)
+    le = le_matcher(latency.threshold_seconds)
+    fast = event_count(queries, SERVER_BUCKET, BASE_WINDOW.text, le)
+    total = base_requests(queries)
+    return f"({total} - {fast}) and on () count({SERVER_BUCKET}{queries.selector(le)})"
+
+
+def recorded(record: str, service_name: str, kind: str) -> str:
+    """The selector of a series the rules record for one service and objective."""
+    labels = {semconv.LABEL_SERVICE: service_name, semconv.LABEL_SLO: kind}
+    return f"{record}{{{','.join(matchers(labels))}}}"
+
+
+def window_error_ratio(service_name: str, kind: str, window: Window) -> str:
+    """The error ratio over ``window``, summed from the recorded base counts: weighted
+    by traffic, and no result (never NaN) when the window saw no request."""
+    errors = recorded(semconv.RECORD_SLI_ERRORS, service_name, kind)
+    requests = recorded(semconv.RECORD_SLI_REQUESTS, service_name, kind)
+    if window == BASE_WINDOW:
+        return f"{errors} / ({requests} > 0)"
+    return (
+        f"sum_over_time({errors}[{window.text}]) / (sum_over_time({requests}[{window.text}]) > 0)"
+    )
+
+
+def requests_in(service_name: str, kind: str, window: Window) -> str:
+    """How many requests ``window`` holds, from the recorded base counts."""
+    requests = recorded(semconv.RECORD_SLI_REQUESTS, service_name, kind)
+    if window == BASE_WINDOW:
+        return requests
+    bases = format_number(Decimal(window.seconds) / BASE_WINDOW.seconds)
+    return f"avg_over_time({requests}[{window.text}]) * {bases}"
 
 
 @cache
@@ -84,8 +127,7 @@ def recording_name(window: str) -> str:
 
 def recorded_ratio(service_name: str, kind: str, window: str) -> str:
     """The recorded SLI error ratio series of a service and objective."""
-    labels = {semconv.LABEL_SERVICE: service_name, semconv.LABEL_SLO: kind}
-    return f"{recording_name(window)}{{{','.join(matchers(labels))}}}"
+    return recorded(recording_name(window), service_name, kind)
 
 
 def burn_rate(recorded: str, budget: Decimal) -> str:
@@ -96,4 +138,4 @@ def burn_rate(recorded: str, budget: Decimal) -> str:
 def budget_remaining(ratio: str, budget: Decimal) -> str:
     """Share of the error budget left given the window's error ratio (negative once
     overspent)."""
-    return f"1 - (({ratio}) / {format_number(budget)})"
+    return f"1 - ({ratio} / {format_number(budget)})"
