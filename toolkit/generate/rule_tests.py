@@ -178,42 +178,60 @@ def _humanize_percentage(share: Decimal) -> str:
     return f"{float(share) * 100:.4g}%"
 
 
-def _burn_case(group: RuleGroup, alert: AlertRule) -> dict[str, Any]:
-    """Quiet, then requests failing at a steady share above the threshold: the alert
-    fires. Every request of every window is of the failing phase, so each window's error
-    ratio is exactly that share (the quiet minutes count no requests), whatever the
-    weighting of the 5-minute base counts or the Prometheus release."""
-    plan = group.plan
+def _burn_inputs(alert: AlertRule) -> tuple[Phase, str]:
+    """The failing phase that makes ``alert`` fire, and its expected ``$value``."""
     check = alert.checks[0]
     good, bad, value = _failure_split(check.threshold)
     # Enough requests that even the base window passes the low-traffic guard.
     per_minute = max(REQUESTS_PER_MINUTE, -(-2 * check.min_requests // FAILURE_MINUTES))
     scale = -(-per_minute // (good + bad))
     if alert.slo is not None and alert.slo.kind == AVAILABILITY:
-        failing = Phase(FAILURE_MINUTES, ok=good * scale, errors=bad * scale)
-    else:
-        failing = Phase(FAILURE_MINUTES, ok=good * scale, slow=bad * scale)
+        return Phase(FAILURE_MINUTES, ok=good * scale, errors=bad * scale), value
+    return Phase(FAILURE_MINUTES, ok=good * scale, slow=bad * scale), value
+
+
+def _burn_cases(group: RuleGroup) -> list[dict[str, Any]]:
+    """Quiet, then requests failing at a steady share above the thresholds: the alerts
+    fire. Every request of every window is of the failing phase, so each window's error
+    ratio is exactly that share (the quiet minutes count no requests), whatever the
+    weighting of the 5-minute base counts or the Prometheus release. Alerts that the
+    same failure makes fire (the page and the ticket of an objective, as a rule) share
+    one case."""
+    plan = group.plan
     total = QUIET_MINUTES + FAILURE_MINUTES
-    return {
-        "name": f"{alert.alert} fires on requests failing above its threshold",
-        "interval": EVALUATION_INTERVAL,
-        "input_series": [
-            _up(plan, f"1x{total}"),
-            *_traffic(plan, [Phase(QUIET_MINUTES), failing]),
-        ],
-        "alert_rule_test": [
-            {
-                "eval_time": _minutes(QUIET_MINUTES),
-                "alertname": alert.alert,
-                "exp_alerts": [],
-            },
+    by_input: dict[Phase, list[tuple[AlertRule, str]]] = {}
+    for alert in group.alerts:
+        if alert.watches == BURN:
+            failing, value = _burn_inputs(alert)
+            by_input.setdefault(failing, []).append((alert, value))
+    cases = []
+    for failing, alerts in by_input.items():
+        names = " and ".join(alert.alert for alert, _ in alerts)
+        checks: list[dict[str, Any]] = [
+            {"eval_time": _minutes(QUIET_MINUTES), "alertname": alert.alert, "exp_alerts": []}
+            for alert, _ in alerts
+        ]
+        checks += [
             {
                 "eval_time": _minutes(total),
                 "alertname": alert.alert,
                 "exp_alerts": [_expected(alert, {}, value)],
-            },
-        ],
-    }
+            }
+            for alert, value in alerts
+        ]
+        cases.append(
+            {
+                "name": f"{names} fire{'s' if len(alerts) == 1 else ''} on requests failing "
+                "above the threshold",
+                "interval": EVALUATION_INTERVAL,
+                "input_series": [
+                    _up(plan, f"1x{total}"),
+                    *_traffic(plan, [Phase(QUIET_MINUTES), failing]),
+                ],
+                "alert_rule_test": checks,
+            }
+        )
+    return cases
 
 
 def _targets(plan: ServicePlan, down: int, minutes: int) -> list[dict[str, str]]:
@@ -510,7 +528,8 @@ def _readiness_case(group: RuleGroup, alert: AlertRule) -> dict[str, Any]:
 
 
 def build_test_cases(group: RuleGroup) -> list[dict[str, Any]]:
-    """Every promtool test case for ``group``: quiet cases first, then one per alert."""
+    """Every promtool test case for ``group``: quiet cases first, then the burn-rate
+    cases, then one or more per other alert."""
     plan = group.plan
     cases: list[dict[str, Any]] = [
         {
@@ -531,11 +550,12 @@ def build_test_cases(group: RuleGroup) -> list[dict[str, Any]]:
             ],
             "alert_rule_test": _silence(group, HEALTHY_MINUTES),
         },
+        *_burn_cases(group),
     ]
     for alert in group.alerts:
         if alert.watches == BURN:
-            cases.append(_burn_case(group, alert))
-        elif alert.watches == SERVICE_DOWN:
+            continue
+        if alert.watches == SERVICE_DOWN:
             cases.append(_service_down_case(group, alert))
         elif alert.watches == TARGET_DOWN:
             cases.append(_target_down_case(group, alert))

@@ -23,7 +23,7 @@ Summaries and descriptions come from ``templates/alert-texts.j2`` (see ``texts``
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -157,10 +157,10 @@ def _annotations(summary: str, description: str) -> dict[str, str]:
     return {"summary": summary, "description": description}
 
 
-def _with_runbook(plan: ServicePlan, alert: AlertRule, base_url: str | None) -> AlertRule:
-    """Every alert links to a runbook: the service's own, else its section of the stub."""
-    url = runbook_url(plan, base_url, alert.alert)
-    return replace(alert, annotations={**alert.annotations, "runbook_url": url})
+def _link_runbook(plan: ServicePlan, alert: AlertRule, base_url: str | None) -> None:
+    """Every alert links to a runbook: the service's own, else its section of the stub.
+    (Completes the annotations of an alert still being built.)"""
+    alert.annotations["runbook_url"] = runbook_url(plan, base_url, alert.alert)
 
 
 def _bad_events(plan: ServicePlan, slo: SLOPlan) -> str:
@@ -415,5 +415,6 @@ def build_rule_group(
     alerts.append(_breaker_alert(plan, texts))
     alerts.extend(_telemetry_alerts(plan, texts))
     window = tuple(rule for slo in plan.slos for rule in _window_rules(plan, slo))
-    linked = tuple(_with_runbook(plan, alert, runbook_base_url) for alert in alerts)
-    return RuleGroup(plan.name, plan, tuple(recording), linked, window)
+    for alert in alerts:
+        _link_runbook(plan, alert, runbook_base_url)
+    return RuleGroup(plan.name, plan, tuple(recording), tuple(alerts), window)

@@ -92,6 +92,7 @@ def base_errors(service: Service, queries: ServiceQueries, kind: str) -> str:
     return f"({total} - {fast}) and on () count({SERVER_BUCKET}{queries.selector(le)})"
 
 
+@cache  # each selector recurs in several rules of the service
 def recorded(record: str, service_name: str, kind: str) -> str:
     """The selector of a series the rules record for one service and objective."""
     labels = {semconv.LABEL_SERVICE: service_name, semconv.LABEL_SLO: kind}
