@@ -163,20 +163,24 @@ def test_availability_error_ratio_is_guarded_against_zero_traffic() -> None:
 
 
 def test_base_counts_read_the_raw_series_once() -> None:
-    """The pyramid's base: requests and bad events over 5 minutes; latency's bad events
-    are the requests outside the threshold's bucket, recorded only while it exists."""
+    """The pyramid's base: requests and bad events over 5 minutes, from the raw series
+    once; latency's bad events are the requests outside the threshold's bucket, recorded
+    only while it exists."""
     service = make_service(latency=LatencySLO(0.5, 99.0))
     queries = ServiceQueries.of(service)
     count = 'http_server_request_duration_seconds_count{job="orders"}'
     bucket = 'http_server_request_duration_seconds_bucket{job="orders",le="0.5"}'
-    total = events(count, "5m")
-    assert base_requests(queries) == total
+    assert base_requests(service, queries, "availability") == events(count, "5m")
     assert base_errors(service, queries, "availability") == events(
         'http_server_request_duration_seconds_count{job="orders",http_response_status_code=~"5.."}',
         "5m",
     )
+    # Latency counts the same requests: it reads the availability count just recorded.
+    requests = 'slo:sli_requests:increase5m{service="orders",slo="%s"}'
+    assert base_requests(service, queries, "latency") == requests % "availability"
     assert base_errors(service, queries, "latency") == (
-        f"({total} - {events(bucket, '5m')}) and on () count({bucket})"
+        f"({requests % 'latency'} - ignoring (service, slo) {events(bucket, '5m')}) "
+        f"and on () count({bucket})"
     )
 
 
@@ -382,7 +386,7 @@ def test_slis_of_the_plan() -> None:
     windows = alert_windows(burn_alert_specs(28 * DAY))
     for slo in plan.slos:
         assert slo.recorded == (
-            ("slo:sli_requests:increase5m", base_requests(queries)),
+            ("slo:sli_requests:increase5m", base_requests(service, queries, slo.kind)),
             ("slo:sli_errors:increase5m", base_errors(service, queries, slo.kind)),
             *((recording_name(w.text), window_error_ratio("orders", slo.kind, w)) for w in windows),
         )

@@ -142,7 +142,7 @@ def _slo_plan(service: Service, queries: ServiceQueries, kind: str, target: floa
     name = service.name
     specs = burn_alert_specs(service.slo.window.seconds)
     base = (
-        (semconv.RECORD_SLI_REQUESTS, base_requests(queries)),
+        (semconv.RECORD_SLI_REQUESTS, base_requests(service, queries, kind)),
         (semconv.RECORD_SLI_ERRORS, base_errors(service, queries, kind)),
     )
     ratios = tuple(

@@ -68,17 +68,22 @@ def availability_error_ratio(queries: ServiceQueries, window: str) -> str:
     return f"{errors} / ({total} > 0)"
 
 
-def base_requests(queries: ServiceQueries) -> str:
-    """Requests over the pyramid's base window, from the raw series: always a number."""
-    return event_count(queries, SERVER_COUNT, BASE_WINDOW.text)
+def base_requests(service: Service, queries: ServiceQueries, kind: str) -> str:
+    """Requests over the pyramid's base window: always a number. Read from the raw series
+    once, for availability; the latency objective counts the same requests, so it reads
+    the availability series just recorded (its rule relabels it)."""
+    if kind == AVAILABILITY:
+        return event_count(queries, SERVER_COUNT, BASE_WINDOW.text)
+    return recorded(semconv.RECORD_SLI_REQUESTS, service.name, AVAILABILITY)
 
 
 def base_errors(service: Service, queries: ServiceQueries, kind: str) -> str:
-    """Bad events of the ``kind`` objective over the base window, from the raw series.
+    """Bad events of the ``kind`` objective over the base window.
 
-    Latency: the requests not in the threshold's bucket — only while that bucket's
-    series exist. Without them (an app with other buckets) nothing is recorded, so no
-    burn rate is computed from missing data; the bucket-missing ticket says why.
+    Availability: the 5xx responses, from the raw series. Latency: the requests just
+    recorded less those in the threshold's bucket — only while that bucket's series
+    exist. Without them (an app with other buckets) nothing is recorded, so no burn rate
+    is computed from missing data; the bucket-missing ticket says why.
     """
     if kind == AVAILABILITY:
         error = f"{semconv.LABEL_STATUS_CODE}=~{quote(SERVER_ERROR_STATUS)}"
@@ -88,8 +93,12 @@ def base_errors(service: Service, queries: ServiceQueries, kind: str) -> str:
         raise ValueError(f"service {service.name!r} has no latency SLO")
     le = le_matcher(latency.threshold_seconds)
     fast = event_count(queries, SERVER_BUCKET, BASE_WINDOW.text, le)
-    total = base_requests(queries)
-    return f"({total} - {fast}) and on () count({SERVER_BUCKET}{queries.selector(le)})"
+    requests = recorded(semconv.RECORD_SLI_REQUESTS, service.name, kind)
+    identity = f"{semconv.LABEL_SERVICE}, {semconv.LABEL_SLO}"
+    return (
+        f"({requests} - ignoring ({identity}) {fast}) "
+        f"and on () count({SERVER_BUCKET}{queries.selector(le)})"
+    )
 
 
 @cache  # each selector recurs in several rules of the service
