@@ -72,10 +72,12 @@ def build(name: str, downstream: str) -> Any:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
-        # What a service should do at exit: flush its spans (bounded by toolkit).
-        from opentelemetry import trace
+        # What a service should do at exit: flush its spans and, when it pushes them over
+        # OTLP, its metrics (both bounded by toolkit).
+        from opentelemetry import metrics, trace
 
         getattr(trace.get_tracer_provider(), "shutdown", lambda: None)()
+        getattr(metrics.get_meter_provider(), "shutdown", lambda: None)()
         print(SHUTDOWN_MARK, flush=True)
 
     return toolkit.instrument(Starlette(routes=routes, lifespan=lifespan), service=name)

@@ -6,6 +6,7 @@ each broken kind lacks exactly one signal:
 
 - ``good``: ``toolkit.instrument`` plus hand-made ``/livez`` and ``/readyz``;
 - ``good_fastapi``: the same on FastAPI, which emits a server span of its own too;
+- ``good_token``: ``good`` with ``/metrics`` behind the bearer token ``PROBE_TOKEN``;
 - ``no_echo``: the correlation header is stripped from responses;
 - ``no_span``: spans are recorded but exported nowhere (no OTLP endpoint);
 - ``wrong_metrics``: its own metrics under other names (``http_requests_total``);
@@ -36,6 +37,7 @@ from toolkit import semconv
 KINDS = (
     "good",
     "good_fastapi",
+    "good_token",
     "no_echo",
     "no_span",
     "wrong_metrics",
@@ -43,6 +45,7 @@ KINDS = (
     "text_logs",
     "no_health",
 )
+PROBE_TOKEN = "probe-metrics-token"
 Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
 
@@ -160,6 +163,9 @@ def build(kind: str) -> ASGIApp:
         return toolkit.instrument(starlette_app(), service="probe-test")  # type: ignore[no-any-return]
     if kind == "good_fastapi":
         return fastapi_app()
+    if kind == "good_token":
+        app = toolkit.instrument(starlette_app(), service="probe-test", metrics_token=PROBE_TOKEN)
+        return app  # type: ignore[no-any-return]
     if kind == "no_echo":
         return strip_correlation(toolkit.instrument(starlette_app(), service="probe-test"))
     if kind == "wrong_metrics":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -17,7 +18,10 @@ from toolkit.catalog import (
     PrometheusSelector,
     Service,
     Tier,
+    catalog_name,
     load_catalog,
+    load_catalog_argument,
+    load_catalog_data,
 )
 
 CASES = Path(__file__).parent / "catalog_cases"
@@ -607,3 +611,22 @@ def test_complete_catalogs_in_the_docs_are_valid(tmp_path: Path) -> None:
         path = tmp_path / f"docs-{index}.yaml"
         path.write_text(block)
         assert load_catalog(path).services
+
+
+def test_load_catalog_argument_reads_dash_from_stdin() -> None:
+    """`-` reads the given binary stream; the catalog and its problems name `<stdin>`."""
+    catalog = load_catalog_argument("-", io.BytesIO(EXAMPLE.read_bytes()))
+    assert catalog == load_catalog_data(EXAMPLE.read_bytes())
+    assert catalog.path == Path("<stdin>")
+    assert [s.name for s in catalog.services] == [s.name for s in load_catalog(EXAMPLE).services]
+    with pytest.raises(CatalogError) as caught:
+        load_catalog_argument("-", io.BytesIO(b"services: 1\n"))
+    assert [str(p) for p in caught.value.problems] == [
+        "<stdin>:1: services: expected a list of services, found the number 1"
+    ]
+    assert (catalog_name("-"), catalog_name(Path("a.yaml"))) == ("<stdin>", "a.yaml")
+
+
+def test_load_catalog_argument_reads_any_other_argument_as_a_path() -> None:
+    """Anything but `-` is a path, as for load_catalog."""
+    assert load_catalog_argument(EXAMPLE) == load_catalog(EXAMPLE)

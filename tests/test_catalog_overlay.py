@@ -500,7 +500,7 @@ def test_overlay_file_in_json_keeps_json_types_and_lines(tmp_path: Path) -> None
     "text",
     [
         '{"a": [1, -0, 2.5, -1.5e-3, 1E400, true, false, null, "x\\u00e9\\n"], "b": {}}',
-        '[{"k": "v", "n": [[], {}]}, "\\ud83d\\ude00", 12345678901234567890]',
+        '[{"k": "v", "n": [[], {}]}, "\\ud83d\\ude00", 9007199254740991, -9007199254740991]',
         '  "just a string"  ',
         "-Infinity",
     ],
@@ -595,3 +595,72 @@ def test_dashboard_examples_in_the_catalog_docs_load(tmp_path: Path) -> None:
         path.write_text(block, encoding="utf-8")
         services: Any = load_catalog(path).services
         assert any(service.dashboard is not None for service in services)
+
+
+def test_overlay_files_nested_too_deep_are_one_problem(tmp_path: Path) -> None:
+    """JSON and YAML overlay files nested past 64 levels (or far past Python's recursion
+    limit): one problem at the line where the 65th level opens, no RecursionError."""
+    deep_json = '{"panels": [\n' + "[" * 62 + "\n" + "[" * 3000 + "]" * 3062 + "]}"
+    deep_yaml = "panels:\n  - type: text\n    title: t\n    options: " + "[" * 70 + "]" * 70
+    path = _write(
+        tmp_path,
+        SERVICE + "    dashboard: deep.json\n"
+        "  - name: users\n    team: identity\n    slo: {availability: 99.9}\n"
+        "    dashboard: deep.yaml\n",
+        **{"deep.json": deep_json, "deep.yaml": deep_yaml},
+    )
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(path)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{tmp_path}/deep.json:3: services[0].dashboard: "
+        "lists and mappings nested more than 64 levels deep",
+        f"{tmp_path}/deep.yaml:4: services[1].dashboard: "
+        "lists and mappings nested more than 64 levels deep",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "found", "id_hint"),
+    [
+        ("9007199254740992", "9007199254740992", True),
+        ("-9007199254740992", "-9007199254740992", False),
+        ("9" * 5000, "a number of 5000 digits", True),
+    ],
+)
+def test_overlay_whole_numbers_must_fit_javascript(
+    tmp_path: Path, value: str, found: str, id_hint: bool
+) -> None:
+    """Grafana reads numbers as JavaScript: a whole number past 2^53 - 1 is a problem (in
+    panel JSON and as a panel id), also past Python's 4,300-digit limit."""
+    path = _write(
+        tmp_path,
+        SERVICE + "    dashboard:\n      panels:\n"
+        f"        - {{type: text, title: t, maxDataPoints: {value}}}\n"
+        f"        - {{type: text, title: u, id: {value}}}\n",
+    )
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(path)
+    hint = "Grafana reads numbers as JavaScript does, exactly only up to 2^53 - 1"
+    panels = "services[0].dashboard.panels"
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:7: {panels}[0].maxDataPoints: expected a whole number from -9007199254740991 "
+        f"to 9007199254740991, found {found} — {hint}",
+        f"{path}:8: {panels}[1].id: {PANEL_ID}, found {found}" + (f" — {hint}" if id_hint else ""),
+    ]
+
+
+def test_a_lone_surrogate_in_a_json_overlay_is_one_problem(tmp_path: Path) -> None:
+    """JSON's "\\udc00" escape gives half a UTF-16 pair, which no file can hold: a problem
+    at its line, not an encoding error when the dashboard is written."""
+    path = _write(
+        tmp_path,
+        SERVICE + "    dashboard: o.json\n",
+        **{"o.json": '{"panels": [\n  {"type": "text", "title": "a\\udc00"}]}'},
+    )
+    with pytest.raises(CatalogError) as caught:
+        load_catalog(path)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{tmp_path}/o.json:2: services[0].dashboard: not text: \\udc00 is half of a UTF-16 "
+        "surrogate pair — write the character itself, or both halves of its pair "
+        "(\\ud83d\\ude00)"
+    ]

@@ -144,6 +144,7 @@ def test_versions_are_those_installed() -> None:
         "opentelemetry-sdk",
         "opentelemetry-instrumentation",
         "opentelemetry-exporter-otlp-proto-http",
+        "opentelemetry-exporter-otlp-proto-grpc",
         "prometheus-client",
         "structlog",
         "jinja2",
@@ -249,7 +250,14 @@ def test_no_tracing_variables_mean_no_exporter() -> None:
         ),
         (
             {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"},
-            (["otlp"], "http://localhost:4318/v1/traces", "default", "grpc"),
+            (["otlp"], "http://localhost:4317", "default", "grpc"),
+        ),
+        (
+            {
+                "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4317",
+                "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+            },
+            (["otlp"], "http://collector:4317", "OTEL_EXPORTER_OTLP_ENDPOINT", "grpc"),
         ),
         (
             {"OTEL_TRACES_EXPORTER": "console"},

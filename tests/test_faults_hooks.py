@@ -14,7 +14,7 @@ from tests.middleware_apps import ok_asgi_app as asgi_app
 from tests.middleware_apps import ok_wsgi_app as wsgi_app
 from tests.middleware_fixtures import Harness, make_harness
 from toolkit import semconv
-from toolkit.middleware import ToolkitASGIMiddleware, ToolkitWSGIMiddleware
+from toolkit.middleware import ToolkitASGIMiddleware, ToolkitWSGIMiddleware, request_header
 
 REQUESTS = 3
 
@@ -67,6 +67,50 @@ async def test_hooks_see_span_and_request(kind: str, harness: Harness) -> None:
     assert [r.status_code for r in responses] == [200] * REQUESTS
     assert seen == [("request", "/items/1"), ("response", 200)] * REQUESTS
     assert [(s.attributes or {})["app.tenant"] for s in harness.spans()] == ["t1"] * REQUESTS
+
+
+async def test_one_hook_reads_a_header_under_both_middlewares(kind: str, harness: Harness) -> None:
+    """The tenant hook of docs/production.md: ``request_header`` reads ``X-Tenant`` from
+    the scope (ASGI) and from the environ (WSGI) alike; a request without it gets ''."""
+
+    def tag_tenant(span: Span, scope_or_environ: MutableMapping[str, Any]) -> None:
+        span.set_attribute("app.tenant", request_header(scope_or_environ, "x-tenant") or "")
+
+    headers = [{"X-Tenant": "acme"}, {}]
+    if kind == "asgi":
+        app = ToolkitASGIMiddleware(asgi_app, request_hook=tag_tenant, **harness.options())
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test"
+        ) as client:
+            for extra in headers:
+                await client.get("/items/1", headers=extra)
+    else:
+        wsgi = ToolkitWSGIMiddleware(wsgi_app, request_hook=tag_tenant, **harness.options())
+        with httpx.Client(transport=httpx.WSGITransport(app=wsgi), base_url="http://test") as sync:
+            for extra in headers:
+                sync.get("/items/1", headers=extra)
+
+    assert [(s.attributes or {})["app.tenant"] for s in harness.spans()] == ["acme", ""]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("X-Tenant", "acme"), ("x-tenant", "acme"), ("Content-Type", "text/plain"), ("X-None", None)],
+)
+def test_request_header_from_a_scope_or_an_environ(name: str, expected: str | None) -> None:
+    """Any case of a name finds the header in a scope and in an environ (PEP 3333's
+    unprefixed CONTENT_TYPE included); a missing header is None."""
+    scope = {"type": "http", "headers": [(b"x-tenant", b"acme"), (b"content-type", b"text/plain")]}
+    environ = {"REQUEST_METHOD": "GET", "HTTP_X_TENANT": "acme", "CONTENT_TYPE": "text/plain"}
+
+    assert (request_header(scope, name), request_header(environ, name)) == (expected, expected)
+
+
+def test_request_header_joins_a_repeated_asgi_header() -> None:
+    """Two ``X-Tenant`` headers in a scope read as WSGI servers join them."""
+    scope = {"type": "http", "headers": [(b"x-tenant", b"a"), (b"x-tenant", b"b")]}
+
+    assert request_header(scope, "X-Tenant") == "a, b"
 
 
 @pytest.mark.parametrize("which", ["request_hook", "response_hook"])

@@ -1,7 +1,11 @@
-"""``toolkit generate``: exit statuses, messages, --check, --format, --templates."""
+"""``toolkit generate``: exit statuses, messages, --check, --rules, --format, --templates,
+standard input, and write errors."""
 
 from __future__ import annotations
 
+import errno
+import json
+import os
 import re
 from pathlib import Path
 
@@ -10,6 +14,7 @@ from _generate_support import EXAMPLE_CATALOG
 from click.testing import CliRunner
 
 from toolkit.cli import main
+from toolkit.generate import writer
 
 pytestmark = pytest.mark.skipif(not EXAMPLE_CATALOG.exists(), reason="no examples/services.yaml")
 
@@ -84,12 +89,12 @@ def test_template_error_exits_2_and_writes_nothing(
     assert not (tmp_path / "out").exists()
 
 
-def test_prometheus_operator_format_option(tmp_path: Path) -> None:
-    """--format prometheus-operator writes PrometheusRule files instead of rule files."""
-    code, _, _ = _run(
-        str(EXAMPLE_CATALOG), "--out", str(tmp_path), "--format", "prometheus-operator"
+def test_prometheus_operator_rules_option(tmp_path: Path) -> None:
+    """--rules prometheus-operator writes PrometheusRule files instead of rule files."""
+    code, _, err = _run(
+        str(EXAMPLE_CATALOG), "--out", str(tmp_path), "--rules", "prometheus-operator"
     )
-    assert code == 0
+    assert (code, err) == (0, "")
     assert sorted(p.name for p in (tmp_path / "alert-rules").iterdir()) == [
         "alertmanager.yaml",
         "inventory.prometheusrule.yaml",
@@ -133,3 +138,181 @@ def test_templated_dashboards_refuse_labels_and_write_nothing(tmp_path: Path) ->
     assert err.startswith("toolkit generate: dashboards/service.json: ")
     assert "payments narrows the job with prometheus.labels" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_format_prometheus_operator_still_works_with_a_warning(tmp_path: Path) -> None:
+    """The old spelling --format prometheus-operator means --rules prometheus-operator."""
+    code, out, err = _run(
+        str(EXAMPLE_CATALOG), "--out", str(tmp_path), "--format", "prometheus-operator"
+    )
+    assert (code, out) == (0, f"{tmp_path}: wrote 18 files for 5 services\n")
+    assert err == (
+        "toolkit generate: --format prometheus-operator is deprecated; "
+        "use --rules prometheus-operator\n"
+    )
+    assert (tmp_path / "alert-rules" / "orders.prometheusrule.yaml").is_file()
+
+
+def test_format_and_rules_that_disagree_are_a_usage_error(tmp_path: Path) -> None:
+    """--format prometheus-operator --rules prometheus: click's usage error, exit 2."""
+    code, _, err = _run(
+        str(EXAMPLE_CATALOG),
+        "--out",
+        str(tmp_path),
+        "--format",
+        "prometheus-operator",
+        "--rules",
+        "prometheus",
+    )
+    assert code == 2
+    assert "Error: --format prometheus-operator contradicts --rules prometheus" in err
+    assert not (tmp_path / "dashboards").exists()
+
+
+def test_json_lists_the_files_written(tmp_path: Path) -> None:
+    """--format json: one document naming every file written; exit 0."""
+    code, out, err = _run(str(EXAMPLE_CATALOG), "--out", str(tmp_path), "--format", "json")
+    assert (code, err) == (0, "")
+    document = json.loads(out)
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert document == {
+        "catalog": str(EXAMPLE_CATALOG),
+        "out": str(tmp_path),
+        "check": False,
+        "written": True,
+        "services": 5,
+        "files": written,
+        "stale": [],
+        "problems": [],
+    }
+    assert len(written) == 23
+
+
+def test_json_check_lists_the_stale_files(tmp_path: Path) -> None:
+    """--check --format json: the stale files (changed, missing, extra), exit 1; none, exit 0."""
+    _run(str(EXAMPLE_CATALOG), "--out", str(tmp_path))
+    code, out, _ = _run(str(EXAMPLE_CATALOG), "--out", str(tmp_path), "--check", "--format", "json")
+    assert (code, json.loads(out)["stale"], json.loads(out)["written"]) == (0, [], False)
+    (tmp_path / "dashboards" / "orders.json").write_text("{}\n")
+    (tmp_path / "alert-rules" / "users.test.yaml").unlink()
+    (tmp_path / "alert-rules" / "extra.yaml").write_text("x\n")
+    code, out, err = _run(
+        str(EXAMPLE_CATALOG), "--out", str(tmp_path), "--check", "--format", "json"
+    )
+    assert (code, err) == (1, "")
+    document = json.loads(out)
+    assert (document["check"], document["written"], document["services"]) == (True, False, 5)
+    assert document["stale"] == [
+        "alert-rules/extra.yaml",
+        "alert-rules/users.test.yaml",
+        "dashboards/orders.json",
+    ]
+
+
+def test_json_reports_catalog_problems_and_template_errors(tmp_path: Path) -> None:
+    """--format json on bad input: the problems, nothing written, exit 2, stderr quiet."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("services:\n  - name: orders\n    tem: checkout\n")
+    code, out, err = _run(str(bad), "--out", str(tmp_path / "out"), "--format", "json")
+    assert (code, err) == (2, "")
+    document = json.loads(out)
+    assert (document["written"], document["files"]) == (False, [])
+    assert [(p["file"], p["line"], p["path"]) for p in document["problems"]] == [
+        (str(bad), 2, "services[0]"),
+        (str(bad), 3, "services[0]"),
+    ]
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "alert-texts.j2").write_text("folder: {{ foldr }}\n")
+    code, out, _ = _run(
+        str(EXAMPLE_CATALOG),
+        "--out",
+        str(tmp_path / "out"),
+        "--templates",
+        str(templates),
+        "--format",
+        "json",
+    )
+    assert code == 2
+    (problem,) = json.loads(out)["problems"]
+    assert (problem["file"], problem["line"], problem["message"]) == (
+        "alert-texts.j2",
+        1,
+        "'foldr' is undefined",
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_catalog_from_standard_input(tmp_path: Path) -> None:
+    """`generate -` reads the catalog from standard input; the files name `<stdin>`."""
+    result = CliRunner().invoke(
+        main,
+        ["generate", "-", "--out", str(tmp_path)],
+        input=EXAMPLE_CATALOG.read_bytes(),
+    )
+    assert (result.exit_code, result.stdout) == (0, f"{tmp_path}: wrote 23 files for 5 services\n")
+    rules = (tmp_path / "alert-rules" / "orders.rules.yaml").read_text()
+    assert rules.startswith("# generated by toolkit — do not edit\n# source: <stdin>\n")
+
+
+def test_out_under_a_regular_file_is_one_line(tmp_path: Path) -> None:
+    """--out below a regular file: one line naming it, exit 2, nothing created."""
+    regular = tmp_path / "file"
+    regular.write_text("x")
+    code, out, err = _run(str(EXAMPLE_CATALOG), "--out", str(regular / "out"))
+    assert (code, out) == (2, "")
+    assert err == f"toolkit generate: {regular / 'out'}: cannot write the output: not a directory\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_a_full_disk_while_staging_leaves_the_output_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ENOSPC writing a staged file: one line, exit 2; the previous output stays as it
+    was, and an --out that did not exist is not left behind."""
+    out = tmp_path / "out"
+    assert _run(str(EXAMPLE_CATALOG), "--out", str(out))[0] == 0
+    (out / "dashboards" / "orders.json").write_text("previous\n")
+    before = _tree(tmp_path)
+
+    def full(fd: int, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(writer.os, "write", full)
+    for target in (out, tmp_path / "new" / "out"):
+        code, stdout, err = _run(str(EXAMPLE_CATALOG), "--out", str(target))
+        assert (code, stdout) == (2, "")
+        assert (
+            err == f"toolkit generate: {target}: cannot write the output: no space left on device\n"
+        )
+        assert _tree(tmp_path) == before
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_failed_rename_leaves_the_output_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rename that fails midway through the swap: one line, exit 2, the previous
+    output put back as it was."""
+    assert _run(str(EXAMPLE_CATALOG), "--out", str(tmp_path))[0] == 0
+    (tmp_path / "dashboards" / "orders.json").write_text("previous\n")
+    before = _tree(tmp_path)
+    real_replace = os.replace
+    calls: list[str] = []
+
+    def failing_replace(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        calls.append(str(dst))
+        if len(calls) == 3:  # alert-rules swapped in; moving old dashboards aside fails
+            raise OSError(errno.EIO, os.strerror(errno.EIO), str(src))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(writer.os, "replace", failing_replace)
+    code, _, err = _run(str(EXAMPLE_CATALOG), "--out", str(tmp_path))
+    assert code == 2
+    assert err == f"toolkit generate: {tmp_path}: cannot write the output: input/output error\n"
+    monkeypatch.setattr(writer.os, "replace", real_replace)
+    assert _tree(tmp_path) == before

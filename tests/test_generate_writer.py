@@ -79,3 +79,25 @@ def test_failure_while_staging_touches_nothing(
         write_output(tmp_path, FILES)
     assert _tree(tmp_path) == old
     assert [p.name for p in tmp_path.iterdir()] == ["dashboards"]
+
+
+def test_failure_removes_the_directories_it_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An --out that did not exist (nor its parent) is not left behind after a failure."""
+
+    def broken_stage(staging: Path, files: object) -> None:
+        raise OSError("no space")
+
+    monkeypatch.setattr(writer, "_stage", broken_stage)
+    with pytest.raises(OSError, match="no space"):
+        write_output(tmp_path / "new" / "out", FILES)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_out_under_a_regular_file_raises_and_creates_nothing(tmp_path: Path) -> None:
+    """--out below a regular file: the OSError reaches the caller; nothing is created."""
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(NotADirectoryError):
+        write_output(tmp_path / "file" / "out", FILES)
+    assert [p.name for p in tmp_path.iterdir()] == ["file"]

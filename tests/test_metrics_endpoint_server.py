@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
 import httpx
 import pytest
 from prometheus_client import CollectorRegistry, Counter
 
+import toolkit
 from tests._processes import free_port
 from toolkit.metrics._http_server import start_metrics_server
 from toolkit.middleware import ToolkitWSGIMiddleware
 from toolkit.middleware.config import resolve_settings
+
+TOKEN = "instrument-t0k"
 
 
 def _registry() -> CollectorRegistry:
@@ -115,3 +124,91 @@ def test_several_servers_share_one_port() -> None:
     finally:
         first.stop()
         second.stop()
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """No access lines on stderr."""
+
+
+@contextmanager
+def _serving(app: Any) -> Iterator[str]:
+    """Serve the WSGI ``app`` on a free port of 127.0.0.1 (a real socket); yield its URL."""
+    server: WSGIServer = make_server("127.0.0.1", 0, app, handler_class=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def _hello(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"hello"]
+
+
+@pytest.mark.parametrize("separate_port", [False, True], ids=["app-port", "metrics-port"])
+def test_instrument_token_protects_both_ports(
+    separate_port: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """instrument(metrics_token=...) is the one token of /metrics, wherever it is served.
+
+    On the app's port and on start_metrics_server's port (given no token of its own and
+    no TOOLKIT_METRICS_TOKEN): 401 without, 200 with ``Authorization: Bearer <token>``.
+    """
+    monkeypatch.delenv("TOOLKIT_METRICS_TOKEN", raising=False)
+    registry = _registry()
+    app = toolkit.instrument(
+        _hello,
+        service="orders",
+        registry=registry,
+        metrics_token=TOKEN,
+        tracing=False,
+        access_log=False,
+        configure_logging=False,
+    )
+    with ExitStack() as stack:
+        if separate_port:
+            server = start_metrics_server(0, host="127.0.0.1", registry=registry)
+            assert server is not None
+            stack.callback(server.stop)
+            url = f"http://127.0.0.1:{server.port}/metrics"
+        else:
+            url = stack.enter_context(_serving(app)) + "/metrics"
+        refused = httpx.get(url)
+        wrong = httpx.get(url, headers={"Authorization": "Bearer nope"})
+        allowed = httpx.get(url, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert (refused.status_code, wrong.status_code, allowed.status_code) == (401, 401, 200)
+    assert refused.headers["www-authenticate"] == 'Bearer realm="metrics"'
+    assert "jobs_total 3.0" in allowed.text.splitlines()
+
+
+def test_explicit_token_then_instrument_token_then_environment() -> None:
+    """start_metrics_server's token: token= > instrument's metrics_token > the variable."""
+    env = {"TOOLKIT_METRICS_TOKEN": "from-env"}
+    recorded = _registry()
+    toolkit.instrument(
+        _hello,
+        registry=recorded,
+        metrics_token="from-instrument",
+        tracing=False,
+        configure_logging=False,
+    )
+
+    def status(registry: CollectorRegistry, token: str | None, bearer: str) -> int:
+        with start_metrics_server(
+            0, host="127.0.0.1", registry=registry, token=token, environ=env
+        ) as server:
+            assert server is not None
+            url = f"http://127.0.0.1:{server.port}/metrics"
+            return httpx.get(url, headers={"Authorization": f"Bearer {bearer}"}).status_code
+
+    assert status(recorded, "explicit", "explicit") == 200
+    assert status(recorded, "explicit", "from-instrument") == 401
+    assert status(recorded, None, "from-instrument") == 200
+    assert status(recorded, None, "from-env") == 401
+    # Another registry: nothing recorded for it, so the environment's token applies.
+    assert status(_registry(), None, "from-env") == 200

@@ -409,3 +409,46 @@ async def test_fastapi_native_tracing_yields_to_toolkit(harness: Harness) -> Non
         ("handled", trace_id),
         (semconv.ACCESS_LOG_EVENT, trace_id),
     ]
+
+
+async def test_add_middleware_after_instrumenting_goes_inside(harness: Harness) -> None:
+    """``app.add_middleware`` on the middleware ``instrument`` returned reaches the wrapped
+    FastAPI app: the added middleware runs inside toolkit's, so its own answer (an
+    idempotent replay) still carries the correlation ID and is measured and logged."""
+    from fastapi import FastAPI
+
+    from toolkit.resilience.idempotency import IdempotencyMiddleware, MemoryStore
+
+    app = FastAPI()
+    runs: list[str] = []
+
+    @app.post("/orders")
+    async def create() -> dict[str, str]:
+        runs.append("create")
+        return {"id": "o-1"}
+
+    middleware = ToolkitASGIMiddleware(app, **harness.options())
+    middleware.add_middleware(IdempotencyMiddleware, store=MemoryStore(), registry=harness.registry)
+    headers = [(b"idempotency-key", b"k-1"), (b"x-request-id", b"req-2")]
+    await call_asgi(middleware, http_scope("/orders", method="POST", headers=headers[:1]))
+    replay = await call_asgi(middleware, http_scope("/orders", method="POST", headers=headers))
+
+    replay_headers = dict(replay[0]["headers"])
+    assert runs == ["create"]
+    assert (replay[0]["status"], replay_headers[b"idempotent-replayed"]) == (200, b"true")
+    assert replay_headers[b"x-request-id"] == b"req-2"
+    assert harness.duration_count("POST", "__unrouted__", 200) == 1.0
+    assert [line["correlation_id"] for line in harness.access_logs()][-1] == "req-2"
+
+
+def test_add_middleware_needs_an_app_that_has_it(harness: Harness) -> None:
+    """Around an app without ``add_middleware`` (a plain ASGI callable) the call fails
+    with an AttributeError that says what to do instead."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        return None
+
+    middleware = ToolkitASGIMiddleware(app, **harness.options())
+
+    with pytest.raises(AttributeError, match=r"\(function\) has no add_middleware: wrap it"):
+        middleware.add_middleware(object)

@@ -23,7 +23,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(ROOT)],
         check=True,
     )
-    (wheel,) = wheels.glob("toolkit-*.whl")
+    (wheel,) = wheels.glob("toolkit_observability-*.whl")
     env_dir = work / "venv"
     venv.create(env_dir, with_pip=True)
     subprocess.run([env_dir / "bin" / "pip", "install", "-q", str(wheel)], check=True)

@@ -69,6 +69,40 @@ def test_missing_answers_make_the_verdict_unknown() -> None:
     assert result.summary == "unknown: answer team size, peak load vs one server, observability"
 
 
+def test_unanswered_questions_say_what_to_do_in_plain_words() -> None:
+    """Each unanswered sign says what to do; the exact flag is a trailing hint only."""
+    result = assess(AssessmentInput(SplitAnswers(scaling_timeline="2027-11: 5x"), None))
+    assert [s.reason for s in result.signs if s.early is None] == [
+        "say how many engineers work on the system (--team-size)",
+        "give today's peak traffic and what one server sustained in a load test "
+        "(--peak-rps, --capacity-rps)",
+        "probe the running services and give their report to the assessment "
+        "(toolkit probe --format json, then --report FILE)",
+        "say whether a deploy is one automated pipeline run "
+        "(--deploys-automated or --manual-deploys)",
+    ]
+
+
+def test_a_level_that_leaves_services_out_does_not_speak_for_the_system() -> None:
+    """Level 3 without some services: "unknown", naming them; never "split"."""
+    result = assess(AssessmentInput(READY, 3, ("users", "payments")))
+    assert result.verdict == "unknown"
+    assert result.summary == "unknown: answer observability (no level for users, payments)"
+    sign = result.signs[2]
+    assert (sign.answer, sign.early, sign.reason) == (
+        "level 3 (no level for users, payments)",
+        None,
+        "the report has no level for users, payments: probe them too, then assess again",
+    )
+
+
+def test_a_low_level_with_services_left_out_is_still_a_sign() -> None:
+    """Below level 3 the system cannot be ready whatever the others: "not yet", naming them."""
+    result = assess(AssessmentInput(READY, 1, ("users",)))
+    assert result.summary == "not yet: observability at level 1 of 3 (no level for users)"
+    assert (result.signs[2].answer, result.signs[2].early) == ("level 1 (no level for users)", True)
+
+
 def test_flags_win_over_the_catalog() -> None:
     """Each answer given as a flag replaces the catalog's; the others are kept."""
     merged = merge_answers(READY, SplitAnswers(team_size=6))

@@ -6,10 +6,13 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 from toolkit.readiness.model import Status
 from toolkit.readiness.probe.logsource import (
     CommandLogSource,
     FileLogSource,
+    LogSourceError,
     check_logs,
     parse_lines,
 )
@@ -29,11 +32,33 @@ def test_file_source_returns_complete_lines_written_after_mark(tmp_path: Path) -
     assert source.lines() == ["new 1", "new 2"]
 
 
-def test_file_source_of_a_missing_file_is_empty(tmp_path: Path) -> None:
-    """A file that does not exist (yet) gives no lines."""
+def test_file_source_of_a_missing_file_says_so(tmp_path: Path) -> None:
+    """A file that does not exist is a problem naming its path, not an empty log."""
     source = FileLogSource(tmp_path / "none.log")
     source.mark()
-    assert source.lines() == []
+    with pytest.raises(LogSourceError) as raised:
+        source.lines()
+    assert raised.value.problem == f"log file {tmp_path / 'none.log'} does not exist"
+
+
+def test_file_source_that_cannot_be_read_says_why(tmp_path: Path) -> None:
+    """A path that is a directory: the problem names the path and the cause."""
+    source = FileLogSource(tmp_path)
+    source.mark()
+    with pytest.raises(LogSourceError) as raised:
+        source.lines()
+    assert raised.value.problem == f"cannot read log file {tmp_path}: Is a directory"
+
+
+def test_file_source_takes_a_str_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``FileLogSource("orders.log")`` works as a ``Path`` does, relative to the cwd."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "orders.log").write_text("old\n")
+    source = FileLogSource("orders.log")
+    source.mark()
+    with (tmp_path / "orders.log").open("a") as out:
+        out.write("new\n")
+    assert (source.lines(), source.describe()) == (["new"], "orders.log")
 
 
 def test_command_source_returns_stdout_lines() -> None:

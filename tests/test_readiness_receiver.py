@@ -1,4 +1,4 @@
-"""Tests for toolkit.readiness.probe.receiver: the probe's own OTLP/HTTP trace receiver."""
+"""Tests for toolkit.readiness.probe.receiver: the probe's own OTLP/HTTP receiver."""
 
 from __future__ import annotations
 
@@ -7,13 +7,22 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from opentelemetry import trace
+from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
 
-from toolkit.readiness.probe.receiver import SPAN_KIND_SERVER, SpanReceiver, decode_spans
+from toolkit.readiness.probe.receiver import (
+    SPAN_KIND_SERVER,
+    ReceivedPoint,
+    SpanReceiver,
+    decode_metrics,
+    decode_spans,
+)
 
 TRACE_ID = 0x4BF92F3577B34DA6A3CE929D0E0E4736
 PARENT_ID = 0x00F067AA0BA902B7
@@ -58,9 +67,11 @@ def test_wait_for_an_unknown_trace_returns_none(receiver: SpanReceiver) -> None:
 @pytest.mark.parametrize(
     ("path", "content_type", "body", "status"),
     [
-        ("/v1/metrics", "application/x-protobuf", b"", 404),
+        ("/v1/logs", "application/x-protobuf", b"", 404),
         ("/v1/traces", "application/json", b"{}", 415),
+        ("/v1/metrics", "application/json", b"{}", 415),
         ("/v1/traces", "application/x-protobuf", b"\xff\xff\xff", 400),
+        ("/v1/metrics", "application/x-protobuf", b"\xff\xff\xff", 400),
     ],
 )
 def test_other_requests_are_refused(
@@ -72,8 +83,73 @@ def test_other_requests_are_refused(
     )
     assert response.status_code == status
     assert receiver.spans() == []
+    assert receiver.points() == []
 
 
 def test_empty_request_decodes_to_no_spans() -> None:
     """An empty ``ExportTraceServiceRequest`` holds no spans."""
     assert decode_spans(b"") == []
+
+
+def test_empty_request_decodes_to_no_points() -> None:
+    """An empty ``ExportMetricsServiceRequest`` holds no data points."""
+    assert decode_metrics(b"") == []
+
+
+def _export_metrics(endpoint: str) -> None:
+    exporter = OTLPMetricExporter(endpoint=endpoint + "/v1/metrics")
+    reader = PeriodicExportingMetricReader(exporter, export_interval_millis=3_600_000)
+    provider = MeterProvider(
+        metric_readers=[reader], resource=Resource.create({"service.name": "orders"})
+    )
+    meter = provider.get_meter("test")
+    histogram = meter.create_histogram(
+        "http.server.request.duration", unit="s", explicit_bucket_boundaries_advisory=[0.1, 1.0]
+    )
+    for seconds in (0.05, 0.5, 2.0):
+        histogram.record(seconds, {"http.route": "/items/{id}", "http.response.status_code": 200})
+    meter.create_up_down_counter("http.server.active_requests", unit="{request}").add(
+        2, {"url.scheme": "http"}
+    )
+    provider.shutdown()  # the last collection is pushed
+
+
+def test_metrics_exported_by_the_sdk_are_received_as_points(receiver: SpanReceiver) -> None:
+    """The OTLP/HTTP metric exporter's protobuf arrives as data points: name, unit, kind,
+    attributes, service and scope; a histogram's count, sum and buckets, a sum's value."""
+    _export_metrics(receiver.endpoint)
+
+    duration = receiver.wait_for_point("http.server.request.duration", timeout=5)
+    active = receiver.wait_for_point("http.server.active_requests", timeout=5)
+
+    assert duration == ReceivedPoint(
+        name="http.server.request.duration",
+        unit="s",
+        kind="histogram",
+        attributes={"http.route": "/items/{id}", "http.response.status_code": 200},
+        service="orders",
+        scope="test",
+        count=3,
+        sum=2.55,
+        bounds=(0.1, 1.0),
+        bucket_counts=(1, 1, 1),
+    )
+    assert active == ReceivedPoint(
+        name="http.server.active_requests",
+        unit="{request}",
+        kind="sum",
+        attributes={"url.scheme": "http"},
+        service="orders",
+        scope="test",
+        value=2,
+    )
+    assert receiver.spans() == []
+
+
+def test_wait_for_point_applies_the_match(receiver: SpanReceiver) -> None:
+    """A point the match refuses is not returned: ``None`` once the timeout has passed."""
+    _export_metrics(receiver.endpoint)
+    assert receiver.wait_for_point("http.server.active_requests", 5, lambda p: p.value == 2)
+    assert (
+        receiver.wait_for_point("http.server.active_requests", 0.05, lambda p: p.value == 3) is None
+    )

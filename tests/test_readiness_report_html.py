@@ -5,18 +5,27 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from tests._readiness_reports import sample_report
+from toolkit.catalog import SplitAnswers
 from toolkit.cli import main
+from toolkit.readiness.assess import AssessmentInput, assess
 from toolkit.readiness.checks import HEALTH_LIVEZ
 from toolkit.readiness.levels import service_report
 from toolkit.readiness.model import Assessment, Report, Sign
-from toolkit.readiness.report import render_html
+from toolkit.readiness.report import Provenance, render_html
 from toolkit.readiness.report.html import TEMPLATE
+
+MADE = Provenance(
+    datetime(2026, 11, 27, 15, 54, 37, 500, tzinfo=timezone.utc),
+    "1.2.3",
+    "0123456789abcdef0123456789abcdef01234567",
+)
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(
@@ -93,6 +102,65 @@ def test_console_errors_would_be_caught(tmp_path: Path) -> None:
     assert "Uncaught ReferenceError: missingFunction is not defined" in console[0]
 
 
+def test_page_says_when_by_which_version_and_at_which_commit() -> None:
+    """The generation time (UTC, ISO 8601, to the second), the version and the commit."""
+    page = render_html(sample_report(), provenance=MADE)
+    assert (
+        '<h1>Readiness of the shop</h1><p class="made">Generated '
+        '<time datetime="2026-11-27T15:54:37Z">2026-11-27T15:54:37Z</time> by toolkit 1.2.3 '
+        "at commit <code>0123456789abcdef0123456789abcdef01234567</code>.</p>"
+    ) in page
+
+
+def test_an_unknown_commit_is_left_out_and_the_time_is_utc() -> None:
+    """No commit: no commit text; a time in another zone is shown in UTC."""
+    paris = timezone(timedelta(hours=1))
+    made = Provenance(datetime(2026, 11, 27, 16, 54, 37, tzinfo=paris), "1.2.3", None)
+    page = render_html(sample_report(), provenance=made)
+    assert (
+        '<p class="made">Generated <time datetime="2026-11-27T15:54:37Z">'
+        "2026-11-27T15:54:37Z</time> by toolkit 1.2.3.</p>"
+    ) in page
+    assert "commit" not in page
+
+
+def test_the_same_report_and_provenance_give_the_same_page() -> None:
+    """With the clock and commit injected the page is byte-identical from run to run."""
+    assert render_html(sample_report(), provenance=MADE) == render_html(
+        sample_report(), provenance=MADE
+    )
+
+
+def test_failing_services_come_first() -> None:
+    """Matrix rows and sections list services that are not ready before ready ones."""
+    orders, users = sample_report().services
+    page = render_html(Report((users, orders), "Shop"), provenance=MADE)
+    assert re.findall(r'<a href="#svc-(\w+)">', page) == ["orders", "users"]
+    assert re.findall(r'<h2 id="svc-(\w+)">', page) == ["orders", "users"]
+
+
+HEADING = re.compile(r"<h[1-6][^>]*>Split assessment</h[1-6]>")
+
+
+def test_the_split_assessment_has_one_heading() -> None:
+    """With services, one h2 heads the assessment; alone (``toolkit assess``) the title does."""
+    report = sample_report()
+    page = render_html(report, provenance=MADE)
+    assert HEADING.findall(page) == ['<h2 id="assessment">Split assessment</h2>']
+    alone = render_html(Report((), "Split assessment", report.assessment), provenance=MADE)
+    assert HEADING.findall(alone) == ["<h1>Split assessment</h1>"]
+
+
+def test_advice_on_the_page_is_plain_words() -> None:
+    """Unanswered questions say what to do; a flag appears only as a trailing hint."""
+    assessment = assess(AssessmentInput(SplitAnswers(), None))
+    page = render_html(Report((), "Split assessment", assessment), provenance=MADE)
+    advice = re.findall(r'<td class="not_measured">[^<]*</td><td>[^<]*</td><td>([^<]*)</td>', page)
+    assert advice[0] == "say how many engineers work on the system (--team-size)"
+    assert len(advice) == 4
+    assert [a for a in advice if "--" in re.sub(r" \([^()]*\)$", "", a)] == []
+
+
 def _tagged_report() -> Report:
     """A service, a check and an assessment whose texts carry markup."""
     service = service_report(
@@ -133,10 +201,13 @@ def test_an_override_directory_replaces_the_template(tmp_path: Path) -> None:
         "<p>orders: not ready (needs level 3), 4</p>\n"
         "<p>users: ready, 4</p>\n"
     )
-    assert render_html(_tagged_report(), tmp_path).startswith("<h1>&lt;title&gt;</h1>\n")
+    tagged = render_html(_tagged_report(), tmp_path, provenance=MADE)
+    assert tagged.startswith("<h1>&lt;title&gt;</h1>\n")
     other = tmp_path / "empty"
     other.mkdir()
-    assert render_html(sample_report(), other) == render_html(sample_report())
+    assert render_html(sample_report(), other, provenance=MADE) == render_html(
+        sample_report(), provenance=MADE
+    )
 
 
 CATALOG = """\

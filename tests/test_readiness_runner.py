@@ -16,13 +16,17 @@ from typing import ClassVar
 import pytest
 
 from tests._processes import free_port
+from tests._readiness_apps import PROBE_TOKEN
 from tests._readiness_support import run_app
 from toolkit.readiness import Status
 from toolkit.readiness.checks import LIVE_CHECKS
 from toolkit.readiness.model import Check
 from toolkit.readiness.probe import FileLogSource, ProbeOptions, SpanReceiver, probe_service
+from toolkit.readiness.probe.runner import GIVE_LOGS
 
 OPTIONS = ProbeOptions(wait_seconds=3.0)
+WITH_TOKEN = ProbeOptions(wait_seconds=3.0, metrics_token=PROBE_TOKEN)
+OPEN_METRICS = {"metrics.protected"}  # every kind but good_token serves /metrics to anyone
 
 
 @pytest.fixture(scope="module")
@@ -32,10 +36,12 @@ def receiver() -> Iterator[SpanReceiver]:
         yield running
 
 
-def _probe(kind: str, receiver: SpanReceiver, tmp_path: Path) -> dict[str, Check]:
+def _probe(
+    kind: str, receiver: SpanReceiver, tmp_path: Path, options: ProbeOptions = OPTIONS
+) -> dict[str, Check]:
     with run_app(kind, tmp_path / f"{kind}.log", receiver.endpoint) as app:
         checks = probe_service(
-            app.url, receiver=receiver, logs=FileLogSource(app.log_file), options=OPTIONS
+            app.url, receiver=receiver, logs=FileLogSource(app.log_file), options=options
         )
     return {check.id: check for check in checks}
 
@@ -48,15 +54,49 @@ def _by_status(checks: dict[str, Check], status: Status) -> set[str]:
 def test_good_service_passes_every_live_check(
     receiver: SpanReceiver, tmp_path: Path, kind: str
 ) -> None:
-    """An instrumented app with health endpoints passes all 14 live checks.
+    """An instrumented app with health endpoints passes 14 of the 15 live checks, and
+    warns that its /metrics answers without a token (toolkit's default).
 
     On FastAPI too, which exports a second server span (without the correlation ID).
     """
     checks = _probe(kind, receiver, tmp_path)
     assert set(checks) == {spec.id for spec in LIVE_CHECKS}
     failing = {cid: c.reason for cid, c in checks.items() if c.status is not Status.PASS}
-    assert failing == {}
+    assert list(failing) == ["metrics.protected"]
+    assert failing["metrics.protected"].startswith("GET /metrics answered 200 without a token")
+    assert checks["metrics.protected"].status is Status.WARN
+    assert checks["metrics.protected"].fix == (
+        "require a bearer token for /metrics (toolkit.instrument(app, metrics_token=...) or "
+        "TOOLKIT_METRICS_TOKEN), or serve metrics on a port the public cannot reach "
+        "(metrics_port=...)"
+    )
     assert checks["metrics.counts"].reason == "+2 requests counted for the probe's 2"
+
+
+def test_service_with_a_metrics_token_passes_every_live_check(
+    receiver: SpanReceiver, tmp_path: Path
+) -> None:
+    """/metrics behind a token, the probe given it: all 15 live checks pass; the probe's
+    unauthenticated GET was refused (metrics.protected) and its scrapes were not."""
+    checks = _probe("good_token", receiver, tmp_path, WITH_TOKEN)
+    failing = {cid: c.reason for cid, c in checks.items() if c.status is not Status.PASS}
+    assert failing == {}
+    assert checks["metrics.protected"].reason == "GET /metrics without a token: 401"
+    assert checks["metrics.counts"].reason == "+2 requests counted for the probe's 2"
+
+
+def test_probe_without_the_token_says_how_to_give_it(tmp_path: Path) -> None:
+    """/metrics behind a token, the probe not given it: exposition fails naming the fix."""
+    with run_app("good_token", tmp_path / "app.log", None) as app:
+        checks = {
+            c.id: c for c in probe_service(app.url, receiver=None, logs=None, options=OPTIONS)
+        }
+    assert checks["metrics.protected"].status is Status.PASS
+    exposition = checks["metrics.exposition"]
+    assert (exposition.status, exposition.reason) == (Status.FAIL, "GET /metrics returned 401")
+    assert exposition.fix == (
+        "give the probe the service's metrics token (--metrics-token or TOOLKIT_METRICS_TOKEN)"
+    )
 
 
 BROKEN = [
@@ -88,7 +128,9 @@ BROKEN = [
         "text_logs",
         {"logs.json"},
         {"logs.correlation"},
-        "call toolkit.logs.configure_logging(service=...) and run uvicorn with log_config=None",
+        "call toolkit.logs.configure_logging(service=...); run uvicorn without its plain-text "
+        "access lines and with toolkit's logging configuration "
+        "(uvicorn --no-access-log --log-config FILE, FILE: toolkit.logs.UVICORN_LOG_CONFIG)",
     ),
     (
         "no_health",
@@ -112,7 +154,8 @@ def test_service_lacking_a_signal_fails_exactly_its_check(
     checks = _probe(kind, receiver, tmp_path)
     assert _by_status(checks, Status.FAIL) == failing
     assert _by_status(checks, Status.SKIPPED) == skipped
-    assert _by_status(checks, Status.PASS) == set(checks) - failing - skipped
+    assert _by_status(checks, Status.WARN) == OPEN_METRICS
+    assert _by_status(checks, Status.PASS) == set(checks) - failing - skipped - OPEN_METRICS
     assert {checks[check_id].fix for check_id in failing} == {fix}
 
 
@@ -134,7 +177,10 @@ def test_without_receiver_or_logs_those_checks_are_not_measured(tmp_path: Path) 
         "logs.json",
         "logs.correlation",
     }
-    assert checks["logs.json"].fix == "pass --log-file PATH or --log-command CMD"
+    assert checks["logs.json"].fix == (
+        "tell the probe where the service's log lines go: the file it writes them to "
+        "(--log-file PATH) or a command that prints them (--log-command CMD)"
+    )
 
 
 def test_unreachable_service_fails_every_live_check() -> None:
@@ -177,3 +223,24 @@ def test_every_probe_request_carries_the_marker_header() -> None:
     # /metrics (404, so no second scrape), main, unmatched, 3 malicious, 2 raw, 2 health
     assert _Recorder.markers == ["1"] * 10
     assert {c.id: c.status for c in checks}["correlation.echo"] is Status.FAIL
+
+
+def test_a_missing_log_file_is_reported_by_its_path(tmp_path: Path) -> None:
+    """A log file that never appears: both log checks are not measured, naming the path."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    missing = tmp_path / "orders.log"
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        options = ProbeOptions(wait_seconds=0.3)
+        checks = {
+            c.id: c
+            for c in probe_service(url, receiver=None, logs=FileLogSource(missing), options=options)
+        }
+    finally:
+        server.shutdown()
+        server.server_close()
+    expected = (Status.NOT_MEASURED, f"log file {missing} does not exist", GIVE_LOGS)
+    for check_id in ("logs.json", "logs.correlation"):
+        assert (checks[check_id].status, checks[check_id].reason, checks[check_id].fix) == expected

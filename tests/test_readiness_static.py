@@ -116,7 +116,8 @@ def test_edited_dashboard_is_stale_but_valid(tmp_path: Path) -> None:
         "dashboards/users.json differs from what the catalog generates (stale)"
     )
     assert checks["dashboard.current"].fix == (
-        "run `toolkit generate CATALOG --out DIR` and commit the result"
+        "regenerate the dashboards and alert rules from the catalog and commit them "
+        "(toolkit generate CATALOG --out DIR)"
     )
     assert checks["dashboard.valid"].status is Status.PASS
 

@@ -57,6 +57,7 @@ PACKAGES = (
     "opentelemetry-sdk",
     "opentelemetry-instrumentation",
     "opentelemetry-exporter-otlp-proto-http",
+    "opentelemetry-exporter-otlp-proto-grpc",
     "prometheus-client",
     "structlog",
     "jinja2",
@@ -74,6 +75,7 @@ GATE_MODULES = (
 
 NO_PROVIDER = "none set (ProxyTracerProvider)"
 DEFAULT_OTLP_BASE = "http://localhost:4318"
+DEFAULT_OTLP_GRPC = "http://localhost:4317"
 TRACES_PATH = "v1/traces"
 DEFAULT_PROTOCOL = "http/protobuf"
 ENV_PROTOCOL = "OTEL_EXPORTER_OTLP_PROTOCOL"
@@ -155,15 +157,16 @@ def _tracing() -> _Section:
     exporters = _exporters(env)
     endpoint = source = protocol = None
     if "otlp" in exporters:
-        # As the OTLP/HTTP exporter resolves them.
+        protocol = env.get(ENV_TRACES_PROTOCOL) or env.get(ENV_PROTOCOL) or DEFAULT_PROTOCOL
+        # As the OTLP exporter of that protocol resolves them (gRPC: no path added).
+        grpc = protocol.strip().lower() == "grpc"
         if env.get(ENV_OTLP_TRACES_ENDPOINT):
             endpoint, source = env[ENV_OTLP_TRACES_ENDPOINT], ENV_OTLP_TRACES_ENDPOINT
         else:
             base, source = env.get(ENV_OTLP_ENDPOINT), ENV_OTLP_ENDPOINT
             if not base:
-                base, source = DEFAULT_OTLP_BASE, "default"
-            endpoint = f"{base.removesuffix('/')}/{TRACES_PATH}"
-        protocol = env.get(ENV_TRACES_PROTOCOL) or env.get(ENV_PROTOCOL) or DEFAULT_PROTOCOL
+                base, source = DEFAULT_OTLP_GRPC if grpc else DEFAULT_OTLP_BASE, "default"
+            endpoint = base if grpc else f"{base.removesuffix('/')}/{TRACES_PATH}"
     return {
         "provider": provider,
         "exporters": exporters,

@@ -23,6 +23,20 @@ HTTP_SERVER_RESPONSE_BODY_SIZE: Final = "http_server_response_body_size_bytes"
 # --- HTTP client metrics (outbound calls: the dependency panel) ------------------------
 HTTP_CLIENT_REQUEST_DURATION: Final = "http_client_request_duration_seconds"
 
+# --- The same metrics pushed over OTLP (metrics_exporter="otlp"|"both") ------------------
+# The conventions' own instrument names and units; attributes are the span attributes of
+# the same names below (integers for status code and port), with the same values as the
+# Prometheus labels (route templates, "__unmatched__", "_OTHER"); an empty error type and
+# an unknown status or port are left out.
+OTLP_HTTP_SERVER_REQUEST_DURATION: Final = "http.server.request.duration"
+OTLP_HTTP_SERVER_ACTIVE_REQUESTS: Final = "http.server.active_requests"
+OTLP_HTTP_SERVER_REQUEST_BODY_SIZE: Final = "http.server.request.body.size"
+OTLP_HTTP_SERVER_RESPONSE_BODY_SIZE: Final = "http.server.response.body.size"
+OTLP_HTTP_CLIENT_REQUEST_DURATION: Final = "http.client.request.duration"
+UNIT_SECONDS: Final = "s"
+UNIT_BYTES: Final = "By"
+UNIT_REQUESTS: Final = "{request}"
+
 # --- Metric labels ---------------------------------------------------------------------
 JOB: Final = "job"
 LABEL_METHOD: Final = "http_request_method"

@@ -22,6 +22,8 @@ _UNIT_MS = (
     ("ms", 1),
 )
 _MAX_MS = 2**63 - 1  # Prometheus keeps durations in an int64 of milliseconds.
+_MAX_DIGITS = len(str(_MAX_MS))  # an amount with more digits is too long in any unit
+_TOO_LONG = "too long for Prometheus (at most about 292 million years)"
 
 # Spellings people write that Prometheus does not understand, mapped to its unit letter,
 # so that an error can say what to write instead.
@@ -68,13 +70,15 @@ def parse_milliseconds(text: str) -> int:
         return 0
     if not text or match is None:
         raise DurationError(text, _duration_hint(text))
+    if any(amount is not None and len(amount) > _MAX_DIGITS for amount in match.groups()):
+        raise DurationError(text, _TOO_LONG)  # before int(), which refuses 4,300 digits
     total = sum(
         int(amount) * unit_ms
         for amount, (_, unit_ms) in zip(match.groups(), _UNIT_MS, strict=True)
         if amount is not None
     )
     if total > _MAX_MS:
-        raise DurationError(text, "too long for Prometheus (at most about 292 million years)")
+        raise DurationError(text, _TOO_LONG)
     return total
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from toolkit.catalog.problems import CatalogError, Problem
+from toolkit.catalog.text import MAX_DEPTH, check_tree, too_deep
 
 # The YAML tags of the nodes built, shared with the overlay reader.
 TAG = "tag:yaml.org,2002:"
@@ -27,6 +28,8 @@ _DECODER = json.JSONDecoder()
 _SPACE = re.compile(r"[ \t\n\r]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 # Python's json module reads NaN and the infinities too; they are reported later.
+# Strings (skipped whole, as they may hold brackets) and brackets.
+_BRACKETS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[][{}]')
 _WORDS = {
     "true": BOOL_TAG,
     "false": BOOL_TAG,
@@ -44,13 +47,31 @@ def compose_json(file: str, text: str, path: str = "") -> yaml.Node:
     the document stands for). Numbers keep JSON's types: an integer is an int node,
     anything with a fraction or exponent a float node.
     """
+    deep = _too_deep_line(text)
+    if deep is not None:
+        raise CatalogError([too_deep(file, deep, path)])
     try:
         json.loads(text)
     except json.JSONDecodeError as error:
         message = f"not valid JSON: {error.msg}"
         raise CatalogError([Problem(file, error.lineno, error.colno, path, message)]) from None
     node, _ = _JsonComposer(file, text).value(0)
+    check_tree(file, node, path)
     return node
+
+
+def _too_deep_line(text: str) -> int | None:
+    """The line where the text opens its array or object number ``MAX_DEPTH + 1``, if any."""
+    depth = 0
+    for token in _BRACKETS.finditer(text):
+        char = token.group()
+        if char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return text.count("\n", 0, token.start()) + 1
+        elif char in "]}":
+            depth -= 1
+    return None
 
 
 class _JsonComposer:

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
+from typing import BinaryIO, Final
 
 from toolkit.catalog.model import Catalog
 from toolkit.catalog.nodes import NodeReader
 from toolkit.catalog.problems import CatalogError, Problem
 from toolkit.catalog.schema import TOP_LEVEL, read_catalog
 from toolkit.catalog.text import compose, decode
+
+STDIN: Final = "-"
+"""The command-line argument that stands for standard input."""
+STDIN_NAME: Final = "<stdin>"
+"""The file name problems give a catalog read from standard input."""
 
 
 def load_catalog(path: str | os.PathLike[str]) -> Catalog:
@@ -20,28 +27,55 @@ def load_catalog(path: str | os.PathLike[str]) -> Catalog:
     error can be trusted.
     """
     file = os.fspath(path)
-    root = compose(file, _read_text(file))
+    try:
+        data = Path(file).read_bytes()
+    except OSError as error:
+        raise CatalogError([_unreadable(file, "cannot read the file", error)]) from None
+    return load_catalog_data(data, file)
+
+
+def load_catalog_data(data: bytes, name: str = STDIN_NAME) -> Catalog:
+    """Load and validate a catalog from its bytes, as :func:`load_catalog` does.
+
+    Problems name the file ``name``; overlay files the catalog names are relative to the
+    directory of ``name`` (the current directory for ``<stdin>``).
+    """
+    root = compose(name, decode(name, data))
     if root is None:
         found = "an empty document"
         message = f"expected {TOP_LEVEL}, found {found}"
-        raise CatalogError([Problem(file, 1, 1, "", message, expected=TOP_LEVEL, found=found)])
-    reader = NodeReader(file)
-    catalog = read_catalog(reader, root, Path(file))
+        raise CatalogError([Problem(name, 1, 1, "", message, expected=TOP_LEVEL, found=found)])
+    reader = NodeReader(name)
+    catalog = read_catalog(reader, root, Path(name))
     if catalog is None:
         # The catalog's own problems first, then those of each overlay file it names.
-        problems = dict.fromkeys(p for p in reader.problems if p.file == file)
+        problems = dict.fromkeys(p for p in reader.problems if p.file == name)
         problems.update(dict.fromkeys(reader.problems))
         raise CatalogError(problems)
     return catalog
 
 
-def _read_text(file: str) -> str:
-    """The file's text, decoded as UTF-8 (a byte-order mark is allowed)."""
+def load_catalog_argument(
+    argument: str | os.PathLike[str], stdin: BinaryIO | None = None
+) -> Catalog:
+    """The catalog a command line names: a path, or ``-`` for standard input (``stdin``,
+    by default ``sys.stdin``), whose problems then name ``<stdin>``."""
+    if os.fspath(argument) != STDIN:
+        return load_catalog(argument)
     try:
-        data = Path(file).read_bytes()
+        data = (stdin or sys.stdin.buffer).read()
     except OSError as error:
-        reason = (error.strerror or str(error)).lower()
-        raise CatalogError(
-            [Problem(file, None, None, "", f"cannot read the file: {reason}")]
-        ) from None
-    return decode(file, data)
+        raise CatalogError([_unreadable(STDIN_NAME, "cannot read", error)]) from None
+    return load_catalog_data(data)
+
+
+def catalog_name(argument: str | os.PathLike[str]) -> str:
+    """How problems name the catalog ``argument`` gives: its path, or ``<stdin>``."""
+    file = os.fspath(argument)
+    return STDIN_NAME if file == STDIN else file
+
+
+def _unreadable(file: str, what: str, error: OSError) -> Problem:
+    """``nope.yaml: cannot read the file: no such file or directory``."""
+    reason = (error.strerror or str(error)).lower()
+    return Problem(file, None, None, "", f"{what}: {reason}")

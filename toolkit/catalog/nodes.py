@@ -19,6 +19,12 @@ _TAG = "tag:yaml.org,2002:"
 STR_TAG = _TAG + "str"
 _NUMBER_TAGS = (_TAG + "int", _TAG + "float")
 _TEMPLATE_HINT = "Prometheus expands alert labels as templates"
+# A number written longer than this is named by its length in a problem, not shown.
+_SHOWN_DIGITS = 40
+_SHOWN_CHARACTERS = 100  # the same for a string: its first 40 characters are shown
+# Python refuses int() of a decimal string over 4,300 digits (and sexagesimal ints cost
+# quadratic time): no catalog number is written longer than this.
+_INT_CHARACTERS = 200
 
 
 def child_path(path: str, key: str) -> str:
@@ -43,9 +49,9 @@ def describe(node: yaml.Node) -> str:
     if isinstance(node, yaml.SequenceNode):
         return "a list"
     if node.tag == STR_TAG:
-        return f"the string {node.value!r}"
+        return f"the string {_string_text(node)}"
     if node.tag in _NUMBER_TAGS:
-        return f"the number {node.value}"
+        return f"the number {node.value}" if _short(node) else _long_number(node)
     if node.tag == _TAG + "bool":
         return f"the boolean {node.value}"
     if node.tag == _TAG + "null":
@@ -58,10 +64,42 @@ def describe(node: yaml.Node) -> str:
 def shown(node: yaml.Node) -> str:
     """Show a scalar as written, for a "found …" clause about a wrong value."""
     if isinstance(node, yaml.ScalarNode) and node.tag in _NUMBER_TAGS:
-        return str(node.value)
+        return str(node.value) if _short(node) else _long_number(node)
     if isinstance(node, yaml.ScalarNode) and node.tag == STR_TAG:
-        return repr(node.value)
+        return _string_text(node)
     return describe(node)
+
+
+def _string_text(node: yaml.Node) -> str:
+    """A string quoted, its start only (and its length) when it is too long to show."""
+    text = str(node.value)
+    if len(text) <= _SHOWN_CHARACTERS:
+        return repr(text)
+    return f"{text[:_SHOWN_DIGITS]!r}… ({len(text)} characters)"
+
+
+def _short(node: yaml.Node) -> bool:
+    """Whether a number is short enough to show as written."""
+    return len(str(node.value)) <= _SHOWN_DIGITS
+
+
+def _long_number(node: yaml.Node) -> str:
+    """``a number of 5000 digits``."""
+    return f"a number of {sum(char.isdigit() for char in str(node.value))} digits"
+
+
+def int_value(node: yaml.ScalarNode) -> int | None:
+    """The value of an int node in any YAML 1.1 form (``1_000``, ``0x1f``, ``1:30``).
+
+    ``None`` when it is written longer than any number a catalog needs, where Python
+    would refuse it (over 4,300 digits) or take long to read it.
+    """
+    if len(str(node.value)) > _INT_CHARACTERS:
+        return None
+    try:
+        return int(SafeConstructor().construct_yaml_int(node))
+    except ValueError:
+        return None
 
 
 def is_null(node: yaml.Node) -> bool:

@@ -34,6 +34,7 @@ from toolkit.catalog.nodes import (
     NodeReader,
     child_path,
     describe,
+    int_value,
     item_path,
     line_of,
     shown,
@@ -51,6 +52,10 @@ FILE_LANGUAGES: Final = {".yaml": "YAML", ".yml": "YAML", ".json": "JSON"}
 PANEL_ID: Final = "a panel id (a whole number from 1)"
 JSON_DATA: Final = "JSON data (a string, number, true, false, null, list or mapping)"
 FINITE: Final = "a finite number (JSON has no NaN or infinity)"
+# Grafana reads JSON numbers as JavaScript does: larger whole numbers lose digits.
+MAX_SAFE_INTEGER: Final = 2**53 - 1
+SAFE_INTEGER: Final = f"a whole number from -{MAX_SAFE_INTEGER} to {MAX_SAFE_INTEGER}"
+SAFE_HINT: Final = "Grafana reads numbers as JavaScript does, exactly only up to 2^53 - 1"
 PATH_HINT: Final = "the path is relative to the directory of the catalog"
 MERGE_HINT: Final = "write the keys out, or use an alias (*name) for a whole value"
 REQUIRED_PANEL_KEYS: Final = {
@@ -233,7 +238,10 @@ def _panel_id(reader: NodeReader, node: yaml.Node, path: str) -> int | None:
     if not (isinstance(node, yaml.ScalarNode) and node.tag == INT_TAG):
         reader.expect(node, path, PANEL_ID, describe(node))
         return None
-    value = int(_CONSTRUCTOR.construct_yaml_int(node))
+    value = int_value(node)
+    if value is None or value > MAX_SAFE_INTEGER:
+        reader.expect(node, path, PANEL_ID, shown(node), SAFE_HINT)
+        return None
     if value < 1:
         reader.expect(node, path, PANEL_ID, shown(node))
         return None
@@ -288,7 +296,11 @@ def _scalar(reader: NodeReader, node: yaml.ScalarNode, path: str) -> Any:
     if node.tag == BOOL_TAG:
         return bool(_CONSTRUCTOR.construct_yaml_bool(node))
     if node.tag == INT_TAG:
-        return int(_CONSTRUCTOR.construct_yaml_int(node))
+        value = int_value(node)
+        if value is None or abs(value) > MAX_SAFE_INTEGER:
+            reader.expect(node, path, SAFE_INTEGER, shown(node), SAFE_HINT)
+            return None
+        return value
     if node.tag == FLOAT_TAG:
         try:
             number = float(_CONSTRUCTOR.construct_yaml_float(node))

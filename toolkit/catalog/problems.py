@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+# Line breaks and terminal control characters a key or value may carry into a message.
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks and control characters escaped (``\\n``, ``\\x1b``)."""
+    return _CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode(), text)
 
 
 @dataclass(frozen=True)
@@ -29,7 +38,7 @@ class Problem:
         location = self.file if self.line is None else f"{self.file}:{self.line}"
         parts = [location, self.path, self.message] if self.path else [location, self.message]
         text = ": ".join(parts)
-        return f"{text} — {self.hint}" if self.hint else text
+        return one_line(f"{text} — {self.hint}" if self.hint else text)
 
     def sort_key(self) -> tuple[int, int, str, str, str]:
         """Order problems as they appear in the file."""

@@ -11,7 +11,7 @@ from typing import Final
 import yaml
 
 from toolkit.catalog.model import SplitAnswers
-from toolkit.catalog.nodes import NodeReader, child_path, describe, shown
+from toolkit.catalog.nodes import NodeReader, child_path, describe, int_value, shown
 
 MAX_GATE: Final = 3
 GATE: Final = f"a readiness level from 1 to {MAX_GATE}"
@@ -23,6 +23,8 @@ ASSESSMENT_KEYS: Final = (
     "scaling_timeline",
 )
 _TAG = "tag:yaml.org,2002:"
+# No team or count needs more digits; the model keeps such numbers exact.
+MAX_COUNT: Final = 10**18 - 1
 
 
 def read_gate(reader: NodeReader, node: yaml.Node, path: str) -> int | None:
@@ -30,8 +32,8 @@ def read_gate(reader: NodeReader, node: yaml.Node, path: str) -> int | None:
     if not (isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "int"):
         reader.expect(node, path, GATE, describe(node))
         return None
-    value = int(node.value)
-    if not 1 <= value <= MAX_GATE:
+    value = int_value(node)
+    if value is None or not 1 <= value <= MAX_GATE:
         reader.expect(node, path, GATE, shown(node))
         return None
     return value
@@ -42,7 +44,10 @@ def _count(reader: NodeReader, node: yaml.Node, path: str) -> int | None:
     if not (isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "int"):
         reader.expect(node, path, expected, describe(node))
         return None
-    value = int(node.value)
+    value = int_value(node)
+    if value is None or value > MAX_COUNT:
+        reader.expect(node, path, expected, shown(node), "at most 18 digits")
+        return None
     if value < 1:
         reader.expect(node, path, expected, shown(node))
         return None

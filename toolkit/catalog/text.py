@@ -7,9 +7,22 @@ after a syntax error can be trusted.
 
 from __future__ import annotations
 
+import re
+
 import yaml
 
 from toolkit.catalog.problems import CatalogError, Problem
+
+# Deeper lists and mappings are refused: no catalog or dashboard needs them, and the
+# YAML and JSON libraries (and the generators) recurse once per level.
+MAX_DEPTH = 64
+# Nor more values than this, each alias counted as the values it stands for.
+MAX_VALUES = 1_000_000
+# Half of a UTF-16 pair, which an escape ("\\ud800") can put in a string: no encoder
+# writes it, so no file could hold it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_PAIR_HINT = "write the character itself, or both halves of its pair (\\ud83d\\ude00)"
+UTF16_HINT = "the file looks like UTF-16: save it as UTF-8"
 
 
 def decode(file: str, data: bytes, path: str = "", language: str = "YAML") -> str:
@@ -23,7 +36,8 @@ def decode(file: str, data: bytes, path: str = "", language: str = "YAML") -> st
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         message = f"not valid {language}: not UTF-8 text (byte 0x{data[error.start]:02x})"
-        raise CatalogError([Problem(file, line, None, path, message)]) from None
+        hint = UTF16_HINT if data.startswith((b"\xff\xfe", b"\xfe\xff")) else None
+        raise CatalogError([Problem(file, line, None, path, message, hint=hint)]) from None
 
 
 def compose(file: str, text: str, path: str = "") -> yaml.Node | None:
@@ -31,13 +45,134 @@ def compose(file: str, text: str, path: str = "") -> yaml.Node | None:
 
     ``path`` is the field path the document stands for (empty for the catalog itself).
     """
+    loader = None
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        loader = yaml.SafeLoader(text)  # reads the text: a forbidden character raises here
+        root = loader.get_single_node()
     except yaml.MarkedYAMLError as error:
         raise CatalogError([_syntax_problem(file, text, error, path)]) from None
-    except yaml.YAMLError as error:  # a ReaderError: a character YAML forbids
-        line = text[: getattr(error, "position", 0)].count("\n") + 1
-        raise CatalogError([Problem(file, line, None, path, f"not valid YAML: {error}")]) from None
+    except yaml.reader.ReaderError as error:  # a character YAML forbids
+        line = text.count("\n", 0, error.position) + 1
+        column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
+        message = f"not valid YAML: {_character(error)}"
+        hint = UTF16_HINT if "\x00" in text[:4] else None
+        raise CatalogError([Problem(file, line, column, path, message, hint=hint)]) from None
+    except RecursionError:  # PyYAML's composer recurses once per level
+        deepest = loader.get_mark().line + 1 if loader is not None else None
+        raise CatalogError([too_deep(file, deepest, path)]) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    if root is not None:
+        check_tree(file, root, path)
+    return root
+
+
+def check_tree(file: str, root: yaml.Node, path: str = "") -> None:
+    """Raise :class:`CatalogError` for a document no catalog needs and that would break
+    what reads it: nested too deep, too many values, or a lone UTF-16 surrogate."""
+    deep = _too_deep_node(root)
+    if deep is not None:
+        raise CatalogError([too_deep(file, deep.start_mark.line + 1, path)])
+    large = _too_large_node(root)
+    if large is not None:
+        message = f"more than {MAX_VALUES:,} values, counting each alias as what it stands for"
+        raise CatalogError([Problem(file, large.start_mark.line + 1, None, path, message)])
+    halves = [node for node in _scalars(root) if _SURROGATE.search(str(node.value))]
+    if halves:
+        node = min(halves, key=lambda half: int(half.start_mark.index))  # the first in the file
+        surrogate = _SURROGATE.search(str(node.value))
+        escape = surrogate.group().encode("unicode_escape").decode() if surrogate else ""
+        message = f"not text: {escape} is half of a UTF-16 surrogate pair"
+        line, column = node.start_mark.line + 1, node.start_mark.column + 1
+        raise CatalogError([Problem(file, line, column, path, message, hint=_PAIR_HINT)])
+
+
+def _scalars(root: yaml.Node) -> list[yaml.ScalarNode]:
+    """Every scalar of the document, each once (an alias is not followed twice)."""
+    found: list[yaml.ScalarNode] = []
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            found.append(node)
+        stack.extend(_children(node))
+    return found
+
+
+def _character(error: yaml.reader.ReaderError) -> str:
+    """What :class:`~yaml.reader.ReaderError` says, without its second line (the position)."""
+    return f"unacceptable character #x{error.character:04x}: {error.reason}"
+
+
+def too_deep(file: str, line: int | None, path: str = "") -> Problem:
+    """The problem of a document nested more than :data:`MAX_DEPTH` levels deep."""
+    message = f"lists and mappings nested more than {MAX_DEPTH} levels deep"
+    return Problem(file, line, None, path, message)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    """The keys and values of a mapping, the items of a list, nothing for a scalar."""
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _too_large_node(root: yaml.Node) -> yaml.Node | None:
+    """The first list or mapping holding more than :data:`MAX_VALUES` values once its
+    aliases are expanded (a few nested aliases can stand for billions), if any."""
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, leaving = stack.pop()
+        if leaving:
+            on_path.discard(id(node))
+            # A recursive alias (a child still on the path) counts as one value.
+            size = 1 + sum(sizes.get(id(child), 1) for child in _children(node))
+            if size > MAX_VALUES:
+                return node
+            sizes[id(node)] = size
+        elif isinstance(node, yaml.ScalarNode):
+            sizes[id(node)] = 1
+        elif id(node) not in sizes and id(node) not in on_path:
+            on_path.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in _children(node))
+    return None
+
+
+def _too_deep_node(root: yaml.Node) -> yaml.Node | None:
+    """The first list or mapping more than :data:`MAX_DEPTH` levels deep, if any.
+
+    Aliases are followed (a value used twice may end deeper the second time), recursive
+    ones are not; each node is walked again only when reached deeper than before.
+    """
+    reached: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, leaving = stack.pop()
+        if leaving:
+            on_path.discard(id(node))
+            continue
+        if isinstance(node, yaml.ScalarNode) or id(node) in on_path:
+            continue
+        if depth > MAX_DEPTH:
+            return node
+        if reached.get(id(node), 0) >= depth:
+            continue
+        reached[id(node)] = depth
+        on_path.add(id(node))
+        stack.append((node, depth, True))
+        stack.extend((child, depth + 1, False) for child in reversed(_children(node)))
+    return None
 
 
 def _syntax_problem(file: str, text: str, error: yaml.MarkedYAMLError, path: str) -> Problem:

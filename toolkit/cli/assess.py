@@ -15,15 +15,20 @@ from toolkit.readiness.model import VERDICT_READY, Report
 from toolkit.readiness.output import EXIT_USAGE, load_catalog_or_exit, report_options
 
 
-def level_from_report(path: Path) -> int | None:
-    """The lowest level among the services of a ``--format json`` report (``None``: none)."""
+def level_from_report(path: Path) -> tuple[int | None, set[str]]:
+    """The lowest level among the services of a ``--format json`` report (``None``: none),
+    and the names of the services that have a level."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
-        levels = [s["level"] for s in document["services"] if s.get("level") is not None]
-    except (OSError, ValueError, KeyError, TypeError) as error:
+        rated = [(s.get("service"), s["level"]) for s in document["services"]]
+        rated = [(name, level) for name, level in rated if level is not None]
+        if any(type(level) is not int for _, level in rated):
+            raise TypeError("a level is not a whole number")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         click.echo(f"toolkit assess: {path}: not a readiness JSON report ({error})", err=True)
         raise SystemExit(EXIT_USAGE) from None
-    return min(levels) if levels else None
+    level = min((level for _, level in rated), default=None)
+    return level, {str(name) for name, _ in rated if name is not None}
 
 
 @click.command(name="assess")
@@ -75,14 +80,18 @@ def assess_command(
     Answers come from the flags, else the catalog's `assessment` section. Exit 0 when the
     verdict is "split", 1 for "not yet" or "unknown", 2 on bad input.
     """
-    from_catalog = None
-    if catalog_file is not None:
-        from_catalog = load_catalog_or_exit("assess", catalog_file).assessment
+    catalog = None if catalog_file is None else load_catalog_or_exit("assess", catalog_file)
+    from_catalog = None if catalog is None else catalog.assessment
     flags = SplitAnswers(team_size, peak_rps, capacity_rps, deploys_automated, timeline)
     level = observability_level
+    unmeasured: tuple[str, ...] = ()
     if level is None and report_file is not None:
-        level = level_from_report(report_file)
-    assessment = assess(AssessmentInput(merge_answers(from_catalog, flags), level))
+        level, measured = level_from_report(report_file)
+        if catalog is not None and level is not None:
+            # The report's level speaks only for the catalog's services it rates.
+            unmeasured = tuple(s.name for s in catalog.services if s.name not in measured)
+    given = AssessmentInput(merge_answers(from_catalog, flags), level, unmeasured)
+    assessment = assess(given)
     report = Report((), "Split assessment", assessment)
     emit_report("assess", report, output_format, junit_file, html_file, templates_dir)
     raise SystemExit(0 if assessment.verdict == VERDICT_READY else 1)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 
 import click
 
+from toolkit._terminal import progress
 from toolkit.generate.render import TemplateError
 from toolkit.readiness.assess import AssessmentInput, assess
 from toolkit.readiness.levels import service_report
@@ -92,7 +94,11 @@ def check_command(
     if unknown:
         click.echo(f"toolkit check: not in {catalog_file}: {', '.join(unknown)}", err=True)
         raise SystemExit(EXIT_USAGE)
-    results = check_catalog(catalog, StaticOptions.detect(generated_dir))
+    options = StaticOptions.detect(generated_dir)
+    count = len(catalog.services)
+    running = f"running promtool for {count} service{'' if count == 1 else 's'}"
+    with progress(running) if options.promtool else nullcontext():
+        results = check_catalog(catalog, options)
     services = tuple(
         service_report(
             service.name,

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from toolkit._terminal import progress
 from toolkit.cli.check import emit_report, templates_option
 from toolkit.readiness.checks import STATIC_CHECKS
 from toolkit.readiness.levels import not_measured, service_report
@@ -63,6 +64,12 @@ from toolkit.readiness.static import StaticOptions, check_catalog
 @click.option("--path", "probe_path", default="/", show_default=True, help="Path to request.")
 @click.option("--metrics-path", default="/metrics", show_default=True)
 @click.option(
+    "--metrics-token",
+    envvar="TOOLKIT_METRICS_TOKEN",
+    show_envvar=True,
+    help="Bearer token to scrape /metrics with (the service's metrics_token).",
+)
+@click.option(
     "--wait",
     "wait_seconds",
     type=click.FloatRange(0, 300),
@@ -85,6 +92,7 @@ def probe_command(
     no_otlp: bool,
     probe_path: str,
     metrics_path: str,
+    metrics_token: str | None,
     wait_seconds: float,
     require_level: int | None,
     output_format: str,
@@ -114,13 +122,19 @@ def probe_command(
         gate = service.gate
         static = check_catalog(catalog, StaticOptions.detect(generated_dir))[service_name]
     else:
-        static = not_measured(STATIC_CHECKS, "no catalog given", "pass --catalog CATALOG")
+        fix = "give the probe the service catalog to check dashboards, alerts and SLOs too"
+        static = not_measured(STATIC_CHECKS, "no catalog given", fix + " (--catalog CATALOG)")
     logs: LogSource | None = None
     if log_file is not None:
         logs = FileLogSource(log_file)
     elif log_command is not None:
         logs = CommandLogSource(log_command)
-    options = ProbeOptions(path=probe_path, metrics_path=metrics_path, wait_seconds=wait_seconds)
+    options = ProbeOptions(
+        path=probe_path,
+        metrics_path=metrics_path,
+        metrics_token=metrics_token or None,
+        wait_seconds=wait_seconds,
+    )
     receiver = None if no_otlp else SpanReceiver(otlp_host, otlp_port)
     try:
         if receiver is not None:
@@ -128,8 +142,10 @@ def probe_command(
     except OSError as error:
         click.echo(f"toolkit probe: cannot listen on {otlp_host}:{otlp_port}: {error}", err=True)
         raise SystemExit(EXIT_USAGE) from None
+    waiting = f"probing {url}; waiting up to {wait_seconds:g}s for its span and log line"
     try:
-        live = probe_service(url, receiver=receiver, logs=logs, options=options)
+        with progress(waiting):
+            live = probe_service(url, receiver=receiver, logs=logs, options=options)
     finally:
         if receiver is not None:
             receiver.stop()

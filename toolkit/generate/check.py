@@ -22,6 +22,14 @@ def _on_disk(out_dir: Path, dirs: tuple[str, ...]) -> dict[str, str]:
     return found
 
 
+def stale_files(out_dir: Path, files: Mapping[str, str]) -> list[str]:
+    """The relative paths :func:`diff_output` would show: changed, missing or extra files."""
+    existing = _on_disk(out_dir, managed_dirs(files))
+    return [
+        path for path in sorted(set(existing) | set(files)) if existing.get(path) != files.get(path)
+    ]
+
+
 def diff_output(out_dir: Path, files: Mapping[str, str]) -> str:
     """A unified diff from the disk to ``files``; empty when they are the same.
 

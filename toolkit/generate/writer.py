@@ -49,8 +49,29 @@ def _stage(staging: Path, files: Mapping[str, str]) -> None:
 
 
 def write_output(out_dir: Path, files: Mapping[str, str]) -> None:
-    """Replace the managed directories under ``out_dir`` with exactly ``files``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Replace the managed directories under ``out_dir`` with exactly ``files``.
+
+    On any error (``OSError`` for a full disk, a failed rename, an ``out_dir`` under a
+    file) the previous output is put back and the directories made for ``out_dir`` are
+    removed again, then the error is raised.
+    """
+    made = [path for path in (out_dir, *out_dir.parents) if not path.exists()]
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        _swap_in(out_dir, files)
+    except BaseException:
+        for path in made:  # deepest first; each is empty unless someone else wrote there
+            try:
+                path.rmdir()
+            except FileNotFoundError:
+                continue  # mkdir failed before making it
+            except OSError:
+                break
+        raise
+
+
+def _swap_in(out_dir: Path, files: Mapping[str, str]) -> None:
+    """Stage ``files`` beside ``out_dir``'s managed directories, then rename them in."""
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out_dir))
     swapped: list[str] = []
     try:

@@ -8,6 +8,8 @@ port (``start_metrics_server``) renders through the same functions.
 from __future__ import annotations
 
 import hmac
+import threading
+import weakref
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
@@ -27,6 +29,28 @@ _TEXT = "text/plain; charset=utf-8"
 def resolve_metrics_token(token: str | None, environ: Mapping[str, str]) -> str | None:
     """The bearer token ``/metrics`` requires: ``token``, else ``TOOLKIT_METRICS_TOKEN``."""
     return token or environ.get(ENV_METRICS_TOKEN) or None
+
+
+# The token ``toolkit.instrument(metrics_token=...)`` was given, per registry: the metrics
+# port (start_metrics_server) serves the same registry and so requires the same token.
+_instrument_tokens: weakref.WeakKeyDictionary[CollectorRegistry, str] = weakref.WeakKeyDictionary()
+_instrument_tokens_lock = threading.Lock()
+
+
+def record_metrics_token(registry: CollectorRegistry | None, token: str) -> None:
+    """Remember ``token`` as what protects ``registry``'s metrics wherever they are served.
+
+    ``toolkit.instrument`` calls it with its ``metrics_token`` keyword; the last token
+    recorded for a registry wins.
+    """
+    with _instrument_tokens_lock:
+        _instrument_tokens[REGISTRY if registry is None else registry] = token
+
+
+def recorded_metrics_token(registry: CollectorRegistry | None) -> str | None:
+    """The token :func:`record_metrics_token` recorded for ``registry``, if any."""
+    with _instrument_tokens_lock:
+        return _instrument_tokens.get(REGISTRY if registry is None else registry)
 
 
 def resolve_metrics_port(port: int | None, environ: Mapping[str, str]) -> int | None:

@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry
 from toolkit.metrics._endpoint import (
     DEFAULT_METRICS_PATH,
     MetricsEndpoint,
+    recorded_metrics_token,
     resolve_metrics_port,
     resolve_metrics_token,
 )
@@ -125,9 +126,12 @@ def start_metrics_server(
     """Serve ``registry``'s metrics (the workers' sum in multi-process mode) on ``port``.
 
     ``port`` falls back to ``TOOLKIT_METRICS_PORT`` (``0``: a free port), ``host`` to
-    ``TOOLKIT_METRICS_HOST`` then ``0.0.0.0``, ``token`` to ``TOOLKIT_METRICS_TOKEN``: with
-    a token, a scrape without ``Authorization: Bearer <token>`` gets a 401. Without any
-    port: ``ValueError``, or None when ``required`` is false.
+    ``TOOLKIT_METRICS_HOST`` then ``0.0.0.0``. ``token`` falls back to the
+    ``metrics_token`` given to ``toolkit.instrument`` for the same registry, then to
+    ``TOOLKIT_METRICS_TOKEN``: with a token, a scrape without
+    ``Authorization: Bearer <token>`` gets a 401; without one, anyone who reaches the
+    port reads the metrics. Without any port: ``ValueError``, or None when ``required``
+    is false.
     """
     env = os.environ if environ is None else environ
     resolved_port = resolve_metrics_port(port, env)
@@ -136,6 +140,8 @@ def start_metrics_server(
             raise ValueError("no metrics port: pass port= or set TOOLKIT_METRICS_PORT")
         return None
     address = (host or env.get(ENV_METRICS_HOST) or DEFAULT_METRICS_HOST, resolved_port)
-    endpoint = MetricsEndpoint(registry, resolve_metrics_token(token, env))
+    endpoint = MetricsEndpoint(
+        registry, resolve_metrics_token(token or recorded_metrics_token(registry), env)
+    )
     settings = {"path": path, "endpoint": endpoint}
     return MetricsServer(_Server(address, settings))

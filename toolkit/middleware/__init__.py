@@ -18,6 +18,7 @@ from toolkit.metrics import (
 from toolkit.middleware.asgi import ToolkitASGIMiddleware
 from toolkit.middleware.config import Options, Settings, resolve_settings
 from toolkit.middleware.correlation import is_valid_correlation_id, new_correlation_id
+from toolkit.middleware.hooks import request_header
 from toolkit.middleware.instrument import instrument, is_asgi_app
 from toolkit.middleware.routes import ROUTE_KEY
 from toolkit.middleware.wsgi import ToolkitWSGIMiddleware
@@ -38,6 +39,7 @@ __all__ = [
     "is_asgi_app",
     "is_valid_correlation_id",
     "new_correlation_id",
+    "request_header",
     "resolve_settings",
     "server_metrics",
     "start_metrics_server",

@@ -16,6 +16,7 @@ from toolkit.logs import configured_by_toolkit, mark_logged
 from toolkit.metrics import MetricsEndpoint
 from toolkit.middleware.config import resolve_settings
 from toolkit.middleware.hooks import call_hook
+from toolkit.middleware.otlp import request_type
 from toolkit.middleware.request import RequestTelemetry
 from toolkit.middleware.routes import UNROUTED, Resolved, RouteResolver
 from toolkit.middleware.telemetry import Telemetry
@@ -63,6 +64,7 @@ class ToolkitASGIMiddleware:
         self._header = telemetry.correlation_header.lower().encode("latin-1")
         self._primary = telemetry.correlation_inputs[0]
         self._routes = RouteResolver(telemetry.settings.routes)
+        self._request_type = request_type(telemetry)
         # Header name (bytes, lower case as ASGI delivers it) -> carrier key.
         self._wanted: dict[bytes, str] = {
             name.encode("latin-1"): name
@@ -72,6 +74,23 @@ class ToolkitASGIMiddleware:
             name.encode("latin-1"): name
             for name in ("content-length", "user-agent", *_HOST_HEADERS)
         }
+
+    def add_middleware(self, middleware_class: Any, *args: Any, **kwargs: Any) -> None:
+        """Add a middleware to the wrapped app (Starlette, FastAPI), inside this one.
+
+        ``app = toolkit.instrument(app)`` returns this middleware, so a later
+        ``app.add_middleware(...)`` lands here: the added middleware runs inside toolkit's,
+        and what it answers by itself (an idempotent replay, a 409) still gets a
+        correlation ID, a span, metrics and an access line.
+        """
+        add = getattr(self.app, "add_middleware", None)
+        if add is None:
+            message = (
+                f"the app toolkit wraps ({type(self.app).__name__}) has no add_middleware: "
+                "wrap it yourself before instrumenting, app = Middleware(app, ...)"
+            )
+            raise AttributeError(message)
+        add(middleware_class, *args, **kwargs)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one connection scope."""
@@ -159,7 +178,7 @@ class ToolkitASGIMiddleware:
             # Given at start_span: one more set_attribute afterwards costs a lock and a
             # second pass through the SDK's attribute cleaning.
             attributes[semconv.SPAN_ATTR_USER_AGENT] = user_agent
-        with RequestTelemetry(
+        with self._request_type(
             telemetry,
             method=scope["method"],
             scheme=scheme,

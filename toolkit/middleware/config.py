@@ -21,6 +21,7 @@ from toolkit.metrics._endpoint import (
     resolve_metrics_port,
     resolve_metrics_token,
 )
+from toolkit.metrics._otlp import OTLP, PROMETHEUS, MetricsExporter, resolve_metrics_exporter
 from toolkit.middleware.correlation import (
     CorrelationGenerator,
     CorrelationValidator,
@@ -29,6 +30,7 @@ from toolkit.middleware.correlation import (
 )
 
 if TYPE_CHECKING:
+    from opentelemetry.metrics import MeterProvider
     from opentelemetry.propagators.textmap import TextMapPropagator
     from opentelemetry.trace import TracerProvider
     from prometheus_client import CollectorRegistry
@@ -69,6 +71,9 @@ class Options(TypedDict, total=False):
     excluded_urls: Iterable[str] | str
     tracing: bool
     metrics: bool
+    # Where the HTTP metrics go: "prometheus" (default), "otlp" or "both" (toolkit.metrics._otlp).
+    metrics_exporter: MetricsExporter
+    meter_provider: MeterProvider
     access_log: bool
     access_log_error_level: str
     request_hook: ServerRequestHook | None
@@ -105,6 +110,8 @@ class Settings:
     request_hook: ServerRequestHook | None = None
     response_hook: ServerResponseHook | None = None
     routes: tuple[str, ...] = ()
+    metrics_exporter: MetricsExporter = PROMETHEUS
+    meter_provider: MeterProvider | None = None
 
 
 def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
@@ -149,10 +156,13 @@ def resolve_settings(options: Options, environ: Mapping[str, str] | None = None)
     env = os.environ if environ is None else environ
     service = options.get("service") or env.get(ENV_SERVICE) or DEFAULT_SERVICE
     metrics_port = resolve_metrics_port(options.get("metrics_port"), env)
+    metrics_exporter = resolve_metrics_exporter(options.get("metrics_exporter"), env)
     if "metrics_path" in options:
         metrics_path = options["metrics_path"]
     elif metrics_port is not None:
         metrics_path = None  # served on its own port (start_metrics_server), not the app's
+    elif metrics_exporter == OTLP:
+        metrics_path = env.get(ENV_METRICS_PATH) or None  # pushed instead of scraped
     else:
         metrics_path = env.get(ENV_METRICS_PATH, DEFAULT_METRICS_PATH) or None
     if "excluded_paths" in options:
@@ -190,4 +200,6 @@ def resolve_settings(options: Options, environ: Mapping[str, str] | None = None)
         request_hook=options.get("request_hook"),
         response_hook=options.get("response_hook"),
         routes=_routes(options.get("routes", ())),
+        metrics_exporter=metrics_exporter,
+        meter_provider=options.get("meter_provider"),
     )

@@ -7,7 +7,10 @@ import logging
 import sys
 from typing import TYPE_CHECKING, Any
 
+from toolkit.metrics._endpoint import record_metrics_token
+from toolkit.metrics._otlp import PROMETHEUS
 from toolkit.middleware.asgi import ToolkitASGIMiddleware
+from toolkit.middleware.autoinstrumented import step_aside
 from toolkit.middleware.config import resolve_settings
 from toolkit.middleware.routes import RouteResolver
 from toolkit.middleware.telemetry import LOG_SINK_COMPONENT, Telemetry
@@ -48,6 +51,25 @@ def _ensure_tracer_provider(options: Options) -> None:
     service = resolve_settings(options).service
     provider = build_tracer_provider(service, registry=options.get("registry"))
     trace.set_tracer_provider(provider)
+
+
+def _ensure_meter_provider(options: Options) -> None:
+    settings = resolve_settings(options)
+    if "meter_provider" in options or not settings.metrics:
+        return
+    if settings.metrics_exporter == PROMETHEUS:
+        return
+    from opentelemetry import metrics
+    from opentelemetry.sdk.metrics import MeterProvider
+
+    if isinstance(metrics.get_meter_provider(), MeterProvider):
+        return  # the app (or an OpenTelemetry distro) already set one up: use it
+    from toolkit.metrics import build_meter_provider
+
+    provider = build_meter_provider(settings.service)
+    metrics.set_meter_provider(provider)
+    if metrics.get_meter_provider() is not provider:
+        provider.shutdown()  # another kind of provider was set first: that one is used
 
 
 class StructlogAlreadyConfigured(RuntimeError):
@@ -141,11 +163,20 @@ def instrument(app: Any, *, configure_logging: bool = True, **options: Unpack[Op
 
     Unless a ``tracer_provider`` is given (or one is set globally already), an SDK
     provider is built and set globally; it exports only when ``OTEL_TRACES_EXPORTER`` or
-    an OTLP endpoint variable asks for it. ``configure_logging=False`` leaves logging
-    alone; otherwise ``toolkit.logs.configure_logging(service=...)`` is called, with log
-    lines that cannot be written counted in ``toolkit_telemetry_errors_total``, and
-    Flask's own stderr handler is removed. If the app configured structlog itself,
-    :class:`StructlogAlreadyConfigured` is raised before anything changes.
+    an OTLP endpoint variable asks for it. With ``metrics_exporter="otlp"`` or ``"both"``
+    (or ``OTEL_METRICS_EXPORTER=otlp``) and no ``meter_provider``, a global SDK meter
+    provider is used if one is set, else one pushing over OTLP is built
+    (:func:`toolkit.metrics.build_meter_provider`) and set. ``configure_logging=False``
+    leaves logging alone; otherwise ``toolkit.logs.configure_logging(service=...)`` is
+    called, with log lines that cannot be written counted in
+    ``toolkit_telemetry_errors_total``, and Flask's own stderr handler is removed. If the
+    app configured structlog itself, :class:`StructlogAlreadyConfigured` is raised before
+    anything changes.
+    A ``metrics_token`` protects the registry's metrics on the app's port and on the
+    metrics port: ``start_metrics_server`` in this process requires it too. Under
+    ``opentelemetry-instrument`` an active FastAPI instrumentor's middleware is removed
+    from the app, so that a request has one server span, toolkit's
+    (``toolkit.middleware.autoinstrumented``).
     Instrumenting an instrumented app changes nothing.
     """
     if isinstance(app, (ToolkitASGIMiddleware, ToolkitWSGIMiddleware)):
@@ -159,6 +190,14 @@ def instrument(app: Any, *, configure_logging: bool = True, **options: Unpack[Op
         # and why) is already a JSON line of the service.
         _configure_logging(app, resolve_settings(options).service, counter)
     _ensure_tracer_provider(options)
+    _ensure_meter_provider(options)
+    if options.get("tracing", True):
+        # Under opentelemetry-instrument: one server span per request, toolkit's.
+        step_aside(app)
+    token = options.get("metrics_token")
+    if token:
+        # One token for the registry's /metrics, on the app's port and the metrics port.
+        record_metrics_token(options.get("registry"), token)
     wrapped = _wrap(app, options)
     counter.telemetry = wrapped.telemetry
     return app if wrapped is getattr(app, "wsgi_app", None) else wrapped

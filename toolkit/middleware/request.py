@@ -101,9 +101,9 @@ class RequestTelemetry:
         self._active: Any = None
         if core.record_metrics and not websocket:
             try:
-                metrics = core.metrics
-                assert metrics is not None  # record_metrics implies collectors
-                active = metrics.active_increment((self.method_label, scheme))
+                active_increment = core.active_increment
+                assert active_increment is not None  # record_metrics implies one
+                active = active_increment((self.method_label, scheme))
                 active(1)
                 self._active = active
             except Exception as exc:

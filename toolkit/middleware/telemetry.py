@@ -21,6 +21,13 @@ from toolkit._http import is_header_safe
 from toolkit._version import __version__
 from toolkit.logs import configured_by_toolkit, write_event_line
 from toolkit.logs._structlog_gate import STRUCTLOG_GATE
+from toolkit.metrics._otlp import (
+    OTLP,
+    PROMETHEUS,
+    Increment,
+    OTLPServerMetrics,
+    PairedIncrements,
+)
 from toolkit.metrics._server import ServerMetrics, server_metrics
 from toolkit.metrics.multiprocess import join_multiprocess_mode
 from toolkit.middleware.config import Settings
@@ -135,6 +142,23 @@ class Telemetry:
             join_multiprocess_mode()
             self.metrics = server_metrics(settings.registry)
         self.record_metrics = settings.metrics
+        # Where the requests' metrics go: prometheus-client, OpenTelemetry instruments
+        # (pushed over OTLP) or both; decided here, so that a backend that is off costs a
+        # request nothing (the middleware picks its request class from otlp_metrics).
+        exporter = settings.metrics_exporter
+        self.prometheus_metrics = settings.metrics and exporter != OTLP
+        self.otlp_metrics: OTLPServerMetrics | None = None
+        self.active_increment: Callable[[tuple[str, ...]], Increment] | None = None
+        if settings.metrics and self.metrics is not None:
+            if exporter == PROMETHEUS:
+                self.active_increment = self.metrics.active_increment
+            else:
+                otlp = self.otlp_metrics = OTLPServerMetrics(settings.meter_provider)
+                self.active_increment = (
+                    otlp.active_increment
+                    if exporter == OTLP
+                    else PairedIncrements(self.metrics.active_increment, otlp.active_increment)
+                )
         # prometheus-client keeps one exemplar per bucket and validates every one it is
         # offered (~3 µs a request): offer each bucket of each series one per
         # EXEMPLAR_INTERVAL, as the Prometheus Java client's sampler does. Label values

@@ -23,6 +23,7 @@ from toolkit.metrics import MetricsEndpoint
 from toolkit.middleware.config import resolve_settings
 from toolkit.middleware.flask import FLASK_REQUEST_KEY
 from toolkit.middleware.hooks import call_hook
+from toolkit.middleware.otlp import request_type
 from toolkit.middleware.request import RequestTelemetry
 from toolkit.middleware.routes import UNROUTED, RouteResolver
 from toolkit.middleware.telemetry import Telemetry
@@ -85,6 +86,7 @@ class ToolkitWSGIMiddleware:
         self._routes = RouteResolver(telemetry.settings.routes)
         self._primary_key = _environ_key(self._primary)
         self._tracing = telemetry.tracer is not None
+        self._request_type = request_type(telemetry)
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         """Handle one request."""
@@ -123,7 +125,7 @@ class ToolkitWSGIMiddleware:
     ) -> Iterable[bytes]:
         telemetry = self.telemetry
         scheme = environ.get("wsgi.url_scheme", "http")
-        request = RequestTelemetry(
+        request = self._request_type(
             telemetry,
             method=environ.get("REQUEST_METHOD", "GET"),
             scheme=scheme,

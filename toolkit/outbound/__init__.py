@@ -14,7 +14,7 @@ from toolkit.outbound._httpx import (
     async_httpx_transport,
     httpx_transport,
 )
-from toolkit.outbound._metrics import ClientMetrics, client_metrics
+from toolkit.outbound._metrics import ClientMetrics, OTLPClientMetrics, client_metrics
 from toolkit.outbound._options import OutboundOptions
 from toolkit.outbound._requests import TelemetryAdapter, instrument_session
 from toolkit.outbound._telemetry import OutboundTelemetry, RequestHook, ResponseHook
@@ -22,6 +22,7 @@ from toolkit.outbound._telemetry import OutboundTelemetry, RequestHook, Response
 __all__ = [
     "AsyncTransport",
     "ClientMetrics",
+    "OTLPClientMetrics",
     "OutboundOptions",
     "OutboundTelemetry",
     "RequestHook",

@@ -24,9 +24,16 @@ from toolkit import semconv
 from toolkit._http import ENV_CORRELATION_HEADER, error_type_of, normalize_method
 from toolkit._version import __version__
 from toolkit.context import correlation_id_var
-from toolkit.outbound._metrics import ClientMetrics, client_metrics
+from toolkit.metrics._otlp import OTLP, PROMETHEUS, resolve_metrics_exporter
+from toolkit.outbound._metrics import (
+    ClientRecorder,
+    OTLPClientMetrics,
+    PairedClientMetrics,
+    client_metrics,
+)
 
 if TYPE_CHECKING:
+    from opentelemetry.metrics import MeterProvider
     from opentelemetry.propagators.textmap import TextMapPropagator
     from prometheus_client import CollectorRegistry
 
@@ -68,9 +75,9 @@ def redact_url(parts: SplitResult) -> str:
 class OutboundTelemetry:
     """What a transport or adapter precomputes: tracer, propagator, histogram, header name.
 
-    Explicit arguments win over the environment (``TOOLKIT_CORRELATION_HEADER``), which
-    wins over the defaults (global tracer provider and propagator, prometheus-client's
-    default registry, ``X-Request-ID``).
+    Explicit arguments win over the environment (``TOOLKIT_CORRELATION_HEADER``,
+    ``OTEL_METRICS_EXPORTER``), which wins over the defaults (global tracer and meter
+    providers and propagator, prometheus-client's default registry, ``X-Request-ID``).
     """
 
     def __init__(
@@ -85,6 +92,8 @@ class OutboundTelemetry:
         request_hook: RequestHook | None = None,
         response_hook: ResponseHook | None = None,
         environ: Mapping[str, str] | None = None,
+        metrics_exporter: str | None = None,
+        meter_provider: MeterProvider | None = None,
     ) -> None:
         """Resolve the options; registers the client histogram once per registry."""
         env = os.environ if environ is None else environ
@@ -94,7 +103,17 @@ class OutboundTelemetry:
             self.tracer = provider.get_tracer("toolkit.outbound", __version__)
         self.propagator = propagator
         self.registry = registry
-        self.metrics: ClientMetrics | None = client_metrics(registry) if metrics else None
+        self.metrics: ClientRecorder | None = None
+        if metrics:
+            exporter = resolve_metrics_exporter(metrics_exporter, env)
+            if exporter == PROMETHEUS:
+                self.metrics = client_metrics(registry)
+            elif exporter == OTLP:
+                self.metrics = OTLPClientMetrics(meter_provider)
+            else:
+                self.metrics = PairedClientMetrics(
+                    client_metrics(registry), OTLPClientMetrics(meter_provider)
+                )
         self.correlation_header = (
             correlation_header or env.get(ENV_CORRELATION_HEADER) or semconv.CORRELATION_HEADER
         )

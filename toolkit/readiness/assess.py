@@ -9,6 +9,7 @@ timeline. Any sign of splitting too early makes the verdict "not yet", with its 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from toolkit.catalog.model import SplitAnswers
@@ -31,10 +32,15 @@ _CONCRETE = re.compile(r"\d")  # a date or a number makes a timeline concrete
 
 @dataclass(frozen=True)
 class AssessmentInput:
-    """The answers (``None``: not answered) and the observability level from the checks."""
+    """The answers (``None``: not answered) and the observability level from the checks.
+
+    ``unmeasured`` names the services of the system the level does not cover (missing
+    from the report it came from): the level then speaks for the others only.
+    """
 
     answers: SplitAnswers
     observability_level: int | None = None
+    unmeasured: tuple[str, ...] = ()
 
 
 def merge_answers(catalog: SplitAnswers | None, flags: SplitAnswers) -> SplitAnswers:
@@ -54,7 +60,8 @@ def _rps(value: float) -> str:
 def _team(size: int | None) -> tuple[Sign, str]:
     question = "team size"
     if size is None:
-        return Sign(question, "not answered", None, "give --team-size"), ""
+        reason = "say how many engineers work on the system (--team-size)"
+        return Sign(question, "not answered", None, reason), ""
     noun = "engineer" if size == 1 else "engineers"
     short = f"{size} {noun}"
     if size < MIN_TEAM_SIZE:
@@ -66,7 +73,11 @@ def _team(size: int | None) -> tuple[Sign, str]:
 def _load(peak: float | None, capacity: float | None) -> tuple[Sign, str]:
     question = "peak load vs one server"
     if peak is None or capacity is None:
-        return Sign(question, "not answered", None, "give --peak-rps and --capacity-rps"), ""
+        reason = (
+            "give today's peak traffic and what one server sustained in a load test "
+            "(--peak-rps, --capacity-rps)"
+        )
+        return Sign(question, "not answered", None, reason), ""
     short = f"peak {_rps(peak)} on a server measured at {_rps(capacity)}"
     headroom = capacity / peak
     if headroom >= MAX_HEADROOM:
@@ -76,23 +87,36 @@ def _load(peak: float | None, capacity: float | None) -> tuple[Sign, str]:
     return Sign(question, short, False, reason), short
 
 
-def _observability(level: int | None) -> tuple[Sign, str]:
+def _observability(level: int | None, unmeasured: Sequence[str]) -> tuple[Sign, str]:
     question = "observability"
     if level is None:
-        return Sign(question, "not measured", None, "run toolkit check / toolkit probe"), ""
-    short = f"observability at level {level} of {READY_LEVEL}"
+        reason = (
+            "probe the running services and give their report to the assessment "
+            "(toolkit probe --format json, then --report FILE)"
+        )
+        return Sign(question, "not measured", None, reason), ""
+    missing = ", ".join(unmeasured)
+    suffix = f" (no level for {missing})" if unmeasured else ""
+    answer = f"level {level}{suffix}"
     if level < READY_LEVEL:
         reason = "you cannot yet see a request cross services: fix the failing checks first"
-        return Sign(question, f"level {level}", True, reason), short
-    return Sign(question, f"level {level}", False, "logs, traces, metrics and SLOs in place"), short
+        short = f"{question} at level {level} of {READY_LEVEL}{suffix}"
+        return Sign(question, answer, True, reason), short
+    if unmeasured:
+        reason = f"the report has no level for {missing}: probe them too, then assess again"
+        return Sign(question, answer, None, reason), f"{question}{suffix}"
+    short = f"{question} at level {level} of {READY_LEVEL}"
+    return Sign(question, answer, False, "logs, traces, metrics and SLOs in place"), short
 
 
 def _deploys(automated: bool | None) -> tuple[Sign, str]:
     question = "deploys automated"
     if automated is None:
-        return Sign(
-            question, "not answered", None, "give --deploys-automated or --manual-deploys"
-        ), ""
+        reason = (
+            "say whether a deploy is one automated pipeline run "
+            "(--deploys-automated or --manual-deploys)"
+        )
+        return Sign(question, "not answered", None, reason), ""
     if not automated:
         reason = "every new service multiplies the manual deploys"
         return Sign(question, "no", True, reason), "manual deploys"
@@ -118,7 +142,7 @@ def assess(given: AssessmentInput) -> Assessment:
     results = [
         _team(answers.team_size),
         _load(answers.peak_rps, answers.capacity_rps),
-        _observability(given.observability_level),
+        _observability(given.observability_level, given.unmeasured),
         _deploys(answers.deploys_automated),
         _timeline(answers.scaling_timeline),
     ]
@@ -126,7 +150,7 @@ def assess(given: AssessmentInput) -> Assessment:
     early = [short for sign, short in results if sign.early]
     if early:
         return Assessment(VERDICT_NOT_YET, "not yet: " + ", ".join(early), signs)
-    missing = [sign.question for sign in signs if sign.early is None]
+    missing = [short or sign.question for sign, short in results if sign.early is None]
     if missing:
         return Assessment(VERDICT_UNKNOWN, "unknown: answer " + ", ".join(missing), signs)
     shown = ", ".join(short for _, short in results)

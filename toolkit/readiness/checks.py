@@ -71,7 +71,9 @@ LOGS_JSON = CheckSpec(
     "logs.json",
     1,
     "logs are JSON lines",
-    "call toolkit.logs.configure_logging(service=...) and run uvicorn with log_config=None",
+    "call toolkit.logs.configure_logging(service=...); run uvicorn without its plain-text "
+    "access lines and with toolkit's logging configuration "
+    "(uvicorn --no-access-log --log-config FILE, FILE: toolkit.logs.UVICORN_LOG_CONFIG)",
 )
 LOGS_CORRELATION = CheckSpec(
     "logs.correlation",
@@ -98,6 +100,14 @@ METRICS_EXPOSITION = CheckSpec(
     2,
     "/metrics serves Prometheus exposition",
     "serve /metrics (toolkit.instrument does, metrics_path='/metrics')",
+)
+METRICS_PROTECTED = CheckSpec(
+    "metrics.protected",
+    2,
+    "/metrics needs a token on the app's port",
+    "require a bearer token for /metrics (toolkit.instrument(app, metrics_token=...) or "
+    "TOOLKIT_METRICS_TOKEN), or serve metrics on a port the public cannot reach "
+    "(metrics_port=...)",
 )
 METRICS_NAMES = CheckSpec(
     "metrics.names",
@@ -143,7 +153,10 @@ HEALTH_READYZ = CheckSpec(
 )
 
 # --- level 3: dashboards, alerts and SLOs (static, from the catalog and files) --------------
-REGENERATE = "run `toolkit generate CATALOG --out DIR` and commit the result"
+REGENERATE = (
+    "regenerate the dashboards and alert rules from the catalog and commit them "
+    "(toolkit generate CATALOG --out DIR)"
+)
 SLO_DEFINED = CheckSpec(
     "slo.defined", 3, "SLOs defined and sane", "set slo.availability and slo.latency"
 )
@@ -180,6 +193,7 @@ LIVE_CHECKS = (
     TRACE_SPAN,
     TRACE_CORRELATION,
     METRICS_EXPOSITION,
+    METRICS_PROTECTED,
     METRICS_NAMES,
     METRICS_LABELS,
     METRICS_BUCKETS,

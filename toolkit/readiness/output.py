@@ -9,7 +9,8 @@ from typing import Any, TypeVar
 
 import click
 
-from toolkit.catalog import Catalog, CatalogError, load_catalog
+from toolkit._terminal import color_enabled
+from toolkit.catalog import Catalog, CatalogError, catalog_name, load_catalog_argument
 from toolkit.readiness.checks import READY_LEVEL
 from toolkit.readiness.model import Report
 from toolkit.readiness.report import render_html, render_json, render_junit, render_text
@@ -23,15 +24,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def load_catalog_or_exit(command: str, path: Path) -> Catalog:
-    """Load the catalog, or print its problems (as ``toolkit catalog validate``) and exit 2."""
+    """Load the catalog (``-``: standard input), or print its problems (as ``toolkit
+    catalog validate``) and exit 2."""
     try:
-        return load_catalog(path)
+        return load_catalog_argument(path)
     except CatalogError as error:
         for problem in error.problems:
             click.echo(str(problem), err=True)
         count = len(error.problems)
         noun = "problem" if count == 1 else "problems"
-        click.echo(f"toolkit {command}: {path}: {count} {noun} — invalid", err=True)
+        click.echo(f"toolkit {command}: {catalog_name(path)}: {count} {noun} — invalid", err=True)
         raise SystemExit(EXIT_USAGE) from None
 
 
@@ -100,11 +102,11 @@ def _write(path: Path, text: str) -> None:
 def emit(
     report: Report, output_format: str, junit_file: Path | None, html_file: Path | None
 ) -> None:
-    """Print the report (colour only on a terminal) and write the requested files."""
+    """Print the report (colour as ``--color`` says) and write the requested files."""
     if output_format == "json":
         click.echo(render_json(report), nl=False)
     else:
-        click.echo(render_text(report, color=sys.stdout.isatty()), nl=False)
+        click.echo(render_text(report, color=color_enabled(sys.stdout)), nl=False)
     if junit_file is not None:
         _write(junit_file, render_junit(report))
     if html_file is not None:

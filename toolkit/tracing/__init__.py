@@ -2,7 +2,8 @@
 
 ``build_tracer_provider(service)`` gives an SDK provider exporting where the ``OTEL_*``
 variables say, through a :class:`BoundedBatchSpanProcessor` that counts dropped spans
-and shuts down in bounded time.
+and shuts down in bounded time; :class:`TracingConfigError` when those variables ask for
+what cannot be had.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from toolkit.tracing._export import (
     ExportMetrics,
     export_metrics,
 )
-from toolkit.tracing._provider import build_tracer_provider
+from toolkit.tracing._provider import TracingConfigError, build_tracer_provider
 
 __all__ = [
     "BoundedBatchSpanProcessor",
     "CountingSpanExporter",
     "ExportMetrics",
+    "TracingConfigError",
     "build_tracer_provider",
     "export_metrics",
 ]

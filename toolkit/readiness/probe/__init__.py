@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from toolkit.readiness.probe.logsource import CommandLogSource, FileLogSource, LogSource
+from toolkit.readiness.probe.logsource import (
+    CommandLogSource,
+    FileLogSource,
+    LogSource,
+    LogSourceError,
+)
 from toolkit.readiness.probe.receiver import ReceivedSpan, SpanReceiver
 from toolkit.readiness.probe.runner import ProbeOptions, probe_service
 
@@ -10,6 +15,7 @@ __all__ = [
     "CommandLogSource",
     "FileLogSource",
     "LogSource",
+    "LogSourceError",
     "ProbeOptions",
     "ReceivedSpan",
     "SpanReceiver",

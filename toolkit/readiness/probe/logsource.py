@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
 from collections.abc import Sequence
@@ -16,6 +17,14 @@ from toolkit.readiness.model import Check
 COMMAND_TIMEOUT_SECONDS = 10.0
 
 
+class LogSourceError(Exception):
+    """The log source cannot be read; ``problem`` says why, naming it."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
 class LogSource(Protocol):
     """Lines the service logged since :meth:`mark` was called."""
 
@@ -23,17 +32,20 @@ class LogSource(Protocol):
         """Remember where the log is now: :meth:`lines` returns what comes after."""
 
     def lines(self) -> list[str]:
-        """The lines logged since :meth:`mark` (a command source returns all it prints)."""
+        """The lines logged since :meth:`mark` (a command source returns all it prints).
+
+        May raise :class:`LogSourceError` when the source cannot be read at all.
+        """
 
     def describe(self) -> str:
         """Where the lines come from, for a reason."""
 
 
 class FileLogSource:
-    """A log file the service appends to."""
+    """A log file the service appends to; ``path`` is a ``str`` or a path."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
         self._offset = 0
 
     def mark(self) -> None:
@@ -44,13 +56,19 @@ class FileLogSource:
             self._offset = 0
 
     def lines(self) -> list[str]:
-        """The complete lines appended since :meth:`mark`."""
+        """The complete lines appended since :meth:`mark`.
+
+        Raises :class:`LogSourceError` when the file does not exist or cannot be read.
+        """
         try:
             with self.path.open("rb") as stream:
                 stream.seek(self._offset)
                 data = stream.read()
-        except OSError:
-            return []
+        except FileNotFoundError:
+            raise LogSourceError(f"log file {self.path} does not exist") from None
+        except OSError as error:
+            reason = error.strerror or str(error)
+            raise LogSourceError(f"cannot read log file {self.path}: {reason}") from None
         text = data.decode("utf-8", errors="replace")
         return text.splitlines() if text.endswith("\n") else text.splitlines()[:-1]
 

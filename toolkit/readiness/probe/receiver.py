@@ -1,9 +1,11 @@
-"""A minimal OTLP/HTTP trace receiver: the probe's own collector, on 127.0.0.1.
+"""A minimal OTLP/HTTP receiver of traces and metrics: the probe's own collector.
 
 The service under probe exports its spans here (``OTEL_EXPORTER_OTLP_ENDPOINT``
 pointed at :attr:`SpanReceiver.endpoint`); the probe then looks for the server span of
-its own request. Only protobuf-encoded ``ExportTraceServiceRequest`` bodies on
-``/v1/traces`` are accepted (what the OTLP/HTTP exporters send by default).
+its own request. Metrics pushed over OTLP (``metrics_exporter="otlp"``) are kept too, as
+data points. Only protobuf-encoded ``ExportTraceServiceRequest`` bodies on
+``/v1/traces`` and ``ExportMetricsServiceRequest`` bodies on ``/v1/metrics`` are accepted
+(what the OTLP/HTTP exporters send by default). Serves on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -11,10 +13,15 @@ from __future__ import annotations
 import gzip
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+    ExportMetricsServiceResponse,
+)
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -23,6 +30,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 TRACES_PATH = "/v1/traces"
+METRICS_PATH = "/v1/metrics"
 PROTOBUF = "application/x-protobuf"
 MAX_BODY_BYTES = 16 * 1024 * 1024
 SPAN_KIND_SERVER = Span.SPAN_KIND_SERVER
@@ -39,6 +47,29 @@ class ReceivedSpan:
     kind: int
     attributes: dict[str, Any]
     service: str | None
+
+
+@dataclass(frozen=True)
+class ReceivedPoint:
+    """One metric data point as received, with its metric's name, unit and kind.
+
+    ``kind`` is the metric's data field: ``histogram``, ``sum``, ``gauge``,
+    ``exponential_histogram`` or ``summary``. ``value`` is a sum's or gauge's value;
+    ``count``, ``sum``, ``bounds`` and ``bucket_counts`` are a histogram's (``None`` and
+    empty otherwise).
+    """
+
+    name: str
+    unit: str
+    kind: str
+    attributes: dict[str, Any]
+    service: str | None
+    scope: str
+    value: float | None = None
+    count: int | None = None
+    sum: float | None = None
+    bounds: tuple[float, ...] = ()
+    bucket_counts: tuple[int, ...] = ()
 
 
 def _value(value: AnyValue) -> Any:
@@ -76,11 +107,53 @@ def decode_spans(body: bytes) -> list[ReceivedSpan]:
     return spans
 
 
+def _point(name: str, unit: str, kind: str, point: Any, service: Any, scope: str) -> ReceivedPoint:
+    common: dict[str, Any] = {
+        "name": name,
+        "unit": unit,
+        "kind": kind,
+        "attributes": {kv.key: _value(kv.value) for kv in point.attributes},
+        "service": service if isinstance(service, str) else None,
+        "scope": scope,
+    }
+    if kind in ("sum", "gauge"):
+        number = point.WhichOneof("value")
+        return ReceivedPoint(**common, value=None if number is None else getattr(point, number))
+    histogram = kind == "histogram"
+    return ReceivedPoint(
+        **common,
+        count=point.count,
+        sum=point.sum,
+        bounds=tuple(point.explicit_bounds) if histogram else (),
+        bucket_counts=tuple(point.bucket_counts) if histogram else (),
+    )
+
+
+def decode_metrics(body: bytes) -> list[ReceivedPoint]:
+    """The data points of a protobuf ``ExportMetricsServiceRequest``; raises if it is not one."""
+    request = ExportMetricsServiceRequest()
+    request.ParseFromString(body)
+    points: list[ReceivedPoint] = []
+    for resource_metrics in request.resource_metrics:
+        resource = {kv.key: _value(kv.value) for kv in resource_metrics.resource.attributes}
+        service = resource.get("service.name")
+        for scope_metrics in resource_metrics.scope_metrics:
+            scope = scope_metrics.scope.name
+            for metric in scope_metrics.metrics:
+                kind = metric.WhichOneof("data")
+                if kind is None:
+                    continue
+                for point in getattr(metric, kind).data_points:
+                    points.append(_point(metric.name, metric.unit, kind, point, service, scope))
+    return points
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def do_POST(self) -> None:
-        if self.path.split("?", 1)[0] != TRACES_PATH:
+        path = self.path.split("?", 1)[0]
+        if path not in (TRACES_PATH, METRICS_PATH):
             self._reply(404, b"")
             return
         length = int(self.headers.get("Content-Length") or 0)
@@ -94,12 +167,19 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(415, b"")
             return
         try:
-            spans = decode_spans(body)
+            if path == METRICS_PATH:
+                points = decode_metrics(body)
+            else:
+                spans = decode_spans(body)
         except Exception:  # protobuf's DecodeError (its module has no type stubs)
             self._reply(400, b"")
             return
-        self.server.owner.add(spans)
-        self._reply(200, ExportTraceServiceResponse().SerializeToString())
+        if path == METRICS_PATH:
+            self.server.owner.add_points(points)
+            self._reply(200, ExportMetricsServiceResponse().SerializeToString())
+        else:
+            self.server.owner.add(spans)
+            self._reply(200, ExportTraceServiceResponse().SerializeToString())
 
     def _reply(self, status: int, body: bytes) -> None:
         self.send_response(status)
@@ -121,7 +201,8 @@ class _Server(ThreadingHTTPServer):
 
 
 class SpanReceiver:
-    """Collects spans exported to it; a context manager that serves in a thread.
+    """Collects spans and metric points exported to it; a context manager that serves
+    in a thread.
 
     ``port=0`` picks a free port: read :attr:`endpoint` after entering.
     """
@@ -129,6 +210,7 @@ class SpanReceiver:
     def __init__(self, host: str = "127.0.0.1", port: int = 4318) -> None:
         self._address = (host, port)
         self._spans: list[ReceivedSpan] = []
+        self._points: list[ReceivedPoint] = []
         self._changed = threading.Condition()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -176,6 +258,37 @@ class SpanReceiver:
         """Every span received so far."""
         with self._changed:
             return list(self._spans)
+
+    def add_points(self, points: list[ReceivedPoint]) -> None:
+        """Record metric ``points`` (called by the HTTP handler)."""
+        with self._changed:
+            self._points.extend(points)
+            self._changed.notify_all()
+
+    def points(self, name: str | None = None) -> list[ReceivedPoint]:
+        """Every metric data point received so far (of metric ``name`` if given), oldest
+        first: with cumulative temporality, each push repeats the running totals."""
+        with self._changed:
+            return [p for p in self._points if name is None or p.name == name]
+
+    def wait_for_point(
+        self,
+        name: str,
+        timeout: float,
+        match: Callable[[ReceivedPoint], bool] | None = None,
+    ) -> ReceivedPoint | None:
+        """The newest point of metric ``name`` that ``match`` accepts, or ``None`` if none
+        came within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                for point in reversed(self._points):
+                    if point.name == name and (match is None or match(point)):
+                        return point
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self._changed.wait(remaining)
 
     def wait_for(self, trace_id: str, parent_span_id: str, timeout: float) -> ReceivedSpan | None:
         """The first span of ``trace_id`` whose parent is ``parent_span_id``, or ``None``.

@@ -20,11 +20,21 @@ from toolkit.readiness.probe.correlation import (
 )
 from toolkit.readiness.probe.exposition import ExpositionError, Scrape, check_metrics
 from toolkit.readiness.probe.health import check_health
-from toolkit.readiness.probe.logsource import LogSource, check_logs, matching, parse_lines
+from toolkit.readiness.probe.logsource import (
+    LogSource,
+    LogSourceError,
+    check_logs,
+    matching,
+    parse_lines,
+)
 from toolkit.readiness.probe.receiver import SPAN_KIND_SERVER, SpanReceiver
 
 UNMATCHED_PREFIX = "/__toolkit_probe__/"
 COUNT_SETTLE_SECONDS = 2.0  # a request is counted when its response ends: allow a moment
+GIVE_LOGS = (
+    "tell the probe where the service's log lines go: the file it writes them to "
+    "(--log-file PATH) or a command that prints them (--log-command CMD)"
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +43,7 @@ class ProbeOptions:
 
     path: str = "/"
     metrics_path: str = "/metrics"
+    metrics_token: str | None = None
     correlation_header: str = semconv.CORRELATION_HEADER
     wait_seconds: float = 10.0
     request_timeout: float = 5.0
@@ -57,18 +68,46 @@ class _Ids:
         return f"00-{self.trace_id}-{self.parent_span_id}-01"
 
 
-def _scrape(client: httpx.Client, path: str) -> tuple[Scrape | None, str]:
-    """``(scrape, problem)``: the parsed ``/metrics``, or ``None`` and why not."""
+@dataclass(frozen=True)
+class _Scraped:
+    """One GET of the metrics path: the status, and the parsed body or why there is none."""
+
+    status: int | None
+    scrape: Scrape | None
+    problem: str = ""
+
+
+def _scrape(client: httpx.Client, path: str, token: str | None) -> _Scraped:
+    """GET ``path`` (with ``Authorization: Bearer <token>`` if given) and parse it."""
+    headers = {"Accept": "text/plain"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
     try:
-        response = client.get(path, headers={"Accept": "text/plain"})
+        response = client.get(path, headers=headers)
     except httpx.HTTPError as error:
-        return None, f"GET {path} failed: {error}"
-    if response.status_code != 200:
-        return None, f"GET {path} returned {response.status_code}"
+        return _Scraped(None, None, f"GET {path} failed: {error}")
+    status = response.status_code
+    if status != 200:
+        return _Scraped(status, None, f"GET {path} returned {status}")
     try:
-        return Scrape.parse(response.text), ""
+        return _Scraped(status, Scrape.parse(response.text))
     except ExpositionError as error:
-        return None, f"GET {path}: not Prometheus text exposition ({error})"
+        return _Scraped(status, None, f"GET {path}: not Prometheus text exposition ({error})")
+
+
+def _protected(url: str, path: str, status: int | None) -> Check:
+    """Whether ``path`` answered ``status`` to a GET without a token on the app's port."""
+    if status == 200:
+        return c.METRICS_PROTECTED.warned(
+            f"GET {path} answered 200 without a token on {url}: whoever reaches this port "
+            "reads the metrics"
+        )
+    if status in (401, 403):
+        return c.METRICS_PROTECTED.passed(f"GET {path} without a token: {status}")
+    if status == 404:
+        return c.METRICS_PROTECTED.passed(f"{path} is not served on {url} (404)")
+    shown = "no answer" if status is None else f"status {status}"
+    return c.METRICS_PROTECTED.skipped(f"GET {path} without a token: {shown}")
 
 
 def _unreachable(url: str, error: Exception) -> list[Check]:
@@ -83,7 +122,7 @@ def _settled_count(
     """The second scrape, retried for a moment while fewer requests are counted than sent."""
     deadline = time.monotonic() + COUNT_SETTLE_SECONDS
     while True:
-        after, _ = _scrape(client, options.metrics_path)
+        after = _scrape(client, options.metrics_path, options.metrics_token).scrape
         exclude = [options.metrics_path]
         if after is None or time.monotonic() >= deadline:
             return after
@@ -97,15 +136,21 @@ def _settled_count(
 def _metrics(
     client: httpx.Client,
     options: ProbeOptions,
-    before: Scrape | None,
-    problem: str,
+    first: _Scraped,
     sent: int,
     raw_paths: list[str],
 ) -> list[Check]:
     """The metrics checks, given the first scrape and the ``sent`` requests made since."""
+    before = first.scrape
     if before is None:
+        fix = None
+        if first.status == 401 and options.metrics_token is None:
+            fix = (
+                "give the probe the service's metrics token "
+                "(--metrics-token or TOOLKIT_METRICS_TOKEN)"
+            )
         return [
-            c.METRICS_EXPOSITION.failed(problem),
+            c.METRICS_EXPOSITION.failed(first.problem, fix),
             *(spec.skipped(f"no {options.metrics_path} to read") for spec in _METRIC_DETAILS),
         ]
     after = _settled_count(client, options, before, sent)
@@ -174,18 +219,26 @@ def _tracing(receiver: SpanReceiver | None, ids: _Ids, wait: float) -> list[Chec
 
 def _logs(logs: LogSource | None, ids: _Ids, deadline: float) -> list[Check]:
     if logs is None:
-        fix = "pass --log-file PATH or --log-command CMD"
         return [
-            c.LOGS_JSON.not_measured("no log source given", fix),
-            c.LOGS_CORRELATION.not_measured("no log source given", fix),
+            c.LOGS_JSON.not_measured("no log source given", GIVE_LOGS),
+            c.LOGS_CORRELATION.not_measured("no log source given", GIVE_LOGS),
         ]
     while True:
-        lines = logs.lines()
+        # A missing file may still appear (the service opens it lazily): keep trying.
+        try:
+            lines, problem = logs.lines(), ""
+        except LogSourceError as error:
+            lines, problem = [], error.problem
         if matching(parse_lines(lines)[0], ids.correlation_id, ids.trace_id):
             break
         if time.monotonic() >= deadline:
             break
         time.sleep(0.1)
+    if problem:
+        return [
+            c.LOGS_JSON.not_measured(problem, GIVE_LOGS),
+            c.LOGS_CORRELATION.not_measured(problem, GIVE_LOGS),
+        ]
     return check_logs(lines, ids.correlation_id, ids.trace_id, logs.describe())
 
 
@@ -248,7 +301,9 @@ def probe_service(
 
     ``receiver`` must be running at the endpoint the service exports its spans to
     (``None``: tracing is not measured); ``logs`` is where the service's log lines show up
-    (``None``: logs are not measured). Every request carries ``X-Toolkit-Probe: 1``.
+    (``None``: logs are not measured). Every request carries ``X-Toolkit-Probe: 1``;
+    scrapes carry ``options.metrics_token`` as a bearer token, and ``/metrics`` answering
+    without one is a warning (``metrics.protected``).
     """
     options = options or ProbeOptions()
     ids = _Ids.new()
@@ -260,12 +315,18 @@ def probe_service(
     unmatched = UNMATCHED_PREFIX + os.urandom(8).hex()
     with httpx.Client(base_url=url, headers=headers, timeout=options.request_timeout) as client:
         try:
-            before, problem = _scrape(client, options.metrics_path)
+            first = _scrape(client, options.metrics_path, options.metrics_token)
+            # Is /metrics open on the app's port? The first scrape tells, unless it sent
+            # the token: then ask once more without it.
+            unauthenticated = first
+            if options.metrics_token is not None:
+                unauthenticated = _scrape(client, options.metrics_path, None)
+            protected = _protected(url, options.metrics_path, unauthenticated.status)
             main = client.get(options.path, headers=main_headers)
             client.get(unmatched, headers={options.correlation_header: ids.correlation_id + "-2"})
-            metrics = _metrics(client, options, before, problem, 2, [unmatched])
+            metrics = _metrics(client, options, first, 2, [unmatched])
             correlation = _correlation(client, url, options, main, ids)
-            results = [*metrics, *correlation, *_health(client)]
+            results = [*metrics, protected, *correlation, *_health(client)]
         except httpx.HTTPError as error:
             return _unreachable(url, error)
     deadline = time.monotonic() + options.wait_seconds

@@ -1,7 +1,8 @@
 """``--html FILE``: one self-contained page (no scripts, no external assets).
 
-It shows the services-by-checks matrix, each service's checks with reasons and fixes,
-and the split assessment when there is one. This module prepares what goes on the page
+It shows when and by which toolkit (and commit) it was made, the services-by-checks
+matrix (failing services first), each service's checks with reasons and fixes, and the
+split assessment when there is one. This module prepares what goes on the page
 (each cell's symbol, class and tooltip, the verdicts, the summary line); the bundled
 template ``readiness-report.html.j2`` lays it out, and a directory of templates given
 as ``templates`` may replace it.
@@ -19,6 +20,7 @@ from markupsafe import Markup
 from toolkit.generate.render import make_environment, render
 from toolkit.readiness.checks import LEVEL_NAMES, READY_LEVEL
 from toolkit.readiness.model import Assessment, Check, Report, ServiceReport, Status
+from toolkit.readiness.report.provenance import Provenance
 from toolkit.readiness.report.text import summary_line
 
 TEMPLATE = "readiness-report.html.j2"
@@ -201,11 +203,20 @@ def _assessment(assessment: Assessment) -> AssessmentSection:
     return AssessmentSection(assessment.verdict, assessment.summary, signs)
 
 
-def html_context(report: Report) -> dict[str, Any]:
-    """What the template receives (documented in docs/readiness.md)."""
+def html_context(report: Report, provenance: Provenance | None = None) -> dict[str, Any]:
+    """What the template receives (documented in docs/readiness.md).
+
+    ``provenance`` defaults to :meth:`Provenance.detect` (now, the current commit).
+    """
     columns = _columns(report)
+    made = provenance if provenance is not None else Provenance.detect()
+    # Failing services first: they are what the reader has to act on.
+    services = sorted(report.services, key=lambda service: service.ready)
     return {
         "title": report.title,
+        "generated_at": made.timestamp,
+        "version": made.version,
+        "commit": made.commit,
         "summary": summary_line(report),
         "ready_level": READY_LEVEL,
         "levels": [Level(number, name) for number, name in LEVEL_NAMES.items()],
@@ -214,18 +225,22 @@ def html_context(report: Report) -> dict[str, Any]:
             for status in Status
         ],
         "columns": columns,
-        "services": [_service(service, columns) for service in report.services],
+        "services": [_service(service, columns) for service in services],
         "assessment": None if report.assessment is None else _assessment(report.assessment),
     }
 
 
-def render_html(report: Report, templates: Path | None = None) -> str:
+def render_html(
+    report: Report, templates: Path | None = None, *, provenance: Provenance | None = None
+) -> str:
     """The report as one HTML page.
 
     ``templates``: a directory whose ``readiness-report.html.j2`` replaces the bundled
-    one. Raises :class:`toolkit.generate.render.TemplateError` (naming the template, the
-    line and the cause) when the template does not load or render.
+    one. ``provenance``: when, by which version and at which commit (default: detected
+    now; pass one for a reproducible page). Raises
+    :class:`toolkit.generate.render.TemplateError` (naming the template, the line and
+    the cause) when the template does not load or render.
     """
     env = make_environment(templates, autoescape=True)
     env.finalize = _escape  # before the first template loads: compiled into each output
-    return render(env, TEMPLATE, html_context(report))
+    return render(env, TEMPLATE, html_context(report, provenance))
