@@ -6,6 +6,8 @@ from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
+import yaml
+
 from toolkit.catalog.model import (
     SLO,
     Alerting,
@@ -102,3 +104,13 @@ def plan_of(service: Service | None = None) -> ServicePlan:
 def rule_group(service: Service | None = None, texts: AlertTexts | None = None) -> RuleGroup:
     """The rule group of ``service`` (default: :func:`make_service`'s), bundled texts."""
     return build_rule_group(plan_of(service), texts or alert_texts())
+
+
+def evaluate_every_group_often(path: Path) -> None:
+    """Drop the groups' own intervals (the ``-slo-window`` group's 5m) in a rules file:
+    Prometheus staggers a group's first evaluation across its interval, too late for a
+    test that waits seconds."""
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for group in document["groups"]:
+        group.pop("interval", None)
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")

@@ -26,7 +26,12 @@ from urllib.parse import quote, unquote
 import httpx
 import pytest
 import yaml
-from _generate_support import EXAMPLE_CATALOG, make_service, varied_catalog
+from _generate_support import (
+    EXAMPLE_CATALOG,
+    evaluate_every_group_often,
+    make_service,
+    varied_catalog,
+)
 from _processes import (
     PROMETHEUS,
     free_port,
@@ -284,6 +289,8 @@ def test_an_outage_pages_its_team_once_and_the_ticket_is_inhibited(tmp_path: Pat
     files = generate(catalog)
     write_output(tmp_path, files)
     rules = sorted((tmp_path / "alert-rules").glob("*.rules.yaml"))
+    for path in rules:
+        evaluate_every_group_often(path)
     plan = build_plan(service)
     page, ticket = plan.availability.burn_alerts
     prefix = f"{plan.alert_prefix}Availability"

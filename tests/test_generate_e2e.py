@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from _generate_support import make_service
+from _generate_support import evaluate_every_group_often, make_service
 from _processes import (
     PROMETHEUS,
     free_port,
@@ -71,7 +71,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         "_generate_e2e_app:app", app_port, app_dir=TESTS, options=["--log-level", "warning"]
     )
     rules = [root / "alert-rules" / "shop.rules.yaml"]
-    _evaluate_every_group_often(rules[0])
+    evaluate_every_group_often(rules[0])
     with (
         running(app, root / "app.log") as started,
         run_prometheus(root, {JOB: f"127.0.0.1:{app_port}"}, rule_files=rules) as prom,
@@ -84,15 +84,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             _drive_traffic(base)
             time.sleep(PACE_SECONDS)
         yield {"prometheus": prom, "files": files, "templated": templated, "root": root}
-
-
-def _evaluate_every_group_often(path: Path) -> None:
-    """Drop the whole-window group's own interval (5m): Prometheus staggers a group's
-    first evaluation across its interval, too late for this test."""
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    for group in document["groups"]:
-        group.pop("interval", None)
-    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
 
 
 def _drive_traffic(base: str) -> None:
@@ -169,7 +160,7 @@ def test_every_recording_rule_produces_a_series(stack: dict[str, Any]) -> None:
     window's ratio, the overview series, and the whole-window group's."""
     groups = yaml.safe_load(stack["files"]["alert-rules/shop.rules.yaml"])["groups"]
     recorded = [r for group in groups for r in group["rules"] if "record" in r]
-    assert len(recorded) == 22 + 4
+    assert len(recorded) == 22 + 8
     for rule in recorded:
         selector = ",".join(f'{k}="{v}"' for k, v in rule["labels"].items())
         expr = f"{rule['record']}{{{selector}}}"
@@ -188,7 +179,7 @@ def test_every_rule_evaluates_without_error(stack: dict[str, Any]) -> None:
     assert [
         (r["name"], r["health"], r.get("lastError", "")) for r in rules if r["health"] != "ok"
     ] == []
-    assert len(rules) == 38
+    assert len(rules) == 42
 
 
 def test_every_panel_query_parses_and_returns_data(stack: dict[str, Any]) -> None:

@@ -186,21 +186,28 @@ def test_base_counts_read_the_raw_series_once() -> None:
 
 def test_windows_sum_the_recorded_base_counts() -> None:
     """A window's ratio sums the recorded 5-minute counts (traffic-weighted, no result at
-    zero traffic); its request count scales their mean to the window."""
+    zero traffic); its request count scales their mean to the window. A tiled window
+    sums the 5-minute tiles, whose sum is the count."""
     selector = '{service="orders",slo="availability"}'
-    errors, requests = (
-        f"slo:sli_errors:increase5m{selector}",
-        f"slo:sli_requests:increase5m{selector}",
-    )
-    assert window_error_ratio("orders", "availability", BASE_WINDOW) == (
+    errors = f"slo:sli_errors:increase5m{selector}"
+    requests = f"slo:sli_requests:increase5m{selector}"
+    assert window_error_ratio("orders", "availability", BASE_WINDOW, tiled=False) == (
         f"{errors} / ({requests} > 0)"
     )
     hour = Window("1h", 3600)
-    assert window_error_ratio("orders", "availability", hour) == (
+    assert window_error_ratio("orders", "availability", hour, tiled=False) == (
         f"sum_over_time({errors}[1h]) / (sum_over_time({requests}[1h]) > 0)"
     )
-    assert requests_in("orders", "availability", BASE_WINDOW) == requests
-    assert requests_in("orders", "availability", hour) == f"avg_over_time({requests}[1h]) * 12"
+    assert requests_in("orders", "availability", BASE_WINDOW, tiled=False) == requests
+    assert requests_in("orders", "availability", hour, tiled=False) == (
+        f"avg_over_time({requests}[1h]) * 12"
+    )
+    day = Window("1d", 86400)
+    tiles = f"slo:sli_requests:tiled5m{selector}"
+    assert window_error_ratio("orders", "availability", day, tiled=True) == (
+        f"sum_over_time(slo:sli_errors:tiled5m{selector}[1d]) / (sum_over_time({tiles}[1d]) > 0)"
+    )
+    assert requests_in("orders", "availability", day, tiled=True) == (f"sum_over_time({tiles}[1d])")
 
 
 def test_latency_ratio_needs_a_latency_slo() -> None:
@@ -378,21 +385,34 @@ def test_page_windows_and_factors_scale_with_the_slo_window(
 
 
 def test_slis_of_the_plan() -> None:
-    """The base counts, each window's ratio summed from them, the whole window's ratio
-    (recorded apart), the guard of each check, and the dashboard's rate-interval ratio."""
+    """The base counts, each window's ratio summed from them (the ticket checks' long
+    windows from the tiles), the tiles and the whole window's ratio (recorded apart), the
+    guard of each check, and the dashboard's rate-interval ratio."""
     service = make_service(labels={"env": "prod"}, window=Duration("28d", 28 * DAY))
     plan = build_plan(service)
     queries = ServiceQueries.of(service)
     windows = alert_windows(burn_alert_specs(28 * DAY))
+    tiled = {"22h24m", "2d19h12m"}  # the ticket checks' long windows
     for slo in plan.slos:
         assert slo.recorded == (
             ("slo:sli_requests:increase5m", base_requests(service, queries, slo.kind)),
             ("slo:sli_errors:increase5m", base_errors(service, queries, slo.kind)),
-            *((recording_name(w.text), window_error_ratio("orders", slo.kind, w)) for w in windows),
+            *(
+                (
+                    recording_name(w.text),
+                    window_error_ratio("orders", slo.kind, w, tiled=w.text in tiled),
+                )
+                for w in windows
+            ),
+        )
+        selector = f'{{service="orders",slo="{slo.kind}"}}'
+        assert slo.tiles == (
+            ("slo:sli_requests:tiled5m", f"slo:sli_requests:increase5m{selector}"),
+            ("slo:sli_errors:tiled5m", f"slo:sli_errors:increase5m{selector}"),
         )
         assert slo.window_recorded == (
             "slo:sli_error:ratio_rate28d",
-            window_error_ratio("orders", slo.kind, Window("28d", 28 * DAY)),
+            window_error_ratio("orders", slo.kind, Window("28d", 28 * DAY), tiled=True),
         )
         assert slo.window_error_ratio == recorded_ratio("orders", slo.kind, "28d")
         assert slo.budget_remaining == budget_remaining(slo.window_error_ratio, slo.budget)
@@ -400,7 +420,9 @@ def test_slis_of_the_plan() -> None:
             for check in alert.checks:
                 assert check.long == recorded_ratio("orders", slo.kind, check.long_window.text)
                 assert check.short == recorded_ratio("orders", slo.kind, check.short_window.text)
-                assert check.long_requests == requests_in("orders", slo.kind, check.long_window)
+                assert check.long_requests == requests_in(
+                    "orders", slo.kind, check.long_window, tiled=check.long_window.text in tiled
+                )
                 assert check.min_requests == 100
     availability, latency = plan.slos
     assert availability.dashboard_error_ratio == availability_error_ratio(

@@ -31,7 +31,7 @@ ALERTS = [
 
 def test_the_pyramid_base_counts_then_every_window_then_the_slo_window_apart() -> None:
     """Per SLI: the 5-minute base counts, then the seven windows the alerts read; the
-    whole SLO window and the budget left in their own group."""
+    5-minute tiles, the whole SLO window and the budget left in their own group."""
     group = rule_group(make_service())
     assert group.name == "orders"
     recorded = [(r.record, r.labels["slo"]) for r in group.recording_rules]
@@ -48,7 +48,12 @@ def test_the_pyramid_base_counts_then_every_window_then_the_slo_window_apart() -
     assert [(r.record, r.labels["slo"]) for r in group.window_rules] == [
         (name, slo)
         for slo in ("availability", "latency")
-        for name in ["slo:sli_error:ratio_rate30d", "slo:period_error_budget_remaining:ratio"]
+        for name in [
+            "slo:sli_requests:tiled5m",
+            "slo:sli_errors:tiled5m",
+            "slo:sli_error:ratio_rate30d",
+            "slo:period_error_budget_remaining:ratio",
+        ]
     ]
 
 

@@ -111,6 +111,11 @@ KNOWN_METHODS: Final = frozenset(
 # read from the raw series once. Every longer window sums these recorded series.
 RECORD_SLI_REQUESTS: Final = "slo:sli_requests:increase5m"
 RECORD_SLI_ERRORS: Final = "slo:sli_errors:increase5m"
+# The same counts sampled every 5 minutes (a group of that interval copies them), so
+# consecutive samples tile time: the long windows (a day and more) sum a tenth as many
+# samples as the 30-second base holds, and the sum is the window's count.
+RECORD_SLI_REQUESTS_TILED: Final = "slo:sli_requests:tiled5m"
+RECORD_SLI_ERRORS_TILED: Final = "slo:sli_errors:tiled5m"
 # The SLI error ratio (bad events / all events) over a window, one series per service and
 # SLO: ``slo:sli_error:ratio_rate5m{service="orders", slo="availability"}``.
 RECORD_SLI_ERROR_RATIO_PREFIX: Final = "slo:sli_error:ratio_rate"

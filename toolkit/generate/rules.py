@@ -112,9 +112,10 @@ class RuleGroup:
     """All rules of one service, as two Prometheus rule groups.
 
     The first, named after the service, holds the recorded SLIs and every alert, at the
-    global evaluation interval. The second (``<service>-slo-window``) holds the rules
-    that read the whole SLO window, evaluated every ``WINDOW_INTERVAL``: groups run
-    independently, so a slow evaluation there never delays a page.
+    global evaluation interval. The second (``<service>-slo-window``), evaluated every
+    ``WINDOW_INTERVAL``, copies the base counts into 5-minute tiles (which the long
+    ticket windows and the SLO window sum) and holds the rules that read the whole SLO
+    window: groups run independently, so a slow evaluation there never delays a page.
     """
 
     name: str
@@ -380,10 +381,13 @@ def _overview_rules(plan: ServicePlan, slo: SLOPlan) -> list[RecordingRule]:
 
 
 def _window_rules(plan: ServicePlan, slo: SLOPlan) -> list[RecordingRule]:
-    """The error ratio over the whole SLO window and the budget left."""
+    """The base counts' 5-minute tiles, the error ratio over the whole SLO window summed
+    from them, and the budget left."""
+    labels = _slo_labels(plan, slo)
     record, expr = slo.window_recorded
     return [
-        RecordingRule(record, expr, _slo_labels(plan, slo)),
+        *(RecordingRule(name, tile, labels) for name, tile in slo.tiles),
+        RecordingRule(record, expr, labels),
         RecordingRule(
             semconv.RECORD_SLO_BUDGET_REMAINING, slo.budget_remaining, overview_labels(plan, slo)
         ),

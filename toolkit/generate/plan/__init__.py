@@ -26,6 +26,7 @@ from toolkit.generate.plan.sli import (
     burn_rate,
     error_budget,
     objective_ratio,
+    recorded,
     recorded_ratio,
     recording_name,
     requests_in,
@@ -33,6 +34,7 @@ from toolkit.generate.plan.sli import (
 )
 from toolkit.generate.plan.windows import (
     REFERENCE_WINDOW_SECONDS,
+    BurnAlertSpec,
     Speed,
     Window,
     alert_windows,
@@ -89,6 +91,9 @@ class SLOPlan:
     # ratio of every alert window summed from them.
     recorded: tuple[tuple[str, str], ...]
     burn_alerts: tuple[BurnAlertPlan, ...]  # page then ticket; those that can fire
+    # The base counts copied every 5 minutes (record name, expression): their samples
+    # tile time, so long windows sum few of them.
+    tiles: tuple[tuple[str, str], ...]
     # The error ratio over the whole SLO window: (record name, expression) and the
     # recorded series. Its rule reads the longest range: it is evaluated less often.
     window_recorded: tuple[str, str]
@@ -137,6 +142,16 @@ def camel_case(name: str) -> str:
     return alert_name_prefix(name)
 
 
+def _tiled_windows(specs: tuple[BurnAlertSpec, ...]) -> frozenset[Window]:
+    """The windows read from the 5-minute tiles: the long windows of the ticket checks
+    (a day and 3 days for a 30-day objective). A tile is up to 5 minutes old, which a
+    ticket can afford; the page checks and every short window read the 30-second base."""
+    page, *tickets = specs
+    fresh = {w for c in page.conditions for w in (c.long, c.short)}
+    fresh |= {c.short for spec in tickets for c in spec.conditions}
+    return frozenset(c.long for spec in tickets for c in spec.conditions) - fresh
+
+
 def _slo_plan(service: Service, queries: ServiceQueries, kind: str, target: float) -> SLOPlan:
     budget = error_budget(target)
     name = service.name
@@ -145,9 +160,10 @@ def _slo_plan(service: Service, queries: ServiceQueries, kind: str, target: floa
         (semconv.RECORD_SLI_REQUESTS, base_requests(service, queries, kind)),
         (semconv.RECORD_SLI_ERRORS, base_errors(service, queries, kind)),
     )
+    tiled = _tiled_windows(specs)
     ratios = tuple(
-        (recording_name(window.text), window_error_ratio(name, kind, window))
-        for window in alert_windows(specs)
+        (recording_name(w.text), window_error_ratio(name, kind, w, tiled=w in tiled))
+        for w in alert_windows(specs)
     )
     alerts = []
     for spec in specs:
@@ -160,7 +176,7 @@ def _slo_plan(service: Service, queries: ServiceQueries, kind: str, target: floa
                 condition.short,
                 recorded_ratio(name, kind, condition.long.text),
                 recorded_ratio(name, kind, condition.short.text),
-                requests_in(name, kind, condition.long),
+                requests_in(name, kind, condition.long, tiled=condition.long in tiled),
                 service.alerting.min_requests,
             )
             for condition in spec.conditions
@@ -178,9 +194,13 @@ def _slo_plan(service: Service, queries: ServiceQueries, kind: str, target: floa
         budget=budget,
         recorded=base + ratios,
         burn_alerts=tuple(alerts),
+        tiles=(
+            (semconv.RECORD_SLI_REQUESTS_TILED, recorded(semconv.RECORD_SLI_REQUESTS, name, kind)),
+            (semconv.RECORD_SLI_ERRORS_TILED, recorded(semconv.RECORD_SLI_ERRORS, name, kind)),
+        ),
         window_recorded=(
             recording_name(slo_window.text),
-            window_error_ratio(name, kind, slo_window),
+            window_error_ratio(name, kind, slo_window, tiled=True),
         ),
         window_error_ratio=window_ratio,
         budget_remaining=budget_remaining(window_ratio, budget),

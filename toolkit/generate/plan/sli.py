@@ -108,25 +108,40 @@ def recorded(record: str, service_name: str, kind: str) -> str:
     return f"{record}{{{','.join(matchers(labels))}}}"
 
 
-def window_error_ratio(service_name: str, kind: str, window: Window) -> str:
-    """The error ratio over ``window``, summed from the recorded base counts: weighted
-    by traffic, and no result (never NaN) when the window saw no request."""
-    errors = recorded(semconv.RECORD_SLI_ERRORS, service_name, kind)
-    requests = recorded(semconv.RECORD_SLI_REQUESTS, service_name, kind)
-    if window == BASE_WINDOW:
+def window_error_ratio(service_name: str, kind: str, window: Window, *, tiled: bool) -> str:
+    """The error ratio over ``window``, summed from the recorded base counts (``tiled``:
+    from their 5-minute tiles): weighted by traffic, and no result (never NaN) when the
+    window saw no request."""
+    errors, requests = _counts(service_name, kind, tiled=tiled)
+    if window == BASE_WINDOW and not tiled:
         return f"{errors} / ({requests} > 0)"
     return (
         f"sum_over_time({errors}[{window.text}]) / (sum_over_time({requests}[{window.text}]) > 0)"
     )
 
 
-def requests_in(service_name: str, kind: str, window: Window) -> str:
-    """How many requests ``window`` holds, from the recorded base counts."""
-    requests = recorded(semconv.RECORD_SLI_REQUESTS, service_name, kind)
+def requests_in(service_name: str, kind: str, window: Window, *, tiled: bool) -> str:
+    """How many requests ``window`` holds: the sum of its tiles, or the mean of the base
+    counts it holds times the number of 5-minute slices it spans."""
+    _, requests = _counts(service_name, kind, tiled=tiled)
+    if tiled:
+        return f"sum_over_time({requests}[{window.text}])"
     if window == BASE_WINDOW:
         return requests
     bases = format_number(Decimal(window.seconds) / BASE_WINDOW.seconds)
     return f"avg_over_time({requests}[{window.text}]) * {bases}"
+
+
+def _counts(service_name: str, kind: str, *, tiled: bool) -> tuple[str, str]:
+    if tiled:
+        return (
+            recorded(semconv.RECORD_SLI_ERRORS_TILED, service_name, kind),
+            recorded(semconv.RECORD_SLI_REQUESTS_TILED, service_name, kind),
+        )
+    return (
+        recorded(semconv.RECORD_SLI_ERRORS, service_name, kind),
+        recorded(semconv.RECORD_SLI_REQUESTS, service_name, kind),
+    )
 
 
 @cache
