@@ -12,6 +12,7 @@ BENCHMARKS = {
     "generate": "bench.generate",
     "multiprocess": "bench.multiprocess",
     "e2e": "bench.e2e",
+    "fleet": "bench.fleet",
 }
 
 
