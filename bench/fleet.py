@@ -8,25 +8,24 @@ What it does, in order (``python -m bench fleet``; ``python -m bench.fleet --hel
 2. Backfills the raw series (``bench._fleet_data``: per service 2 instances x 4 routes x
    3 statuses of the duration histogram, every ``le``, ``_count`` and ``_sum``, plus ``up``)
    for 30 days and 3 hours at a 30 s scrape, ending now: one OpenMetrics file per 54-hour
-   block range (the largest block Prometheus keeps at a 45-90 day retention; promtool
-   parses a whole file once per block range it covers, so one range per file), imported
-   by ``promtool tsdb create-blocks-from openmetrics`` two at a time while the next file is
-   written. What time passed meanwhile is imported the same way just before Prometheus
-   starts.
+   block range (Prometheus' largest block at a retention of 23 to 67 days, 60 here;
+   promtool parses a whole file once per block range it covers, so one range per file),
+   imported by ``promtool tsdb create-blocks-from openmetrics`` two at a time while the
+   next file is written. What time passed meanwhile is imported the same way just before
+   Prometheus starts.
 3. Starts Prometheus on that TSDB (127.0.0.1, a free port, retention 60d, the generated
    rule files, evaluation and scrape every 30 s). It scrapes an exporter in this process
    that serves each instance's series as the same function of time, so the raw series
    run on without a gap (and ``up`` is real).
-4. Backfills the recorded series that long windows read: the recording rules whose output
-   another rule reads over a range (``name[...]``) and whose own expression reads only
-   raw series (level 1 of a pyramid) go into a file of their own, ``promtool tsdb
-   create-blocks-from rules`` evaluates them over the whole history against this
-   Prometheus (up to the second it started), and the blocks are moved into its TSDB. It
-   loads them within a minute and merges them into the raw blocks they overlap; the
-   rounds start once no block overlaps another. Rules that read recorded series over a
-   range whose rule reads recorded series itself cannot be backfilled in one pass: they
-   are named in the report. With flat rules (every window read from raw series) there is
-   nothing to backfill.
+4. Backfills the recorded series whose history rules read: the recording rules whose
+   output some rule reads over a range (``name[...]``), and the recording rules those
+   read in turn, evaluated over the whole history by ``promtool tsdb create-blocks-from
+   rules`` against this Prometheus (up to the second it started), in passes: each pass
+   reads only raw series and the output of earlier passes, and its blocks are moved into
+   the TSDB and loaded before the next. Prometheus merges them into the raw blocks they
+   overlap; the measurement starts once no block overlaps another. Rules that read each
+   other's output cannot be backfilled: the report names them. With flat rules (every
+   window read from raw series) there is nothing to backfill.
 5. Once the TSDB is settled, runs every rule's expression once as an instant query (what
    the first evaluation after a start or a merge pays: cold pages, postings), then keeps
    every evaluation of every group that starts within a window of ``ROUNDS`` (3)
@@ -36,12 +35,14 @@ What it does, in order (``python -m bench fleet``; ``python -m bench.fleet --hel
    minute = the sum over groups of the median evaluation time x 60 / the group's
    interval. Reported: that, per service, and x 1,000 (linear in services: every group
    belongs to one service); the share of each rule and of the longest range each rule
-   reads; and Prometheus' own CPU time over the window, an upper bound that also counts
-   scrapes and this harness' API calls (the evaluation times are wall times: groups
-   evaluated at once on 2 CPUs also wait). ``--linearity`` measures again on the same
-   data with the rules of half the services (a configuration reload). ``--rules-template
-   FILE`` uses a rule file generated for one service named ``svc-0000`` (by an older
-   toolkit, say) for every service instead of what toolkit generates now.
+   reads; and Prometheus' CPU time over the window, net of its CPU time without rules
+   (scrapes, the TSDB: 60 s at the end) and of answering this harness' API calls. The
+   evaluation times are wall times: on a busy machine they include waiting for a CPU, so
+   the load average is shown too. ``--linearity`` measures again on the same data with
+   the rules of half the services (a configuration reload). ``--rules-template FILE``
+   uses a rule file generated for one service named ``svc-0000`` for every service
+   instead of what toolkit generates now: ``bench/fleet-flat-svc-0000.rules.yaml`` holds
+   the flat rules from before the rule pyramid.
 
 Everything lives in one temporary directory under ``/tmp`` (``BENCH_FLEET_KEEP=1`` keeps
 it); Prometheus and the exporter are stopped whatever happens. Skipped, with the reason,
@@ -961,7 +962,8 @@ def report(done: Run) -> None:
         print(
             f"  group {kind} (every {interval:g} s): {share:.3f} s per minute for {len(keys)} "
             f"groups, {share / len(keys):.4f} per service "
-            f"(median of {'/'.join(map(str, counts))} evaluations each)"
+            f"(median of {'/'.join(map(str, counts))} "
+            f"evaluation{'' if counts == [1] else 's'} each)"
         )
     total = full.total()
     print(
