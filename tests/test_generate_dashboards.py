@@ -11,11 +11,20 @@ from _generate_support import make_service, plan_of, varied_catalog
 
 from toolkit import semconv
 from toolkit._resources import templates_dir
-from toolkit.catalog.model import Service
+from toolkit.catalog.model import LatencySLO, Service
 from toolkit.generate.dashboards.overview import overview_dashboard
 from toolkit.generate.dashboards.panels import Panel, Step, Target, lay_out
-from toolkit.generate.dashboards.sections import DEPENDENCY_PANELS
+from toolkit.generate.dashboards.sections import (
+    DEPENDENCY_PANELS,
+    latency_panels,
+    load_panels,
+    request_rate_panel,
+    telemetry_panels,
+    trace_link,
+)
 from toolkit.generate.dashboards.service import service_dashboard
+from toolkit.generate.dashboards.stamp import STAND_IN
+from toolkit.generate.documents import dump_json
 from toolkit.generate.plan import build_plan, plan_catalog
 from toolkit.generate.uids import dashboard_uid
 
@@ -168,6 +177,66 @@ def test_layout_wraps_and_never_overlaps() -> None:
         {"h": 3, "w": 24, "x": 0, "y": 13},
     ]
     assert [p.id for p in panels] == [1, 2, 3, 4]
+
+
+def _without_place(panel: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in panel.items() if key not in ("id", "gridPos")}
+
+
+@pytest.mark.parametrize(
+    "service",
+    [
+        make_service(),
+        make_service("odd", labels={"a": 'x"y\\z\nw', "b": "", "c": STAND_IN.job}),
+        make_service(STAND_IN.job, latency=LatencySLO(1.0, 95.0)),
+    ],
+    ids=["plain", "odd-matchers", "stand-in-job"],
+)
+def test_stamped_panels_are_those_built_for_the_service(service: Service) -> None:
+    """A service's traffic, dependency and telemetry panels, stamped from panels built
+    once for a stand-in, equal the sections' panels built for the service's own queries,
+    whatever its matchers hold."""
+    plan = build_plan(service)
+    queries = plan.queries
+    steps = [Step("green")]
+    if service.slo.latency is not None:
+        steps.append(Step("red", service.slo.latency.threshold_seconds))
+    built = [
+        request_rate_panel(queries),
+        *latency_panels(queries, steps, trace_link(plan.name)),
+        *load_panels(queries),
+    ]
+    for build in DEPENDENCY_PANELS:
+        built += build(queries)
+    built += telemetry_panels(queries)
+    stamped = {p["title"]: p for p in _dashboard(service)["panels"]}
+    for panel in built:
+        expected = panel.to_json()
+        assert _without_place(stamped[expected["title"]]) == _without_place(expected)
+
+
+def test_stamps_keep_apart_what_is_written_differently() -> None:
+    """Thresholds of 1 and 1.0 are equal but written differently: each keeps its own."""
+    latency_steps = []
+    for threshold in (1, 1.0, 1):
+        panel = _dashboard(make_service(latency=LatencySLO(threshold, 95.0)))["panels"][7]
+        latency_steps.append(dump_json(_steps(panel)))
+    assert latency_steps[0] == latency_steps[2] != latency_steps[1]
+
+
+def test_service_dashboards_do_not_share_what_a_caller_may_set() -> None:
+    """Each dashboard has its own panel dicts and queries: setting one in place leaves
+    the next service's dashboard alone."""
+    first = _dashboard(make_service("a"))
+    first["panels"][5]["title"] = "changed"
+    first["panels"][5]["targets"][0]["expr"] = "changed"
+    first["panels"][7]["links"].clear()
+    first["templating"]["list"].clear()
+    second = _dashboard(make_service("b"))
+    assert second["panels"][5]["title"] == "Request rate by route"
+    assert second["panels"][5]["targets"][0]["expr"].startswith("sum by (http_route) (rate(")
+    assert second["panels"][7]["links"][0]["title"] == "Traces of b"
+    assert len(second["templating"]["list"]) == 2
 
 
 def test_overview_is_one_table_whatever_the_catalog_size() -> None:

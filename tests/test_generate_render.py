@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import jinja2
 import pytest
 
 from toolkit._resources import templates_dir
-from toolkit.generate.render import TemplateError, macro, make_environment, render
+from toolkit.generate.render import (
+    TemplateError,
+    load,
+    macro,
+    macro_failure,
+    macros,
+    make_environment,
+    render,
+)
 
 
 def test_override_directory_wins_by_name(tmp_path: Path) -> None:
@@ -56,7 +65,7 @@ def test_unknown_template() -> None:
 
 
 # render.macro() calls a macro outside Template.render, where Jinja does not rewrite the
-# traceback to template lines: _template_frame finds no template frame, so line is None.
+# traceback to template lines: macro_failure has it rewritten, so the line is found.
 
 _MACROS = """\
 {% macro hello(a) -%}
@@ -117,3 +126,37 @@ def test_macro_of_an_unknown_template() -> None:
     """A macro of a template nobody has is a TemplateError too."""
     with pytest.raises(TemplateError, match=r"template not found: nothing\.j2"):
         macro(make_environment(), "nothing.j2", "m")
+
+
+def test_macros_as_jinja_made_them_and_their_failures(tmp_path: Path) -> None:
+    """macros() gives the macros to call straight from Python; macro_failure, in the
+    except block, turns what one raised into a TemplateError with the macro's line."""
+    (tmp_path / "texts.j2").write_text(_MACROS)
+    env = make_environment(tmp_path)
+    hello, broken = macros(env, "texts.j2", "hello", "broken")
+    assert hello({"name": "orders"}) == "hello orders"
+
+    def failure() -> TemplateError:
+        try:
+            broken({"name": "orders"})
+        except jinja2.UndefinedError as exc:
+            return macro_failure(env, "texts.j2", exc)
+        raise AssertionError("the macro did not fail")
+
+    found = failure()
+    assert (found.template, found.line) == ("texts.j2", 6)
+    assert found.reason == "'dict object' has no attribute 'missing'"
+    with pytest.raises(TemplateError, match=r"^template texts\.j2: no macro 'goodbye' in the"):
+        macros(env, "texts.j2", "hello", "goodbye")
+
+
+def test_load_compiles_or_names_file_and_line(tmp_path: Path) -> None:
+    """load() gives the compiled template, or a TemplateError naming file and line."""
+    (tmp_path / "bad.j2").write_text("ok\n{% if %}\n")
+    (tmp_path / "good.j2").write_text("{{ x }}\n")
+    assert load(make_environment(tmp_path), "good.j2").render(x=1) == "1\n"
+    with pytest.raises(TemplateError) as caught:
+        load(make_environment(tmp_path), "bad.j2")
+    assert (caught.value.template, caught.value.line) == ("bad.j2", 2)
+    with pytest.raises(TemplateError, match=r"template not found: nothing\.j2"):
+        load(make_environment(tmp_path), "nothing.j2")

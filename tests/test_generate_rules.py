@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, replace
 
 import pytest
 from _generate_support import alert_texts, make_service, plan_of, rule_group
@@ -299,3 +299,17 @@ def test_group_as_prometheus_reads_it() -> None:
     assert [r.get("record", r.get("alert")) for r in rules][-9:] == [
         name for name in ALERTS if "Latency" not in name
     ]
+
+
+def test_rules_are_frozen_values() -> None:
+    """Rules compare by value, copy with replace() and refuse assignment."""
+    group = rule_group(make_service())
+    alert, record = group.alerts[0], group.recording_rules[0]
+    assert alert == rule_group(make_service()).alerts[0]
+    assert replace(alert, alert="Other") == replace(alert, alert="Other") != alert
+    assert replace(record, expr="vector(1)").expr == "vector(1)"
+    assert vars(replace(alert)) == vars(alert)
+    with pytest.raises(FrozenInstanceError):
+        alert.expr = "up"  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        record.labels = {}  # type: ignore[misc]

@@ -166,6 +166,40 @@ def test_first_steps_follow_the_kind_with_a_fallback() -> None:
         assert not any(other in section for other in others), kind
 
 
+def _steps_as_a_macro() -> str:
+    """The bundled template with its first steps moved into a macro called per alert,
+    as the bundled template had them before (and users' copies of it still may)."""
+    text = (templates_dir() / RUNBOOK_TEMPLATE).read_text(encoding="utf-8")
+    start = text.index("{% set kind = a.kind %}\n")
+    text = text[:start] + text[start + len("{% set kind = a.kind %}\n") :]
+    steps_start = text.index("**First steps**\n\n") + len("**First steps**\n\n")
+    steps_end = text.index("{%- endfor %}", steps_start)
+    steps = text[steps_start:steps_end].replace("kind ==", "a.kind ==")
+    body = text[: text.index("-#}\n") + len("-#}\n")]
+    macro = f"{{% macro first_steps(a) %}}\n{steps}{{% endmacro %}}\n"
+    rest = text[len(body) : steps_start] + "{{ first_steps(a) }}\n" + text[steps_end:]
+    return body + macro + rest
+
+
+def test_an_override_with_first_steps_as_a_macro_renders_the_same(tmp_path: Path) -> None:
+    """A runbook.md.j2 copied from an earlier bundled one (first steps as a macro)
+    keeps working, and renders what the bundled template does."""
+    (tmp_path / RUNBOOK_TEMPLATE).write_text(_steps_as_a_macro(), encoding="utf-8")
+    assert "{{ first_steps(a) }}" in (tmp_path / RUNBOOK_TEMPLATE).read_text()
+    for service in varied_catalog().services:
+        group = rule_group(service)
+        assert _stub(group, tmp_path) == _stub(group)
+
+
+def test_a_broken_template_fails_before_any_stub(tmp_path: Path) -> None:
+    """The template is compiled when the stubs are set up: a syntax error is reported
+    (file and line) before any service is worked on."""
+    (tmp_path / RUNBOOK_TEMPLATE).write_text("# {{ service.name }}\n{% if %}\n")
+    with pytest.raises(TemplateError) as caught:
+        RunbookStubs(tmp_path)
+    assert (caught.value.template, caught.value.line) == (RUNBOOK_TEMPLATE, 2)
+
+
 def test_latency_burn_points_at_latency_panels() -> None:
     """A latency burn alert sends the reader to the latency-by-route panel."""
     stub = _stub(rule_group(make_service(runbook=None)))

@@ -19,8 +19,9 @@ from toolkit.generate.texts import (
     AlertTexts,
 )
 
-# render.macro() calls a macro outside Template.render, where Jinja does not rewrite the
-# traceback to template lines, so the TemplateError has no line (see test_generate_render).
+# AlertTexts calls the macros outside Template.render: render.macro_failure rewrites the
+# traceback to template lines, so the TemplateError names the line (see
+# test_generate_render).
 
 
 def _bundled() -> str:
@@ -97,6 +98,8 @@ def test_facts_every_text_may_use() -> None:
         "check": "{{ $labels.check }}",
         "slo": "latency",
     }
+    plan = plan_of(make_service(runbook=None))
+    assert {**AlertTexts.service_facts(plan), "slo": "latency"} == vars(facts)
 
 
 def test_override_rewords_the_summaries(tmp_path: Path) -> None:

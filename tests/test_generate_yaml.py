@@ -8,7 +8,10 @@
    PyYAML's safe loaders as exactly the data: same types, key order, float bits;
 2. (dropped with the old emitter: the committed files below keep its bytes);
 3. every committed generated YAML file is written again byte for byte;
-4. each special case and the ``TypeError`` for what is not written, with its path.
+4. each special case and the ``TypeError`` for what is not written, with its path;
+5. every string is styled as the rule says, written here plainly (each character tested,
+   PyYAML's resolver asked every time), whichever shortcut the writer takes; and the
+   writer's caches stay bounded, and right when they are cleared mid-document.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from toolkit.generate import yaml_writer
 from toolkit.generate.yaml_writer import HEADER, dump_yaml, emit_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -330,3 +334,116 @@ def test_dump_yaml_is_headed() -> None:
 def test_u2028_is_escaped() -> None:
     """U+2028/U+2029 are printable to Python but line breaks to YAML."""
     assert emit_yaml({"k": "a\u2028b"}) == 'k: "a\\u2028b"\n'
+
+
+# --- 5: the shortcuts agree with the rule ------------------------------------------------
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_RESOLVER = yaml.resolver.Resolver()
+_REFERENCE_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def _simple_char(char: str) -> bool:
+    """Printable, single-line, Basic Multilingual Plane, no byte-order mark."""
+    if " " <= char <= "~":
+        return True
+    return (
+        "\xa0" <= char <= "\ufffd"
+        and char not in "\u2028\u2029\ufeff"
+        and not ("\ud800" <= char <= "\udfff")
+    )
+
+
+def _escaped(char: str) -> str:
+    if char in _REFERENCE_ESCAPES:
+        return _REFERENCE_ESCAPES[char]
+    if _simple_char(char):
+        return char
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02X}"
+    return f"\\u{code:04X}" if code < 0x10000 else f"\\U{code:08X}"
+
+
+def _written_by_the_rule(value: str) -> str:
+    """The module docstring's rule, without a shortcut: plain when allowed and read back
+    as the string, else single-quoted; double-quoted with escapes unless simple."""
+    if not all(map(_simple_char, value)):
+        return '"' + "".join(map(_escaped, value)) + '"'
+    plain = (
+        value != ""
+        and value[0] not in "#,[]{}&*!|>'\"%@` "
+        and not value.startswith(("- ", "? ", ": ", "---", "..."))
+        and value not in ("-", "?", ":")
+        and value[-1] not in " :"
+        and ": " not in value
+        and " #" not in value
+        and _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) == _STR_TAG  # type: ignore[no-untyped-call]
+    )
+    return value if plain else "'" + value.replace("'", "''") + "'"
+
+
+def _assert_written_by_the_rule(value: str) -> None:
+    written = _written_by_the_rule(value)
+    assert emit_yaml({"k": value}) == f"k: {written}\n"
+    assert emit_yaml(["x", value]) == f"- x\n- {written}\n"
+    if value and len(value.encode("utf-8", "surrogatepass")) <= 128:
+        assert emit_yaml({"k": 1, value: 1}) == f"k: 1\n{written}: 1\n"
+
+
+_LONG_ASCII = 'sum(rate(http_requests_total{job="api"}[5m])) / 60'  # 50 characters
+_STYLE_CASES = [
+    *"#,[]{}&*!|>'\"%@` -?:.~=<+",
+    *["-x", "- x", "?x", "? x", ":x", ": x", "---x", "...x", ".x", "..", "-.inf", "-1"],
+    *["yes", "No", "ON", "off", "y", "n", "true", "False", "null", "NULL", "~", "<<", "="],
+    *["1e3", "1.0e+3", "0x1F", "0o17", "0b1", "1_000", "+1", ".5", "1:30", "2024-01-01"],
+    *["a:", "a: b", "a:b", "a #b", "a#b", "a b#c", "trail ", "a'b", "'q'", "Service0001Down"],
+    *["\u00a0nbsp", "é: x", "ünïcode", "a\u2028b", "\ufeffbom", "😀", "tab\there"],
+    *[_LONG_ASCII + "x" * n for n in (13, 14, 15, 40)],  # about the writer's 64: long strings
+    *[_LONG_ASCII + "x" * 20 + tail for tail in (":", " ", ": y", " #y", "#y", "'", "\x7f")],
+    *[control + _LONG_ASCII * 2 for control in ("\x00", "\x1f", "\t", "\n", "\r", "\x7f")],
+    *[_LONG_ASCII + control + _LONG_ASCII for control in ("\x01", "\x0b", "\x1e", "\x7f")],
+    *["yes" + " " * 70, "1.5" + "0" * 70, "~" + "x" * 70, "#" + "x" * 70, "- " + "x" * 70],
+]
+_PIECES = [*_TRICKY, "\x00", "\x1f", "\x7f", "\r", ": ", " #", "#", " ", "'", "x" * 30, "y" * 61]
+_STRINGS = st.lists(st.sampled_from(_PIECES) | st.text(_ANY_CHAR, max_size=3), max_size=8).map(
+    "".join
+) | st.text(st.characters(max_codepoint=0x7F), min_size=55, max_size=75)
+
+
+@pytest.mark.parametrize("value", _STYLE_CASES)
+def test_strings_are_written_as_the_rule_says(value: str) -> None:
+    _assert_written_by_the_rule(value)
+
+
+@_MANY
+@given(_STRINGS)
+def test_any_string_is_written_as_the_rule_says(value: str) -> None:
+    _assert_written_by_the_rule(value)
+
+
+def test_the_caches_stay_bounded_and_right(monkeypatch: pytest.MonkeyPatch) -> None:
+    rules = [
+        {
+            "record": f"r:{rule}",
+            "expr": f'sum(x{{i="{rule}"}}) / {rule}',
+            "labels": {f"l{rule % 7}": "yes" if rule % 2 else f"v: {rule}", "team": "a"},
+        }
+        for rule in range(40)
+    ]
+    document = {"groups": [{"name": f"g{group}", "rules": rules} for group in range(3)]}
+    expected = emit_yaml(document)
+    # Fresh caches, far too small: they are cleared many times within the document.
+    monkeypatch.setattr(yaml_writer, "_strings", {})
+    monkeypatch.setattr(yaml_writer, "_TOP", yaml_writer._Level(0))
+    monkeypatch.setattr(yaml_writer, "_CACHED_STRINGS", 16)
+    monkeypatch.setattr(yaml_writer, "_CACHED_KEYS", 3)
+    for _ in range(2):
+        assert emit_yaml(document) == expected
+        assert len(yaml_writer._strings) <= 16
+        level: yaml_writer._Level | None = yaml_writer._TOP
+        while level is not None:
+            assert len(level.heads) <= 3
+            assert len(level.item_heads) <= 3
+            level = level.inner
+    _assert_round_trip(document)

@@ -37,6 +37,7 @@ from toolkit.generate.rules import build_rule_group
 from toolkit.generate.runbooks import RunbookStubs, runbook_file
 from toolkit.generate.texts import AlertTexts
 from toolkit.generate.validate import ValidationError, validate_dashboard
+from toolkit.generate.yaml_writer import clear_caches
 
 DASHBOARDS_DIR = "dashboards"
 RULES_DIR = "alert-rules"
@@ -187,15 +188,16 @@ def serialise(path: str, document: Any, source: str) -> str:
 def generate(catalog: Catalog, options: GenerateOptions | None = None) -> dict[str, str]:
     """Every output file for ``catalog``: relative path -> content, sorted by path.
 
-    Nothing touches the disk; raises as :func:`iter_documents` does. The cyclic garbage
-    collector is paused meanwhile (for the whole process: reference counting still
-    frees memory).
+    Nothing touches the disk; raises as :func:`iter_documents` does.
     """
     source = catalog.path.name
-    files = {
-        path: serialise(path, document, source)
-        for path, document in iter_documents(catalog, options)
-    }
+    try:
+        files = {
+            path: serialise(path, document, source)
+            for path, document in iter_documents(catalog, options)
+        }
+    finally:
+        clear_caches()  # the strings of this catalog: the next run starts afresh
     return dict(sorted(files.items()))
 
 

@@ -74,14 +74,19 @@ def _template_name(env: jinja2.Environment, filename: str) -> str:
     return path.name
 
 
-def render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
-    """Render template ``name``; any failure becomes a :class:`TemplateError`."""
+def load(env: jinja2.Environment, name: str) -> jinja2.Template:
+    """Template ``name``, compiled; one that does not load is a :class:`TemplateError`."""
     try:
-        template = env.get_template(name)
+        return env.get_template(name)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(exc.name or name, exc.lineno, exc.message or "syntax error") from exc
     except jinja2.TemplateNotFound as exc:
         raise TemplateError(name, None, f"template not found: {exc.name}") from exc
+
+
+def render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
+    """Render template ``name``; any failure becomes a :class:`TemplateError`."""
+    template = load(env, name)
     try:
         return template.render(context)
     except jinja2.TemplateSyntaxError as exc:  # an {% import %} of a broken template
@@ -99,9 +104,12 @@ def _located(env: jinja2.Environment, name: str, exc: BaseException, reason: str
     return TemplateError(frame[0], frame[1], reason)
 
 
-def macro(env: jinja2.Environment, name: str, macro_name: str) -> Callable[..., str]:
-    """Macro ``macro_name`` of template ``name``, as a function whose failures are
-    :class:`TemplateError` errors naming the template file and line."""
+def macros(env: jinja2.Environment, name: str, *macro_names: str) -> list[Callable[..., str]]:
+    """Macros ``macro_names`` of template ``name``, as Jinja made them: call them where a
+    :class:`jinja2.TemplateError` is caught and handed to :func:`macro_failure`.
+
+    Raises :class:`TemplateError` when the template does not load or lacks one of them.
+    """
     try:
         module = _located_errors(env, lambda: env.get_template(name).module)
     except jinja2.TemplateSyntaxError as exc:
@@ -112,17 +120,40 @@ def macro(env: jinja2.Environment, name: str, macro_name: str) -> Callable[..., 
         raise _located(env, name, exc, exc.message or "undefined variable") from exc
     except jinja2.TemplateError as exc:
         raise _located(env, name, exc, str(exc)) from exc
-    found = getattr(module, macro_name, None)
-    if not callable(found):
-        raise TemplateError(name, None, f"no macro {macro_name!r} in the template")
+    found = []
+    for macro_name in macro_names:
+        candidate = getattr(module, macro_name, None)
+        if not callable(candidate):
+            raise TemplateError(name, None, f"no macro {macro_name!r} in the template")
+        found.append(candidate)
+    return found
+
+
+def macro_failure(env: jinja2.Environment, name: str, exc: jinja2.TemplateError) -> TemplateError:
+    """The :class:`TemplateError` for ``exc``, raised by a macro of template ``name``
+    called from Python; call it while handling ``exc`` (in its ``except`` block)."""
+    if not isinstance(exc, jinja2.TemplateSyntaxError):
+        # Rewrite the traceback to template lines, as Template.render does, so that
+        # _located finds the line.
+        try:
+            env.handle_exception()
+        except jinja2.TemplateError as rewritten:
+            exc = rewritten
+    if isinstance(exc, jinja2.UndefinedError):
+        return _located(env, name, exc, exc.message or "undefined variable")
+    return _located(env, name, exc, str(exc))
+
+
+def macro(env: jinja2.Environment, name: str, macro_name: str) -> Callable[..., str]:
+    """Macro ``macro_name`` of template ``name``, as a function whose failures are
+    :class:`TemplateError` errors naming the template file and line."""
+    (found,) = macros(env, name, macro_name)
 
     def call(*args: Any) -> str:
         try:
-            return str(_located_errors(env, lambda: found(*args)))
-        except jinja2.UndefinedError as exc:
-            raise _located(env, name, exc, exc.message or "undefined variable") from exc
+            return str(found(*args))
         except jinja2.TemplateError as exc:
-            raise _located(env, name, exc, str(exc)) from exc
+            raise macro_failure(env, name, exc) from exc
 
     return call
 

@@ -9,6 +9,13 @@ only requests failing at one steady share.
 Scenarios with mixed traffic (2 % errors, one target of three down, low traffic) are
 tested with hand-written expectations in the test suite.
 
+What differs between services is the series names and the alerts (names, expected
+labels and annotations); a series' values depend on the scenario alone. So the values
+are worked out once per scenario (cached across services), a service's series names
+once for all its cases (``_Service``). What the two quiet cases have in common (the
+``up`` series, the silent checks) is the same object in both: the document is data to
+serialise, not to edit.
+
 Over 300 lines and kept whole: each case's series and its expected alerts are
 derived together, and splitting them would separate what must agree.
 """
@@ -22,8 +29,8 @@ from functools import cache
 from typing import Any
 
 from toolkit import semconv
-from toolkit.generate.plan import AVAILABILITY, ServicePlan, format_duration
-from toolkit.generate.promql import SERVER_COUNT, ServiceQueries, le_label_value, quote
+from toolkit.generate.plan import AVAILABILITY, format_duration
+from toolkit.generate.promql import SERVER_BUCKET, SERVER_COUNT, le_label_value, quote
 from toolkit.generate.rules import (
     BREAKER_OPEN,
     BUCKET_MISSING,
@@ -83,6 +90,9 @@ _PER_MINUTE: dict[str, Callable[[Phase], int]] = {
     "errors": lambda p: p.errors,  # count of 5xx, and their bucket (errors are fast)
     "fast_ok": lambda p: p.ok,  # the SLO bucket of 2xx
 }
+# What the request series of ``_Service.traffic`` count, in their order (the last two,
+# the SLO's buckets, only with a latency SLO).
+_TRAFFIC_COUNTS = ("all_ok", "errors", "fast_ok", "errors")
 
 
 @cache  # the same phases recur across services: their values are written once
@@ -98,67 +108,108 @@ def _counter(phases: tuple[Phase, ...], what: str) -> str:
     return " ".join(parts)
 
 
-def _series_name(metric: str, labels: dict[str, str]) -> str:
-    return _series_text(metric, tuple(labels.items()))
+@cache  # a handful of scenarios
+def _traffic_values(phases: tuple[Phase, ...]) -> tuple[str, ...]:
+    """The values of the request series (``_TRAFFIC_COUNTS``) over these phases."""
+    return tuple(_counter(phases, what) for what in _TRAFFIC_COUNTS)
 
 
-@cache  # a service's few series recur in every case
-def _series_text(metric: str, labels: tuple[tuple[str, str], ...]) -> str:
-    inner = ",".join(f"{name}={quote(value)}" for name, value in sorted(labels))
-    return f"{metric}{{{inner}}}"
-
-
-def _traffic(plan: ServicePlan, phases: list[Phase]) -> list[dict[str, str]]:
-    """Duration-histogram series (count and the SLO's bucket) for these phases."""
-    latency = plan.service.slo.latency
-    names = _traffic_names(plan.queries, latency.threshold_seconds if latency else None)
-    steps = tuple(phases)
-    return [{"series": name, "values": _counter(steps, what)} for name, what in names]
-
-
-@cache  # per service: its traffic series recur in every case
-def _traffic_names(
-    queries: ServiceQueries, threshold_seconds: float | None
-) -> tuple[tuple[str, str], ...]:
-    identity = queries.identity_labels()
-    count = semconv.HTTP_SERVER_REQUEST_DURATION + "_count"
-    bucket = semconv.HTTP_SERVER_REQUEST_DURATION + "_bucket"
-    ok = {**identity, semconv.LABEL_STATUS_CODE: OK_STATUS}
-    err = {**identity, semconv.LABEL_STATUS_CODE: ERROR_STATUS}
-    names = [(_series_name(count, ok), "all_ok"), (_series_name(count, err), "errors")]
-    if threshold_seconds is not None:
-        le = {semconv.LABEL_LE: le_label_value(threshold_seconds)}
-        names += [
-            (_series_name(bucket, {**ok, **le}), "fast_ok"),
-            (_series_name(bucket, {**err, **le}), "errors"),
-        ]
-    return tuple(names)
-
-
-def _up(plan: ServicePlan, values: str) -> dict[str, str]:
-    labels = {**plan.queries.identity_labels(), semconv.LABEL_INSTANCE: TEST_INSTANCE}
-    return {"series": _series_name(semconv.SCRAPE_UP, labels), "values": values}
-
-
+@cache  # a handful of durations
 def _minutes(minutes: int) -> str:
     return format_duration(minutes * 60)
 
 
-def _silence(group: RuleGroup, eval_minutes: int) -> list[dict[str, Any]]:
-    return [
-        {"eval_time": _minutes(eval_minutes), "alertname": alert.alert, "exp_alerts": []}
-        for alert in group.alerts
-    ]
+def _humanize_percentage(share: Decimal) -> str:
+    # Prometheus' humanizePercentage is Go's %.4g of value * 100.
+    return f"{float(share) * 100:.4g}%"
+
+
+_ALL = _humanize_percentage(Decimal(1))
+_NONE = _humanize_percentage(Decimal(0))
+_ONE_THIRD = Decimal(1) / 3
+# The request series' values of the scenarios every service shares.
+_HEALTHY = _traffic_values((Phase(HEALTHY_MINUTES, ok=REQUESTS_PER_MINUTE),))
+_NO_TRAFFIC = _traffic_values((Phase(HEALTHY_MINUTES),))
+_TARGET_TRAFFIC = _traffic_values(
+    (Phase(BASELINE_MINUTES + TARGET_FOR_MINUTES, ok=REQUESTS_PER_MINUTE),)
+)
+_ABSENT_TRAFFIC = _traffic_values((Phase(TARGET_FOR_MINUTES, ok=REQUESTS_PER_MINUTE),))
+_QUIET = Phase(QUIET_MINUTES)
+_SLOW_TRAFFIC = (Phase(BUCKET_MISSING_MINUTES, slow=REQUESTS_PER_MINUTE),)
+
+
+class _Service:
+    """What every case of one service's tests shares, worked out once: its job, the
+    labels all its series carry, and the names of its ``up`` and request series."""
+
+    __slots__ = ("_written", "group", "identity", "job", "targets", "traffic", "up")
+
+    def __init__(self, group: RuleGroup) -> None:
+        queries = group.plan.queries
+        latency = group.plan.service.slo.latency
+        self.group = group
+        self.identity = queries.identity_labels()
+        self.job = {semconv.JOB: queries.job}
+        # Each label as the series name writes it (name="value"), for every series.
+        self._written = {name: f"{name}={quote(value)}" for name, value in self.identity.items()}
+        self.targets = self.series(
+            semconv.SCRAPE_UP, semconv.LABEL_INSTANCE, (TEST_INSTANCE, *OTHER_INSTANCES)
+        )
+        self.up = self.targets[0]  # the one target of most cases
+        statuses = (OK_STATUS, ERROR_STATUS)
+        traffic = self.series(SERVER_COUNT, semconv.LABEL_STATUS_CODE, statuses)
+        if latency is not None:
+            le = (semconv.LABEL_LE, le_label_value(latency.threshold_seconds))
+            traffic += self.series(SERVER_BUCKET, semconv.LABEL_STATUS_CODE, statuses, le)
+        self.traffic = traffic
+
+    def series(
+        self, metric: str, label: str, values: tuple[str, ...], *labels: tuple[str, str]
+    ) -> tuple[str, ...]:
+        """``metric{...}`` for each of ``values`` of ``label``, with the service's labels
+        and ``labels``, sorted by name (``label`` sorts to the same place in each)."""
+        written = self._written.copy()
+        for name, value in labels:
+            written[name] = f"{name}={quote(value)}"
+        written[label] = ""
+        order = sorted(written)
+        parts = [written[name] for name in order]
+        at = order.index(label)
+        names = []
+        for value in values:
+            parts[at] = f"{label}={quote(value)}"
+            names.append(f"{metric}{{{','.join(parts)}}}")
+        return tuple(names)
+
+
+def _traffic(service: _Service, values: tuple[str, ...]) -> list[dict[str, str]]:
+    """Duration-histogram series (count and the SLO's bucket) with ``_traffic_values``."""
+    return [{"series": name, "values": values[i]} for i, name in enumerate(service.traffic)]
+
+
+def _up(service: _Service, values: str) -> dict[str, str]:
+    return {"series": service.up, "values": values}
+
+
+def _silence(names: list[str], eval_minutes: int) -> list[dict[str, Any]]:
+    eval_time = _minutes(eval_minutes)
+    return [{"eval_time": eval_time, "alertname": name, "exp_alerts": []} for name in names]
 
 
 def _expected(alert: AlertRule, labels: dict[str, str], value: str) -> dict[str, Any]:
-    annotations = {
-        name: text.replace(VALUE_AS_PERCENT, value)
-        .replace(INSTANCE_OF_ALERT, labels.get(semconv.LABEL_INSTANCE, ""))
-        .replace(BREAKER_OF_ALERT, labels.get(semconv.LABEL_BREAKER_NAME, ""))
-        .replace(CHECK_OF_ALERT, labels.get(semconv.LABEL_CHECK, ""))
-        for name, text in alert.annotations.items()
-    }
+    instance = labels.get(semconv.LABEL_INSTANCE, "")
+    breaker = labels.get(semconv.LABEL_BREAKER_NAME, "")
+    check = labels.get(semconv.LABEL_CHECK, "")
+    annotations = {}
+    for name, text in alert.annotations.items():
+        if "{{" in text:  # every placeholder opens so; most texts (the URL) hold none
+            text = (
+                text.replace(VALUE_AS_PERCENT, value)
+                .replace(INSTANCE_OF_ALERT, instance)
+                .replace(BREAKER_OF_ALERT, breaker)
+                .replace(CHECK_OF_ALERT, check)
+            )
+        annotations[name] = text
     return {"exp_labels": {**labels, **alert.labels}, "exp_annotations": annotations}
 
 
@@ -170,50 +221,52 @@ def _failure_split(threshold: Decimal) -> tuple[int, int, str]:
         share = Decimal(bad) / Decimal(good + bad)
         if share > threshold:
             return good, bad, _humanize_percentage(share)
-    return 0, 1, _humanize_percentage(Decimal(1))
-
-
-def _humanize_percentage(share: Decimal) -> str:
-    # Prometheus' humanizePercentage is Go's %.4g of value * 100.
-    return f"{float(share) * 100:.4g}%"
+    return 0, 1, _ALL
 
 
 def _burn_inputs(alert: AlertRule) -> tuple[Phase, str]:
     """The failing phase that makes ``alert`` fire, and its expected ``$value``."""
     check = alert.checks[0]
-    good, bad, value = _failure_split(check.threshold)
+    availability = alert.slo is not None and alert.slo.kind == AVAILABILITY
+    return _failing_phase(check.threshold, check.min_requests, availability)
+
+
+@cache  # a catalog has few distinct thresholds and guards
+def _failing_phase(threshold: Decimal, min_requests: int, availability: bool) -> tuple[Phase, str]:
+    """``_burn_inputs`` of a check's threshold and guard, failing with 5xx responses for
+    an availability objective, with slow 2xx ones for a latency objective."""
+    good, bad, value = _failure_split(threshold)
     # Enough requests that even the base window passes the low-traffic guard.
-    per_minute = max(REQUESTS_PER_MINUTE, -(-2 * check.min_requests // FAILURE_MINUTES))
+    per_minute = max(REQUESTS_PER_MINUTE, -(-2 * min_requests // FAILURE_MINUTES))
     scale = -(-per_minute // (good + bad))
-    if alert.slo is not None and alert.slo.kind == AVAILABILITY:
+    if availability:
         return Phase(FAILURE_MINUTES, ok=good * scale, errors=bad * scale), value
     return Phase(FAILURE_MINUTES, ok=good * scale, slow=bad * scale), value
 
 
-def _burn_cases(group: RuleGroup) -> list[dict[str, Any]]:
+def _burn_cases(service: _Service) -> list[dict[str, Any]]:
     """Quiet, then requests failing at a steady share above the thresholds: the alerts
     fire. Every request of every window is of the failing phase, so each window's error
     ratio is exactly that share (the quiet minutes count no requests), whatever the
     weighting of the 5-minute base counts or the Prometheus release. Alerts that the
     same failure makes fire (the page and the ticket of an objective, as a rule) share
     one case."""
-    plan = group.plan
     total = QUIET_MINUTES + FAILURE_MINUTES
     by_input: dict[Phase, list[tuple[AlertRule, str]]] = {}
-    for alert in group.alerts:
+    for alert in service.group.alerts:
         if alert.watches == BURN:
             failing, value = _burn_inputs(alert)
             by_input.setdefault(failing, []).append((alert, value))
+    quiet, fired = _minutes(QUIET_MINUTES), _minutes(total)
     cases = []
     for failing, alerts in by_input.items():
         names = " and ".join(alert.alert for alert, _ in alerts)
         checks: list[dict[str, Any]] = [
-            {"eval_time": _minutes(QUIET_MINUTES), "alertname": alert.alert, "exp_alerts": []}
-            for alert, _ in alerts
+            {"eval_time": quiet, "alertname": alert.alert, "exp_alerts": []} for alert, _ in alerts
         ]
         checks += [
             {
-                "eval_time": _minutes(total),
+                "eval_time": fired,
                 "alertname": alert.alert,
                 "exp_alerts": [_expected(alert, {}, value)],
             }
@@ -225,8 +278,8 @@ def _burn_cases(group: RuleGroup) -> list[dict[str, Any]]:
                 "above the threshold",
                 "interval": EVALUATION_INTERVAL,
                 "input_series": [
-                    _up(plan, f"1x{total}"),
-                    *_traffic(plan, [Phase(QUIET_MINUTES), failing]),
+                    _up(service, f"1x{total}"),
+                    *_traffic(service, _traffic_values((_QUIET, failing))),
                 ],
                 "alert_rule_test": checks,
             }
@@ -234,34 +287,42 @@ def _burn_cases(group: RuleGroup) -> list[dict[str, Any]]:
     return cases
 
 
-def _targets(plan: ServicePlan, down: int, minutes: int) -> list[dict[str, str]]:
+@cache  # two scenarios
+def _target_values(down: int, minutes: int) -> tuple[str, ...]:
     """Three targets answering for ``BASELINE_MINUTES``, then the first ``down`` of them
     failing their scrapes for ``minutes`` while the others keep answering."""
-    series = []
-    for index, instance in enumerate((TEST_INSTANCE, *OTHER_INSTANCES)):
-        later = "0" if index < down else "1"
-        labels = {**plan.queries.identity_labels(), semconv.LABEL_INSTANCE: instance}
-        values = f"1x{BASELINE_MINUTES - 1} {later}x{minutes}"
-        series.append({"series": _series_name(semconv.SCRAPE_UP, labels), "values": values})
-    return series
+    return tuple(
+        f"1x{BASELINE_MINUTES - 1} {'0' if index < down else '1'}x{minutes}"
+        for index in range(1 + len(OTHER_INSTANCES))
+    )
 
 
-def _target_down_case(group: RuleGroup, alert: AlertRule) -> dict[str, Any]:
+def _targets(service: _Service, down: int, minutes: int) -> list[dict[str, str]]:
+    """The ``up`` series of three targets, the first ``down`` failing (``_target_values``)."""
+    values = _target_values(down, minutes)
+    return [{"series": name, "values": values[i]} for i, name in enumerate(service.targets)]
+
+
+@cache  # a catalog has few distinct settings
+def _pages_at_one_target_of_three(page_targets_down: float) -> bool:
+    return Decimal(repr(page_targets_down)) <= _ONE_THIRD * 100
+
+
+def _target_down_case(service: _Service, alert: AlertRule) -> dict[str, Any]:
     """One target of three down: the ticket fires for it (the service-down page only
     when the catalog pages at a third of the targets or less)."""
-    plan = group.plan
+    group = service.group
     total = BASELINE_MINUTES + TARGET_FOR_MINUTES
-    labels = {**plan.queries.identity_labels(), semconv.LABEL_INSTANCE: TEST_INSTANCE}
+    labels = {**service.identity, semconv.LABEL_INSTANCE: TEST_INSTANCE}
     service_down = next(a for a in group.alerts if a.watches == SERVICE_DOWN)
-    share = Decimal(1) / 3
-    pages = share * 100 >= Decimal(repr(plan.service.alerting.page_targets_down))
-    down = [_expected(service_down, _job(plan), _humanize_percentage(share))] if pages else []
+    pages = _pages_at_one_target_of_three(group.plan.service.alerting.page_targets_down)
+    down = [_expected(service_down, service.job, _humanize_percentage(_ONE_THIRD))] if pages else []
     return {
         "name": f"{alert.alert} fires for the one target of three that stops answering",
         "interval": EVALUATION_INTERVAL,
         "input_series": [
-            *_targets(plan, 1, TARGET_FOR_MINUTES),
-            *_traffic(plan, [Phase(total, ok=REQUESTS_PER_MINUTE)]),
+            *_targets(service, 1, TARGET_FOR_MINUTES),
+            *_traffic(service, _TARGET_TRAFFIC),
         ],
         "alert_rule_test": [
             {
@@ -272,27 +333,22 @@ def _target_down_case(group: RuleGroup, alert: AlertRule) -> dict[str, Any]:
             {
                 "eval_time": _minutes(total),
                 "alertname": alert.alert,
-                "exp_alerts": [_expected(alert, labels, _humanize_percentage(Decimal(0)))],
+                "exp_alerts": [_expected(alert, labels, _NONE)],
             },
             {"eval_time": _minutes(total), "alertname": service_down.alert, "exp_alerts": down},
         ],
     }
 
 
-def _job(plan: ServicePlan) -> dict[str, str]:
-    return {semconv.JOB: plan.queries.job}
-
-
-def _service_down_case(group: RuleGroup, alert: AlertRule) -> dict[str, Any]:
+def _service_down_case(service: _Service, alert: AlertRule) -> dict[str, Any]:
     """Every target down for longer than ``for``: the page fires."""
-    plan = group.plan
     total = BASELINE_MINUTES + TARGET_FOR_MINUTES
     return {
         "name": f"{alert.alert} fires when every target stops answering",
         "interval": EVALUATION_INTERVAL,
         "input_series": [
-            *_targets(plan, 1 + len(OTHER_INSTANCES), TARGET_FOR_MINUTES),
-            *_traffic(plan, [Phase(total, ok=REQUESTS_PER_MINUTE)]),
+            *_targets(service, 1 + len(OTHER_INSTANCES), TARGET_FOR_MINUTES),
+            *_traffic(service, _TARGET_TRAFFIC),
         ],
         "alert_rule_test": [
             {
@@ -303,52 +359,47 @@ def _service_down_case(group: RuleGroup, alert: AlertRule) -> dict[str, Any]:
             {
                 "eval_time": _minutes(total),
                 "alertname": alert.alert,
-                "exp_alerts": [_expected(alert, _job(plan), _humanize_percentage(Decimal(1)))],
+                "exp_alerts": [_expected(alert, service.job, _ALL)],
             },
         ],
     }
 
 
-def _metrics_missing_case(group: RuleGroup, alert: AlertRule) -> dict[str, Any]:
+def _metrics_missing_case(service: _Service, alert: AlertRule) -> dict[str, Any]:
     """A target up for longer than ``for`` without any request series: the ticket fires."""
-    plan = group.plan
     return {
         "name": f"{alert.alert} fires when a target that is up exports no request series",
         "interval": EVALUATION_INTERVAL,
-        "input_series": [_up(plan, f"1x{METRICS_MISSING_MINUTES}")],
+        "input_series": [_up(service, f"1x{METRICS_MISSING_MINUTES}")],
         "alert_rule_test": [
             {"eval_time": _minutes(BASELINE_MINUTES), "alertname": alert.alert, "exp_alerts": []},
             {
                 "eval_time": _minutes(METRICS_MISSING_MINUTES),
                 "alertname": alert.alert,
-                "exp_alerts": [_expected(alert, _job(plan), _humanize_percentage(Decimal(1)))],
+                "exp_alerts": [_expected(alert, service.job, _ALL)],
             },
         ],
     }
 
 
-def _bucket_missing_case(group: RuleGroup, alert: AlertRule) -> dict[str, Any]:
+def _bucket_missing_case(service: _Service, alert: AlertRule) -> dict[str, Any]:
     """Requests counted but the threshold's bucket never exported, even while every
     request is slow: the ticket fires, the latency burn-rate alerts stay silent."""
-    plan = group.plan
-    count = _series_name(
-        SERVER_COUNT,
-        {**plan.queries.identity_labels(), semconv.LABEL_STATUS_CODE: OK_STATUS},
-    )
     minutes = BUCKET_MISSING_MINUTES
-    counter = _counter((Phase(minutes, slow=REQUESTS_PER_MINUTE),), "all_ok")
+    count = service.traffic[0]  # the count of 2xx requests
+    counter = _counter(_SLOW_TRAFFIC, "all_ok")
     latency_burns = [
-        a.alert for a in group.alerts if a.slo is not None and a.slo.kind != AVAILABILITY
+        a.alert for a in service.group.alerts if a.slo is not None and a.slo.kind != AVAILABILITY
     ]
     return {
         "name": f"{alert.alert} fires, not a latency page, when the SLO's bucket is missing",
         "interval": EVALUATION_INTERVAL,
-        "input_series": [_up(plan, f"1x{minutes}"), {"series": count, "values": counter}],
+        "input_series": [_up(service, f"1x{minutes}"), {"series": count, "values": counter}],
         "alert_rule_test": [
             {
                 "eval_time": _minutes(minutes),
                 "alertname": alert.alert,
-                "exp_alerts": [_expected(alert, _job(plan), _humanize_percentage(Decimal(1)))],
+                "exp_alerts": [_expected(alert, service.job, _ALL)],
             },
             *(
                 {"eval_time": _minutes(minutes), "alertname": name, "exp_alerts": []}
@@ -358,68 +409,74 @@ def _bucket_missing_case(group: RuleGroup, alert: AlertRule) -> dict[str, Any]:
     }
 
 
-def _target_absent_case(group: RuleGroup, alert: AlertRule) -> dict[str, Any]:
-    plan = group.plan
+def _target_absent_case(service: _Service, alert: AlertRule) -> dict[str, Any]:
     return {
         "name": f"{alert.alert} fires when Prometheus has no target for the service",
         "interval": EVALUATION_INTERVAL,
-        "input_series": _traffic(plan, [Phase(TARGET_FOR_MINUTES, ok=REQUESTS_PER_MINUTE)]),
+        "input_series": _traffic(service, _ABSENT_TRAFFIC),
         "alert_rule_test": [
             {
                 "eval_time": _minutes(TARGET_FOR_MINUTES),
                 "alertname": alert.alert,
-                "exp_alerts": [
-                    _expected(
-                        alert, plan.queries.identity_labels(), _humanize_percentage(Decimal(1))
-                    )
-                ],
+                "exp_alerts": [_expected(alert, service.identity, _ALL)],
             }
         ],
     }
 
 
-def _breaker(plan: ServicePlan, name: str, phases: list[tuple[str, int]]) -> list[dict[str, str]]:
-    """The one-hot state gauge of breaker ``name``: ``phases`` of (state, minutes)."""
-    identity = plan.queries.identity_labels()
-    series = []
-    for state in semconv.CIRCUITBREAKER_STATES:
-        values = " ".join(f"{int(now == state)}x{minutes - 1}" for now, minutes in phases)
-        labels = {
-            **identity,
-            semconv.LABEL_BREAKER_NAME: name,
-            semconv.LABEL_BREAKER_STATE: state,
-        }
-        series.append(
-            {"series": _series_name(semconv.CIRCUITBREAKER_STATE, labels), "values": values}
-        )
-    return series
+@cache  # three scenarios
+def _breaker_values(phases: tuple[tuple[str, int], ...]) -> tuple[str, ...]:
+    """The one-hot state gauge's values, per state: ``phases`` of (state, minutes)."""
+    return tuple(
+        " ".join(f"{int(now == state)}x{minutes - 1}" for now, minutes in phases)
+        for state in semconv.CIRCUITBREAKER_STATES
+    )
 
 
-def _breaker_cases(group: RuleGroup, alert: AlertRule) -> list[dict[str, Any]]:
+def _breaker(names: tuple[str, ...], phases: tuple[tuple[str, int], ...]) -> list[dict[str, str]]:
+    """The one-hot state gauge of one breaker (its series ``names``, one per state):
+    ``phases`` of (state, minutes)."""
+    values = _breaker_values(phases)
+    return [{"series": name, "values": values[i]} for i, name in enumerate(names)]
+
+
+def _breaker_names(service: _Service, name: str) -> tuple[str, ...]:
+    """The state gauge's series of breaker ``name``, one per state."""
+    return service.series(
+        semconv.CIRCUITBREAKER_STATE,
+        semconv.LABEL_BREAKER_STATE,
+        semconv.CIRCUITBREAKER_STATES,
+        (semconv.LABEL_BREAKER_NAME, name),
+    )
+
+
+# The breaker scenarios, as (state, minutes): opened past ``for``, opened briefly, closed.
+_CLOSED_BEFORE = BASELINE_MINUTES // 3
+_BREAKER_END = 2 * _CLOSED_BEFORE + BREAKER_OPEN_MINUTES  # the minutes of each scenario
+_BREAKER_OPENED = (
+    (CLOSED_STATE, _CLOSED_BEFORE),
+    (OPEN_STATE, BREAKER_OPEN_MINUTES + 1),
+    (CLOSED_STATE, _CLOSED_BEFORE),
+)
+_BREAKER_BLIP = (
+    (CLOSED_STATE, _CLOSED_BEFORE),
+    (OPEN_STATE, BREAKER_BLIP_MINUTES),
+    (CLOSED_STATE, _CLOSED_BEFORE + BREAKER_OPEN_MINUTES),
+)
+_BREAKER_CLOSED = ((CLOSED_STATE, _BREAKER_END),)
+
+
+def _breaker_cases(service: _Service, alert: AlertRule) -> list[dict[str, Any]]:
     """Fires once a breaker stays open past ``for`` and resolves when it closes; quiet
     when a breaker opens only briefly or stays closed, and when there are no breakers."""
-    plan = group.plan
-    labels = {
-        semconv.JOB: plan.queries.job,
-        semconv.LABEL_BREAKER_NAME: TEST_BREAKER,
-    }
-    closed_before = BASELINE_MINUTES // 3
-    opened = [
-        (CLOSED_STATE, closed_before),
-        (OPEN_STATE, BREAKER_OPEN_MINUTES + 1),
-        (CLOSED_STATE, closed_before),
-    ]
-    open_until = closed_before + BREAKER_OPEN_MINUTES
-    blip = [
-        (CLOSED_STATE, closed_before),
-        (OPEN_STATE, BREAKER_BLIP_MINUTES),
-        (CLOSED_STATE, closed_before + BREAKER_OPEN_MINUTES),
-    ]
-    closed = [(CLOSED_STATE, 2 * closed_before + BREAKER_OPEN_MINUTES)]
-    end = 2 * closed_before + BREAKER_OPEN_MINUTES - 1
+    labels = {**service.job, semconv.LABEL_BREAKER_NAME: TEST_BREAKER}
+    open_until = _CLOSED_BEFORE + BREAKER_OPEN_MINUTES
+    end = _BREAKER_END - 1
+    tested = _breaker_names(service, TEST_BREAKER)
+    other = _breaker_names(service, OTHER_BREAKER)
 
     def check(minutes: int, firing: bool) -> dict[str, Any]:
-        expected = [_expected(alert, labels, _humanize_percentage(Decimal(1)))] if firing else []
+        expected = [_expected(alert, labels, _ALL)] if firing else []
         return {"eval_time": _minutes(minutes), "alertname": alert.alert, "exp_alerts": expected}
 
     return [
@@ -427,11 +484,11 @@ def _breaker_cases(group: RuleGroup, alert: AlertRule) -> list[dict[str, Any]]:
             "name": f"{alert.alert} fires once a breaker stays open, resolves when it closes",
             "interval": EVALUATION_INTERVAL,
             "input_series": [
-                *_breaker(plan, TEST_BREAKER, opened),
-                *_breaker(plan, OTHER_BREAKER, closed),
+                *_breaker(tested, _BREAKER_OPENED),
+                *_breaker(other, _BREAKER_CLOSED),
             ],
             "alert_rule_test": [
-                check(closed_before + 1, firing=False),  # open, but not for long enough yet
+                check(_CLOSED_BEFORE + 1, firing=False),  # open, but not for long enough yet
                 check(open_until, firing=True),
                 check(end, firing=False),
             ],
@@ -440,45 +497,44 @@ def _breaker_cases(group: RuleGroup, alert: AlertRule) -> list[dict[str, Any]]:
             "name": f"{alert.alert} stays silent while breakers open only briefly or stay closed",
             "interval": EVALUATION_INTERVAL,
             "input_series": [
-                *_breaker(plan, TEST_BREAKER, blip),
-                *_breaker(plan, OTHER_BREAKER, closed),
+                *_breaker(tested, _BREAKER_BLIP),
+                *_breaker(other, _BREAKER_CLOSED),
             ],
             "alert_rule_test": [
-                check(closed_before + BREAKER_BLIP_MINUTES - 1, firing=False),
+                check(_CLOSED_BEFORE + BREAKER_BLIP_MINUTES - 1, firing=False),
                 check(end, firing=False),
             ],
         },
         {
             "name": f"{alert.alert} stays silent without any circuit-breaker metrics",
             "interval": EVALUATION_INTERVAL,
-            "input_series": [_up(plan, f"1x{HEALTHY_MINUTES}")],
+            "input_series": [_up(service, f"1x{HEALTHY_MINUTES}")],
             "alert_rule_test": [check(HEALTHY_MINUTES, firing=False)],
         },
     ]
 
 
 def _telemetry_series(
-    plan: ServicePlan, metric: str, label: str, values: dict[str, str]
+    service: _Service, metric: str, label: str, values: dict[str, str]
 ) -> list[dict[str, str]]:
-    base = {**plan.queries.identity_labels(), semconv.LABEL_INSTANCE: TEST_INSTANCE}
+    instance = (semconv.LABEL_INSTANCE, TEST_INSTANCE)
+    names = service.series(metric, label, tuple(values), instance)
     return [
-        {"series": _series_name(metric, {**base, label: name}), "values": series}
-        for name, series in values.items()
+        {"series": name, "values": series}
+        for name, series in zip(names, values.values(), strict=True)
     ]
 
 
-def _spans_dropped_cases(group: RuleGroup, alert: AlertRule) -> list[dict[str, Any]]:
+def _spans_dropped_cases(service: _Service, alert: AlertRule) -> list[dict[str, Any]]:
     """Fires once spans have been dropped for 15 minutes on end; quiet while a counter
     that dropped spans long ago stays flat."""
-    plan = group.plan
     quiet, dropping = BASELINE_MINUTES // 3, 25  # dropping: longer than the alert's for
     rate = 5  # spans a minute: $value is the rate per second
     dropped = {"queue_full": f"0x{quiet} {rate}+{rate}x{dropping - 1}"}
-    labels = {semconv.JOB: plan.queries.job}
     value = _humanize_percentage(Decimal(rate) / 60)
 
     def check(minutes: int, firing: bool) -> dict[str, Any]:
-        expected = [_expected(alert, labels, value)] if firing else []
+        expected = [_expected(alert, service.job, value)] if firing else []
         return {"eval_time": _minutes(minutes), "alertname": alert.alert, "exp_alerts": expected}
 
     metric = semconv.TELEMETRY_SPANS_DROPPED
@@ -486,42 +542,36 @@ def _spans_dropped_cases(group: RuleGroup, alert: AlertRule) -> list[dict[str, A
         {
             "name": f"{alert.alert} fires once spans have been dropped for 15 minutes",
             "interval": EVALUATION_INTERVAL,
-            "input_series": _telemetry_series(plan, metric, semconv.LABEL_REASON, dropped),
+            "input_series": _telemetry_series(service, metric, semconv.LABEL_REASON, dropped),
             "alert_rule_test": [check(quiet + 10, firing=False), check(quiet + dropping, True)],
         },
         {
             "name": f"{alert.alert} stays silent while the dropped-spans counter is flat",
             "interval": EVALUATION_INTERVAL,
             "input_series": _telemetry_series(
-                plan, metric, semconv.LABEL_REASON, {"export_failed": f"7x{HEALTHY_MINUTES}"}
+                service, metric, semconv.LABEL_REASON, {"export_failed": f"7x{HEALTHY_MINUTES}"}
             ),
             "alert_rule_test": [check(HEALTHY_MINUTES, firing=False)],
         },
     ]
 
 
-def _readiness_case(group: RuleGroup, alert: AlertRule) -> dict[str, Any]:
+def _readiness_case(service: _Service, alert: AlertRule) -> dict[str, Any]:
     """Fires for the one check that has failed for 10 minutes, not for the one passing."""
-    plan = group.plan
     passing, failing = BASELINE_MINUTES // 3, 20
     statuses = {"database": f"1x{passing - 1} 0x{failing}", "cache": f"1x{passing + failing}"}
-    labels = {
-        semconv.JOB: plan.queries.job,
-        semconv.LABEL_INSTANCE: TEST_INSTANCE,
-        semconv.LABEL_CHECK: "database",
-    }
+    labels = {**service.job, semconv.LABEL_INSTANCE: TEST_INSTANCE, semconv.LABEL_CHECK: "database"}
     metric = semconv.HEALTH_CHECK_STATUS
-    zero = _humanize_percentage(Decimal(0))
     return {
         "name": f"{alert.alert} fires for a check failing for 10 minutes, not a passing one",
         "interval": EVALUATION_INTERVAL,
-        "input_series": _telemetry_series(plan, metric, semconv.LABEL_CHECK, statuses),
+        "input_series": _telemetry_series(service, metric, semconv.LABEL_CHECK, statuses),
         "alert_rule_test": [
             {"eval_time": _minutes(passing + 5), "alertname": alert.alert, "exp_alerts": []},
             {
                 "eval_time": _minutes(passing + failing - 1),
                 "alertname": alert.alert,
-                "exp_alerts": [_expected(alert, labels, zero)],
+                "exp_alerts": [_expected(alert, labels, _NONE)],
             },
         ],
     }
@@ -530,47 +580,43 @@ def _readiness_case(group: RuleGroup, alert: AlertRule) -> dict[str, Any]:
 def build_test_cases(group: RuleGroup) -> list[dict[str, Any]]:
     """Every promtool test case for ``group``: quiet cases first, then the burn-rate
     cases, then one or more per other alert."""
-    plan = group.plan
+    service = _Service(group)
+    up = _up(service, f"1x{HEALTHY_MINUTES}")
+    silence = _silence([alert.alert for alert in group.alerts], HEALTHY_MINUTES)
     cases: list[dict[str, Any]] = [
         {
             "name": "healthy traffic: no alert fires",
             "interval": EVALUATION_INTERVAL,
-            "input_series": [
-                _up(plan, f"1x{HEALTHY_MINUTES}"),
-                *_traffic(plan, [Phase(HEALTHY_MINUTES, ok=REQUESTS_PER_MINUTE)]),
-            ],
-            "alert_rule_test": _silence(group, HEALTHY_MINUTES),
+            "input_series": [up, *_traffic(service, _HEALTHY)],
+            "alert_rule_test": silence,
         },
         {
             "name": "no traffic at all: no alert fires (no NaN, no false page)",
             "interval": EVALUATION_INTERVAL,
-            "input_series": [
-                _up(plan, f"1x{HEALTHY_MINUTES}"),
-                *_traffic(plan, [Phase(HEALTHY_MINUTES)]),
-            ],
-            "alert_rule_test": _silence(group, HEALTHY_MINUTES),
+            "input_series": [up, *_traffic(service, _NO_TRAFFIC)],
+            "alert_rule_test": silence,
         },
-        *_burn_cases(group),
+        *_burn_cases(service),
     ]
     for alert in group.alerts:
         if alert.watches == BURN:
             continue
         if alert.watches == SERVICE_DOWN:
-            cases.append(_service_down_case(group, alert))
+            cases.append(_service_down_case(service, alert))
         elif alert.watches == TARGET_DOWN:
-            cases.append(_target_down_case(group, alert))
+            cases.append(_target_down_case(service, alert))
         elif alert.watches == METRICS_MISSING:
-            cases.append(_metrics_missing_case(group, alert))
+            cases.append(_metrics_missing_case(service, alert))
         elif alert.watches == BUCKET_MISSING:
-            cases.append(_bucket_missing_case(group, alert))
+            cases.append(_bucket_missing_case(service, alert))
         elif alert.watches == BREAKER_OPEN:
-            cases.extend(_breaker_cases(group, alert))
+            cases.extend(_breaker_cases(service, alert))
         elif alert.watches == SPANS_DROPPED:
-            cases.extend(_spans_dropped_cases(group, alert))
+            cases.extend(_spans_dropped_cases(service, alert))
         elif alert.watches == READINESS_FAILING:
-            cases.append(_readiness_case(group, alert))
+            cases.append(_readiness_case(service, alert))
         else:
-            cases.append(_target_absent_case(group, alert))
+            cases.append(_target_absent_case(service, alert))
     return cases
 
 

@@ -25,11 +25,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from toolkit import semconv
 from toolkit.generate.plan import (
-    BurnAlertPlan,
     BurnCheck,
     ServicePlan,
     SLOPlan,
@@ -44,7 +44,7 @@ from toolkit.generate.promql import (
     le_matcher,
     quote,
 )
-from toolkit.generate.runbooks import runbook_url
+from toolkit.generate.runbooks import runbook_links
 from toolkit.generate.texts import AlertTexts
 
 BURN = "burn"
@@ -71,7 +71,7 @@ OPEN_STATE = "open"
 _SPEED_WORD = {Speed.PAGE: "Fast", Speed.TICKET: "Slow"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class RecordingRule:
     """One ``record:`` rule."""
 
@@ -79,12 +79,21 @@ class RecordingRule:
     expr: str
     labels: dict[str, str]
 
+    def __init__(self, record: str, expr: str, labels: dict[str, str]) -> None:
+        # Frozen, yet filled straight into the instance's dict: the generated __init__
+        # of a frozen dataclass calls object.__setattr__ per field, and every service
+        # builds dozens of rules.
+        fields = self.__dict__
+        fields["record"] = record
+        fields["expr"] = expr
+        fields["labels"] = labels
+
     def to_data(self) -> dict[str, Any]:
         """The rule as Prometheus reads it."""
         return {"record": self.record, "expr": self.expr, "labels": self.labels}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class AlertRule:
     """One ``alert:`` rule, plus what its generated unit test needs to know."""
 
@@ -96,6 +105,27 @@ class AlertRule:
     watches: str
     slo: SLOPlan | None = None
     checks: tuple[BurnCheck, ...] = ()
+
+    def __init__(
+        self,
+        alert: str,
+        expr: str,
+        for_: str | None,
+        labels: dict[str, str],
+        annotations: dict[str, str],
+        watches: str,
+        slo: SLOPlan | None = None,
+        checks: tuple[BurnCheck, ...] = (),
+    ) -> None:
+        fields = self.__dict__  # as RecordingRule's
+        fields["alert"] = alert
+        fields["expr"] = expr
+        fields["for_"] = for_
+        fields["labels"] = labels
+        fields["annotations"] = annotations
+        fields["watches"] = watches
+        fields["slo"] = slo
+        fields["checks"] = checks
 
     def to_data(self) -> dict[str, Any]:
         """The rule as Prometheus reads it."""
@@ -140,28 +170,117 @@ class RuleGroup:
         return groups
 
 
-def _base_labels(plan: ServicePlan, severity: str) -> dict[str, str]:
-    service = plan.service
-    labels = dict(sorted(service.alert_labels.items()))
-    # The generator's own labels win over alert_labels: routing relies on them.
-    labels.update(
-        {
-            semconv.LABEL_SEVERITY: severity,
-            semconv.LABEL_SERVICE: service.name,
-            semconv.LABEL_TEAM: service.team,
-        }
-    )
-    return labels
+class _Alerts:
+    """Builds one service's alerts; holds what they share, worked out once: the
+    labels of each severity, the facts every text may use, the runbook links."""
+
+    def __init__(self, plan: ServicePlan, texts: AlertTexts, base_url: str | None) -> None:
+        self.plan = plan
+        self.texts = texts
+        self.prefix = plan.alert_prefix
+        self.selector = plan.queries.selector()
+        self.facts = texts.service_facts(plan)
+        self.link = runbook_links(plan, base_url)
+        self.severity = {speed: plan.severity(speed) for speed in Speed}
+        self._labels: dict[str, dict[str, str]] = {}
+
+    def labels(self, severity: str) -> dict[str, str]:
+        """The labels of an alert of ``severity`` (shared: copy before changing)."""
+        labels = self._labels.get(severity)
+        if labels is None:
+            service = self.plan.service
+            labels = dict(sorted(service.alert_labels.items()))
+            # The generator's own labels win over alert_labels: routing relies on them.
+            labels.update(
+                {
+                    semconv.LABEL_SEVERITY: severity,
+                    semconv.LABEL_SERVICE: service.name,
+                    semconv.LABEL_TEAM: service.team,
+                }
+            )
+            self._labels[severity] = labels
+        return labels
+
+    def annotations(self, name: str, kind: str, facts: SimpleNamespace) -> dict[str, str]:
+        """The texts of alert ``name`` (the ``kind`` macros) and its runbook link: every
+        alert links to a runbook, the service's own, else its section of the stub."""
+        summary, description = self.texts.render(kind, facts)
+        return {"summary": summary, "description": description, "runbook_url": self.link(name)}
+
+    def burn(self, slo: SLOPlan) -> list[AlertRule]:
+        """The burn-rate alerts of ``slo``."""
+        bad_events, objective, budget = _objective_texts(self.plan, slo)
+        built = []
+        for alert in slo.burn_alerts:
+            checks = alert.checks
+            branches, windows, factors = [], [], []
+            for check in checks:
+                threshold = format_number(check.threshold)
+                guard = ""
+                if check.min_requests:
+                    guard = f" and {check.long_requests} >= {check.min_requests}"
+                branches.append(
+                    f"({check.long} > {threshold} and {check.short} > {threshold}{guard})"
+                )
+                windows.append(check.long_window.text)
+                factors.append(f"{format_number(check.factor)}x")
+            facts = SimpleNamespace(
+                **self.facts,
+                slo=slo.kind,
+                page=alert.speed is Speed.PAGE,
+                bad_events=bad_events,
+                windows=" or ".join(windows),
+                factors=" or ".join(factors),
+                objective=objective,
+                budget=budget,
+            )
+            name = f"{self.prefix}{slo.kind.capitalize()}{_SPEED_WORD[alert.speed]}Burn"
+            built.append(
+                AlertRule(
+                    name,
+                    " or ".join(branches),
+                    None,
+                    {**self.labels(alert.severity), semconv.LABEL_SLO: slo.kind},
+                    self.annotations(name, BURN, facts),
+                    BURN,
+                    slo,
+                    checks,
+                )
+            )
+        return built
+
+    def simple(
+        self, name: str, kind: str, expr: str, for_: str, speed: Speed, **facts: str
+    ) -> AlertRule:
+        """An alert on one condition held for ``for_``, its texts from the ``kind`` macros."""
+        name = f"{self.prefix}{name}"
+        texts_facts = SimpleNamespace(**self.facts, **{"for": for_}, **facts)
+        return AlertRule(
+            name,
+            expr,
+            for_,
+            dict(self.labels(self.severity[speed])),
+            self.annotations(name, kind, texts_facts),
+            kind,
+        )
 
 
-def _annotations(summary: str, description: str) -> dict[str, str]:
-    return {"summary": summary, "description": description}
+# What the burn-rate texts say about an objective, by everything it depends on: many
+# services share an objective.
+_OBJECTIVE_TEXTS: dict[tuple[str, float, Decimal, str, float | None], tuple[str, str, str]] = {}
 
 
-def _link_runbook(plan: ServicePlan, alert: AlertRule, base_url: str | None) -> None:
-    """Every alert links to a runbook: the service's own, else its section of the stub.
-    (Completes the annotations of an alert still being built.)"""
-    alert.annotations["runbook_url"] = runbook_url(plan, base_url, alert.alert)
+def _objective_texts(plan: ServicePlan, slo: SLOPlan) -> tuple[str, str, str]:
+    """What bad events are, the objective (``99.9% over 30d``) and its budget (``0.1%``)."""
+    latency = plan.service.slo.latency
+    window = plan.service.slo.window.text
+    threshold = latency.threshold_seconds if latency else None
+    key = (slo.kind, slo.target, slo.budget, window, threshold)
+    texts = _OBJECTIVE_TEXTS.get(key)
+    if texts is None:
+        objective = f"{slo.target_text}% over {window}"
+        texts = _OBJECTIVE_TEXTS[key] = (_bad_events(plan, slo), objective, percent(slo.budget))
+    return texts
 
 
 def _bad_events(plan: ServicePlan, slo: SLOPlan) -> str:
@@ -172,61 +291,6 @@ def _bad_events(plan: ServicePlan, slo: SLOPlan) -> str:
     return f"took longer than {threshold}s"
 
 
-def _burn_alert(
-    plan: ServicePlan, slo: SLOPlan, alert: BurnAlertPlan, texts: AlertTexts
-) -> AlertRule:
-    branches = []
-    for check in alert.checks:
-        threshold = format_number(check.threshold)
-        guard = ""
-        if check.min_requests:
-            guard = f" and {check.long_requests} >= {check.min_requests}"
-        branches.append(f"({check.long} > {threshold} and {check.short} > {threshold}{guard})")
-    facts = texts.facts(
-        plan,
-        slo=slo.kind,
-        page=alert.speed is Speed.PAGE,
-        bad_events=_bad_events(plan, slo),
-        windows=" or ".join(c.long_window.text for c in alert.checks),
-        factors=" or ".join(f"{format_number(c.factor)}x" for c in alert.checks),
-        objective=f"{slo.target_text}% over {plan.service.slo.window.text}",
-        budget=percent(slo.budget),
-    )
-    summary, description = texts.render("burn", facts)
-    return AlertRule(
-        alert=f"{plan.alert_prefix}{slo.kind.capitalize()}{_SPEED_WORD[alert.speed]}Burn",
-        expr=" or ".join(branches),
-        for_=None,
-        labels={**_base_labels(plan, alert.severity), semconv.LABEL_SLO: slo.kind},
-        annotations=_annotations(summary, description),
-        watches=BURN,
-        slo=slo,
-        checks=alert.checks,
-    )
-
-
-def _simple_alert(
-    plan: ServicePlan,
-    texts: AlertTexts,
-    name: str,
-    kind: str,
-    expr: str,
-    for_: str,
-    speed: Speed,
-    **facts: str,
-) -> AlertRule:
-    """An alert on one condition held for ``for_``, its texts from the ``kind`` macros."""
-    summary, description = texts.render(kind, texts.facts(plan, **{"for": for_}, **facts))
-    return AlertRule(
-        alert=f"{plan.alert_prefix}{name}",
-        expr=expr,
-        for_=for_,
-        labels=_base_labels(plan, plan.severity(speed)),
-        annotations=_annotations(summary, description),
-        watches=kind,
-    )
-
-
 def share_down_expr(plan: ServicePlan) -> str:
     """The share of the job's scrape targets that are down: one series per job."""
     up = f"{semconv.SCRAPE_UP}{plan.queries.selector()}"
@@ -234,16 +298,15 @@ def share_down_expr(plan: ServicePlan) -> str:
     return f"({by} ({up} == 0) / {by} ({up}))"
 
 
-def _target_alerts(plan: ServicePlan, texts: AlertTexts) -> tuple[AlertRule, ...]:
+def _target_alerts(build: _Alerts) -> tuple[AlertRule, ...]:
     """A page when the service is down (every target, or the catalog's share of them),
     a ticket per target down, a page when the service has no target at all."""
-    selector = plan.queries.selector()
+    plan = build.plan
+    selector = build.selector
     up = f"{semconv.SCRAPE_UP}{selector}"
     share = Decimal(repr(plan.service.alerting.page_targets_down)) / 100
     return (
-        _simple_alert(
-            plan,
-            texts,
+        build.simple(
             "ServiceDown",
             SERVICE_DOWN,
             f"{share_down_expr(plan)} >= {format_number(share)}",
@@ -251,12 +314,8 @@ def _target_alerts(plan: ServicePlan, texts: AlertTexts) -> tuple[AlertRule, ...
             Speed.PAGE,
             share="all" if share == 1 else f"at least {percent(share)}",
         ),
-        _simple_alert(
-            plan, texts, "TargetDown", TARGET_DOWN, f"{up} == 0", TARGET_DOWN_FOR, Speed.TICKET
-        ),
-        _simple_alert(
-            plan,
-            texts,
+        build.simple("TargetDown", TARGET_DOWN, f"{up} == 0", TARGET_DOWN_FOR, Speed.TICKET),
+        build.simple(
             "TargetAbsent",
             TARGET_ABSENT,
             f"absent({up})",
@@ -267,19 +326,18 @@ def _target_alerts(plan: ServicePlan, texts: AlertTexts) -> tuple[AlertRule, ...
     )
 
 
-def _missing_data_alerts(plan: ServicePlan, texts: AlertTexts) -> tuple[AlertRule, ...]:
+def _missing_data_alerts(build: _Alerts) -> tuple[AlertRule, ...]:
     """Tickets for data the SLOs need: request series missing while a target is up
     (unless the catalog expects no traffic), the latency SLO's bucket missing."""
-    selector = plan.queries.selector()
+    plan = build.plan
+    selector = build.selector
     job = semconv.JOB
     requests = f"count by ({job}) ({SERVER_COUNT}{selector})"
     alerts = []
     if plan.service.alerting.expect_traffic:
         up = f"max by ({job}) ({semconv.SCRAPE_UP}{selector}) == 1"
         alerts.append(
-            _simple_alert(
-                plan,
-                texts,
+            build.simple(
                 "MetricsMissing",
                 METRICS_MISSING,
                 f"{up} unless on ({job}) {requests}",
@@ -292,9 +350,7 @@ def _missing_data_alerts(plan: ServicePlan, texts: AlertTexts) -> tuple[AlertRul
     if latency is not None:
         bucket = f"{SERVER_BUCKET}{plan.queries.selector(le_matcher(latency.threshold_seconds))}"
         alerts.append(
-            _simple_alert(
-                plan,
-                texts,
+            build.simple(
                 "LatencyBucketMissing",
                 BUCKET_MISSING,
                 f"{requests} unless on ({job}) count by ({job}) ({bucket})",
@@ -314,33 +370,27 @@ def breaker_open_expr(plan: ServicePlan) -> str:
     return f"max by ({by}) ({semconv.CIRCUITBREAKER_STATE}{plan.queries.selector(state)}) == 1"
 
 
-def _breaker_alert(plan: ServicePlan, texts: AlertTexts) -> AlertRule:
+def _breaker_alert(build: _Alerts) -> AlertRule:
     # No breaker metrics at all (a service without breakers) gives no series: silence.
-    return _simple_alert(
-        plan,
-        texts,
+    return build.simple(
         "CircuitBreakerOpen",
         BREAKER_OPEN,
-        breaker_open_expr(plan),
+        breaker_open_expr(build.plan),
         BREAKER_OPEN_FOR,
         Speed.TICKET,
     )
 
 
-def _telemetry_alerts(plan: ServicePlan, texts: AlertTexts) -> tuple[AlertRule, ...]:
+def _telemetry_alerts(build: _Alerts) -> tuple[AlertRule, ...]:
     """Tickets on the telemetry's and the service's own health: spans lost (traces
     missing), a readiness check failing (an instance out of rotation)."""
-    selector = plan.queries.selector()
+    selector = build.selector
     dropped = f"sum by ({semconv.JOB}) (rate({semconv.TELEMETRY_SPANS_DROPPED}{selector}[5m])) > 0"
     by = f"{semconv.JOB}, {semconv.LABEL_INSTANCE}, {semconv.LABEL_CHECK}"
     failing = f"min by ({by}) ({semconv.HEALTH_CHECK_STATUS}{selector}) == 0"
     return (
-        _simple_alert(
-            plan, texts, "SpansDropped", SPANS_DROPPED, dropped, SPANS_DROPPED_FOR, Speed.TICKET
-        ),
-        _simple_alert(
-            plan,
-            texts,
+        build.simple("SpansDropped", SPANS_DROPPED, dropped, SPANS_DROPPED_FOR, Speed.TICKET),
+        build.simple(
             "ReadinessCheckFailing",
             READINESS_FAILING,
             failing,
@@ -404,21 +454,19 @@ def build_rule_group(
     """Build every rule of the service: the recorded SLIs (base counts, then every alert
     window's ratio) and the alerts; the whole-window rules apart. ``runbook_base_url``:
     where the runbook stubs are published (``runbooks.runbook_url``)."""
+    name = plan.name
     recording = [
-        RecordingRule(record, expr, _slo_labels(plan, slo))
+        RecordingRule(record, expr, {semconv.LABEL_SERVICE: name, semconv.LABEL_SLO: slo.kind})
         for slo in plan.slos
         for record, expr in slo.recorded
     ]
     for slo in plan.slos:
         recording.extend(_overview_rules(plan, slo))
-    alerts = [
-        _burn_alert(plan, slo, alert, texts) for slo in plan.slos for alert in slo.burn_alerts
-    ]
-    alerts.extend(_target_alerts(plan, texts))
-    alerts.extend(_missing_data_alerts(plan, texts))
-    alerts.append(_breaker_alert(plan, texts))
-    alerts.extend(_telemetry_alerts(plan, texts))
+    build = _Alerts(plan, texts, runbook_base_url)
+    alerts = [alert for slo in plan.slos for alert in build.burn(slo)]
+    alerts.extend(_target_alerts(build))
+    alerts.extend(_missing_data_alerts(build))
+    alerts.append(_breaker_alert(build))
+    alerts.extend(_telemetry_alerts(build))
     window = tuple(rule for slo in plan.slos for rule in _window_rules(plan, slo))
-    for alert in alerts:
-        _link_runbook(plan, alert, runbook_base_url)
-    return RuleGroup(plan.name, plan, tuple(recording), tuple(alerts), window)
+    return RuleGroup(name, plan, tuple(recording), tuple(alerts), window)

@@ -10,6 +10,7 @@ unless the catalog names the service's own runbook.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,7 @@ from toolkit import semconv
 from toolkit.generate.dashboards.templated import TEMPLATED_UID
 from toolkit.generate.documents import HEADER
 from toolkit.generate.plan import ServicePlan
-from toolkit.generate.render import make_environment, render
+from toolkit.generate.render import load, make_environment, render
 
 if TYPE_CHECKING:  # rules imports this module for runbook_url
     from toolkit.generate.rules import AlertRule, RuleGroup
@@ -44,12 +45,17 @@ def runbook_url(plan: ServicePlan, base_url: str | None, alert: str) -> str:
     """Where ``alert`` links to: the service's own runbook when the catalog names one,
     else its section of the stub, under ``base_url`` when set (the catalog's
     ``runbooks.base_url``), else relative to the rules directory."""
-    if plan.service.runbook:
-        return plan.service.runbook
-    section = f"{plan.name}.md#{alert_anchor(alert)}"
-    if base_url:
-        return f"{base_url.rstrip('/')}/{section}"
-    return f"{RUNBOOKS_DIR}/{section}"
+    return runbook_links(plan, base_url)(alert)
+
+
+def runbook_links(plan: ServicePlan, base_url: str | None) -> Callable[[str], str]:
+    """:func:`runbook_url` for the alerts of one service, what they share worked out once."""
+    own = plan.service.runbook
+    if own:
+        return lambda alert: own
+    stub = f"{plan.name}.md#"
+    prefix = f"{base_url.rstrip('/')}/{stub}" if base_url else f"{RUNBOOKS_DIR}/{stub}"
+    return lambda alert: prefix + alert_anchor(alert)
 
 
 def _dashboard(plan: ServicePlan, templated: bool) -> SimpleNamespace:
@@ -63,7 +69,13 @@ def _dashboard(plan: ServicePlan, templated: bool) -> SimpleNamespace:
 
 
 def _as_code(text: str) -> str:
-    return _PROMETHEUS_TEMPLATE.sub(lambda found: f"`{found.group(0)}`", text)
+    if "{{" not in text:  # most summaries: no need for the expression
+        return text
+    return _PROMETHEUS_TEMPLATE.sub(_quoted, text)
+
+
+def _quoted(found: re.Match[str]) -> str:
+    return f"`{found.group(0)}`"
 
 
 def _alert(alert: AlertRule) -> SimpleNamespace:
@@ -106,6 +118,8 @@ class RunbookStubs:
 
     def __init__(self, templates: Path | None = None) -> None:
         self._env = make_environment(templates)
+        # Compiled now, as the alert texts are: a broken template fails before any work.
+        load(self._env, RUNBOOK_TEMPLATE)
 
     def render(self, group: RuleGroup, source: str, templated: bool = False) -> str:
         """The stub of ``group``'s service (``source``: the catalog's file name).
@@ -119,6 +133,7 @@ __all__ = [
     "RunbookStubs",
     "alert_anchor",
     "runbook_file",
+    "runbook_links",
     "runbook_url",
     "stub_context",
 ]

@@ -20,10 +20,10 @@ generator and raises ``TypeError`` naming its type and where it is
   before a bare exponent (YAML 1.1 reads ``1e-05`` as a string), ``.nan``, ``.inf``,
   ``-.inf``; empty collections as ``[]`` and ``{}``.
 
-Why our own: PyYAML's CSafeDumper spends about 2 s on the 20 MB of rules and rule tests
-generated for 1,000 services (1.2 s on 21 MB of rules alone, where this takes 0.08 s); this
-writes the same bytes for the documents the generator builds, with caches for the
-scalars that repeat, and its output is checked here rather than left to PyYAML.
+Why our own: PyYAML's CSafeDumper takes over ten times as long on the rules and rule
+tests generated for 1,000 services; this writes the same bytes for the documents the
+generator builds, with caches for the strings and keys that repeat (bounded: cleared when
+full), and its output is checked here rather than left to PyYAML.
 tests/test_generate_yaml.py proves that what it writes parses back (with PyYAML's safe
 loader) to exactly the data, and that it writes the committed generated files as they are.
 """
@@ -44,9 +44,16 @@ _SIMPLE = re.compile(f"[{_SIMPLE_CHARS}]*")
 # What a double-quoted scalar escapes: all but the simple characters, and '"' and '\'.
 _ESCAPED = re.compile(f'[^{_SIMPLE_CHARS}]|["\\\\]')
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+# Of ASCII, only the control characters (C0 and DEL) are not simple. This table changes
+# exactly their bytes, so an ASCII string is simple if its bytes translate to themselves:
+# for a long string, a cheaper test than str.isprintable, which looks each character up
+# in the Unicode tables.
+_CONTROLS_CHANGED = bytes(c ^ 1 if c < 0x20 or c == 0x7F else c for c in range(256))
+_LONG = 64  # from this length on, the translation is the cheaper test
 # What a plain scalar may not start with (an indicator, or "-", "?", ":" then a space).
 _LEADING_INDICATORS = frozenset("#,[]{}&*!|>'\"%@` ")
 _LEADING_BEFORE_SPACE = ("- ", "? ", ": ", "---", "...")
+_LEADING_SPECIAL = _LEADING_INDICATORS | frozenset("-?:.")  # first characters to look into
 _STR_TAG = "tag:yaml.org,2002:str"
 _RESOLVER = yaml.resolver.Resolver()
 # Only a scalar starting with one of these can resolve to a non-string (null, bool,
@@ -55,27 +62,30 @@ _RESOLVED_FIRST = frozenset(_RESOLVER.yaml_implicit_resolvers) - {None}
 _SIMPLE_KEY_BYTES = 128  # longer keys are written as "? key" (as libyaml does)
 _WRITTEN = "only dict (str keys), list, str, int, float, bool and None are written"
 _SCALARS = frozenset({str, bool, int, float, type(None)})
-_PADS = [" " * indent for indent in range(0, 200)]
-_styles: dict[str, str] = {}  # string -> as written
-_keys: dict[str, str] = {}  # simple key -> "key:"
 
 
 class _Invalid(Exception):
     """The document holds a type that is not written; ``emit_yaml`` finds where."""
 
 
+# --- strings -----------------------------------------------------------------------------
+
+
 def _plain_allowed(value: str) -> bool:
     """PyYAML's (and libyaml's) rule for a plain scalar in block context, single line."""
-    if (
-        value[0] in _LEADING_INDICATORS
+    if not value:
+        return False
+    first = value[0]
+    if first in _LEADING_SPECIAL and (
+        first in _LEADING_INDICATORS
         or value.startswith(_LEADING_BEFORE_SPACE)
         or value in ("-", "?", ":")
-        or value[-1] in " :"
-        or ": " in value
-        or " #" in value
     ):
         return False
-    if value[0] not in _RESOLVED_FIRST:
+    # ": " and " #" need a space, and "#" is rare: the one-character tests go first.
+    if value[-1] in " :" or (" " in value and (": " in value or ("#" in value and " #" in value))):
+        return False
+    if first not in _RESOLVED_FIRST:
         return True
     resolved = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
     return bool(resolved == _STR_TAG)
@@ -91,18 +101,97 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\u{code:04X}" if code < 0x10000 else f"\\U{code:08X}"
 
 
-def _string(value: str) -> str:
-    """The scalar as written: plain, else single-quoted, else double-quoted with escapes."""
-    styled = _styles.get(value)
-    if styled is not None:
-        return styled
-    if value.isprintable() if value.isascii() else _SIMPLE.fullmatch(value) is not None:
-        styled = value if value and _plain_allowed(value) else "'" + value.replace("'", "''") + "'"
+# Strings as written, after the space that separates them from their key or dash. Names
+# and labels repeat across documents, series within a promtool test file. Cleared when
+# full, and by ``clear_caches`` when a generation run ends: bounded, and a run does not
+# keep the previous run's strings alive.
+_strings: dict[str, str] = {}
+_CACHED_STRINGS = 1 << 18  # over twice the distinct strings of 1,000 services' documents
+
+
+def clear_caches() -> None:
+    """Forget every string written so far (``generate`` calls it when a run ends)."""
+    _strings.clear()
+
+
+def _add_string(value: str) -> str:
+    """A space and the string as written (plain, else single-quoted, or double-quoted with
+    escapes unless simple), cached."""
+    if not value.isascii():
+        simple = _SIMPLE.fullmatch(value) is not None
+    elif len(value) < _LONG:
+        simple = value.isprintable()
     else:
-        styled = '"' + _ESCAPED.sub(_escape, value) + '"'
-    if len(_styles) < 100_000:  # generated names and labels repeat; expressions do not
-        _styles[value] = styled
-    return styled
+        data = value.encode()
+        simple = data.translate(_CONTROLS_CHANGED) == data
+    if not simple:
+        written = ' "' + _ESCAPED.sub(_escape, value) + '"'
+    elif _plain_allowed(value):
+        written = " " + value
+    else:
+        written = " '" + (value.replace("'", "''") if "'" in value else value) + "'"
+    if len(_strings) >= _CACHED_STRINGS:
+        _strings.clear()
+    _strings[value] = written
+    return written
+
+
+def _string(value: str) -> str:
+    """The string as written."""
+    return (_strings.get(value) or _add_string(value))[1:]
+
+
+# --- the layout ------------------------------------------------------------------------
+#
+# The document is written as pieces, joined once. Each line starts with a line break and
+# its indentation, so no piece depends on what follows it: a key's head (``\n  key:``)
+# or an item's dash (``\n  -``), then what follows on the line, if anything: a space and
+# a scalar, or the head of a mapping item's first key (`` key:``), or the first dash of
+# a list in a list (`` -``). Heads are cached per indentation, strings in ``_strings``.
+
+
+class _Level:
+    """One indentation: the start of its lines, and the heads of the keys on them.
+
+    ``heads`` are those of keys starting their line; ``item_heads`` those of the first
+    keys of list items, which follow their item's dash (two columns to the left)."""
+
+    __slots__ = ("dash", "heads", "indent", "inner", "item_heads", "start")
+
+    def __init__(self, indent: int) -> None:
+        self.indent = indent
+        self.start = "\n" + " " * indent
+        self.dash = self.start + "-"  # a list is not indented under its key
+        self.heads: dict[str, str] = {}
+        self.item_heads: dict[str, str] = {}
+        self.inner: _Level | None = None  # the next indentation, made when first needed
+
+    def deeper(self) -> _Level:
+        if self.inner is None:
+            self.inner = _Level(self.indent + 2)
+        return self.inner
+
+
+_TOP = _Level(0)
+_CACHED_KEYS = 1 << 10  # heads in one dict of a level; cleared when full
+
+
+def _head(heads: dict[str, str], key: Any, level: _Level) -> str:
+    """The head of a key missing from ``heads`` (of ``level``): checked, written, cached.
+
+    An empty or long key is written ``? key``, then ``:`` on a line of its own."""
+    if not isinstance(key, str):
+        raise _Invalid
+    key = str.__str__(key)  # a str subclass (a StrEnum) is written as its string
+    start = level.start if heads is level.heads else " "
+    if key and len(key.encode("utf-8", "surrogatepass")) <= _SIMPLE_KEY_BYTES:
+        head = f"{start}{_string(key)}:"
+    else:
+        head = f"{start}? {_string(key)}{level.start}:"
+    if len(heads) >= _CACHED_KEYS:
+        heads.clear()
+    heads[key] = head
+    return head
 
 
 def _float(value: float) -> str:
@@ -115,75 +204,92 @@ def _float(value: float) -> str:
 
 
 def _scalar(value: Any) -> str:
+    """A space and the scalar (or empty collection) as written."""
     kind = type(value)
     if kind is str:
-        return _string(value)
+        return _strings.get(value) or _add_string(value)
     if kind is bool:
-        return "true" if value else "false"
+        return " true" if value else " false"
     if value is None:
-        return "null"
+        return " null"
     if kind is int:
-        return str(value)
+        return " " + str(value)
     if kind is float:
-        return _float(value)
+        return " " + _float(value)
     if kind is list and not value:
-        return "[]"
+        return " []"
     if kind is dict and not value:
-        return "{}"
+        return " {}"
     if isinstance(value, str):
-        return _string(str.__str__(value))
+        return _scalar(str.__str__(value))
     raise _Invalid
 
 
-def _key(key: Any, pad: str) -> str:
-    """``key:`` (a simple key, cached), or ``? key`` then ``:`` on the next line."""
-    if not isinstance(key, str):
-        raise _Invalid
-    key = str.__str__(key)  # a str subclass (a StrEnum) is written as its string
-    if key and len(key.encode("utf-8", "surrogatepass")) <= _SIMPLE_KEY_BYTES:
-        written = _string(key) + ":"
-        if len(_keys) < 10_000:
-            _keys[key] = written
-        return written
-    return "? " + _string(key) + "\n" + pad + ":"
-
-
-def _mapping(mapping: dict[Any, Any], indent: int, out: list[str], first: str) -> None:
-    # The hot loop: strings (most values) and cached keys are looked up inline.
-    pad = _PADS[indent] if indent < len(_PADS) else " " * indent
-    prefix = first
-    styles = _styles
-    keys = _keys
-    for key, value in mapping.items():
-        line = prefix + (keys.get(key) or _key(key, pad))
-        prefix = pad
-        kind = type(value)
-        if kind is str:
-            out.append(line + " " + (styles.get(value) or _string(value)))
-        elif kind is dict and value:
-            out.append(line)
-            _mapping(value, indent + 2, out, pad + "  ")
-        elif kind is list and value:
-            out.append(line)
-            _sequence(value, indent, out, pad)  # lists in mappings are not indented
+def _mapping(mapping: dict[Any, Any], level: _Level, out: list[str], heads: dict[str, str]) -> None:
+    """The keys at ``level``, the first one's head from ``heads`` (an item's, or not)."""
+    # The hot loop (inlined in _sequence too): most lines are two cached pieces, the key's
+    # head and the string as written.
+    strings = _strings
+    key_heads = level.heads
+    for key in mapping:
+        value = mapping[key]
+        try:
+            out.append(heads[key])
+        except KeyError:
+            out.append(_head(heads, key, level))
+        heads = key_heads
+        if type(value) is str:
+            out.append(strings.get(value) or _add_string(value))
+        elif type(value) is dict and value:
+            inner = level.inner or level.deeper()
+            _mapping(value, inner, out, inner.heads)
+        elif type(value) is list:
+            if value:
+                _sequence(value, level, out, level.dash)  # not indented under its key
+            else:
+                out.append(" []")
         else:
-            out.append(line + " " + _scalar(value))
+            out.append(_scalar(value))
 
 
-def _sequence(items: list[Any], indent: int, out: list[str], first: str) -> None:
-    pad = _PADS[indent] if indent < len(_PADS) else " " * indent
-    dash = first + "- "
+def _sequence(items: list[Any], level: _Level, out: list[str], dash: str) -> None:
+    """The items at ``level``, the first one after ``dash``: its own, or the rest of an
+    outer item's."""
+    strings = _strings
+    inner = level.inner or level.deeper()
+    item_heads = inner.item_heads
+    key_heads = inner.heads
     for item in items:
-        kind = type(item)
-        if kind is dict and item:
-            _mapping(item, indent + 2, out, dash)
-        elif kind is str:
-            out.append(dash + (_styles.get(item) or _string(item)))
-        elif kind is list and item:
-            _sequence(item, indent + 2, out, dash)
+        out.append(dash)
+        dash = level.dash
+        if type(item) is dict and item:
+            # _mapping(item, inner, out, item_heads), inlined: most lists hold mappings.
+            heads = item_heads
+            for key in item:
+                value = item[key]
+                try:
+                    out.append(heads[key])
+                except KeyError:
+                    out.append(_head(heads, key, inner))
+                heads = key_heads
+                if type(value) is str:
+                    out.append(strings.get(value) or _add_string(value))
+                elif type(value) is dict and value:
+                    deeper = inner.inner or inner.deeper()
+                    _mapping(value, deeper, out, deeper.heads)
+                elif type(value) is list:
+                    if value:
+                        _sequence(value, inner, out, inner.dash)
+                    else:
+                        out.append(" []")
+                else:
+                    out.append(_scalar(value))
+        elif type(item) is str:
+            out.append(strings.get(item) or _add_string(item))
+        elif type(item) is list and item:
+            _sequence(item, inner, out, " -")  # "- - item": on the outer item's line
         else:
-            out.append(dash + _scalar(item))
-        dash = pad + "- "
+            out.append(_scalar(item))
 
 
 def _step(path: str, key: str) -> str:
@@ -212,23 +318,32 @@ def _locate(node: Any, path: str) -> str | None:
     return None
 
 
-def emit_yaml(document: Any) -> str:
-    """The YAML body of ``document``: block style, keys in order, newline-terminated."""
-    out: list[str] = []
+def _write(document: Any, out: list[str]) -> None:
+    """Append the pieces of ``document``'s lines to ``out``, and its final line break."""
     try:
         if type(document) is dict and document:
-            _mapping(document, 0, out, "")
+            _mapping(document, _TOP, out, _TOP.heads)
         elif type(document) is list and document:
-            _sequence(document, 0, out, "")
+            _sequence(document, _TOP, out, _TOP.dash)
         else:
-            out.append(_scalar(document))
+            out.append("\n" + _scalar(document)[1:])
     except _Invalid:
         where = _locate(document, "") or "the document"
         raise TypeError(f"cannot write {where} as YAML: {_WRITTEN}") from None
-    out.append("")
-    return "\n".join(out)
+    out.append("\n")
+
+
+def emit_yaml(document: Any) -> str:
+    """The YAML body of ``document``: block style, keys in order, newline-terminated."""
+    out: list[str] = []
+    _write(document, out)
+    return "".join(out)[1:]  # no line break before the first line
 
 
 def dump_yaml(document: Any, source: str) -> str:
     """``emit_yaml`` headed by the do-not-edit comment and the source."""
-    return f"# {HEADER}\n# source: {source}\n{emit_yaml(document)}"
+    out: list[str] = []
+    _write(document, out)
+    # Joined first: the body is ASCII as a rule, and joins fastest before it meets the
+    # header's dash.
+    return f"# {HEADER}\n# source: {source}" + "".join(out)

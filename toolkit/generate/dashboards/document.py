@@ -44,6 +44,18 @@ def _annotations() -> dict[str, Any]:
     }
 
 
+# The same in every dashboard: built once and shared (documents are never changed in
+# place; see the ``stamp`` module).
+_ANNOTATIONS = _annotations()
+_DATASOURCE_VARIABLES = (
+    _datasource_variable("datasource", "Prometheus", "prometheus", ""),
+    _datasource_variable(
+        "trace_datasource", "Traces", "tempo", "Where exemplar and trace links open."
+    ),
+)
+_TIME = {"from": "now-6h", "to": "now"}
+
+
 def link(
     title: str, url: str, *, kind: str = "link", tags: list[str] | None = None
 ) -> dict[str, Any]:
@@ -86,19 +98,11 @@ def dashboard(
         "graphTooltip": graph_tooltip,
         "timezone": "browser",
         "refresh": refresh,
-        "time": {"from": "now-6h", "to": "now"},
+        "time": _TIME,
         "schemaVersion": SCHEMA_VERSION,
         "version": 1,
         "links": links,
-        "annotations": _annotations(),
-        "templating": {
-            "list": [
-                _datasource_variable("datasource", "Prometheus", "prometheus", ""),
-                _datasource_variable(
-                    "trace_datasource", "Traces", "tempo", "Where exemplar and trace links open."
-                ),
-                *variables,
-            ]
-        },
+        "annotations": _ANNOTATIONS,
+        "templating": {"list": [*_DATASOURCE_VARIABLES, *variables]},
         "panels": panels,
     }

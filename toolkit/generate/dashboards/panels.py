@@ -7,13 +7,15 @@ dashboard model expects it, every query on the ``$datasource`` variable.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 GRID_WIDTH = 24
 REF_IDS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # Parts every panel of a kind shares. Documents are built, serialised and dropped, never
-# changed in place (an overlay copies what it changes), so panels share these objects.
+# changed in place (an overlay copies what it changes), so panels share these objects,
+# and service dashboards share more (see the ``stamp`` module).
 _DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 _NO_OVERRIDES: list[dict[str, Any]] = []
 _NO_LINKS: list[dict[str, Any]] = []
@@ -119,7 +121,7 @@ class Panel:
             "description": self.description,
             "datasource": _DATASOURCE,
             "gridPos": self.grid,
-            "links": [_link(link) for link in self.links] if self.links else _NO_LINKS,
+            "links": [panel_link(link) for link in self.links] if self.links else _NO_LINKS,
             "targets": [_target(REF_IDS[i], t) for i, t in enumerate(self.targets)],
             "fieldConfig": field_config,
         }
@@ -162,7 +164,8 @@ def _target(ref_id: str, target: Target) -> dict[str, Any]:
     }
 
 
-def _link(link: dict[str, str]) -> dict[str, Any]:
+def panel_link(link: dict[str, str]) -> dict[str, Any]:
+    """A panel link's JSON model: ``link`` gives its title and URL."""
     return {
         "title": link["title"],
         "type": "link",
@@ -182,19 +185,29 @@ def steps_json(steps: list[Step]) -> dict[str, Any]:
     return {"mode": "absolute", "steps": [{"color": s.color, "value": s.value} for s in steps]}
 
 
+def grid_places(sizes: Iterable[tuple[int, int]]) -> list[dict[str, int]]:
+    """The ``gridPos`` of panels of these (width, height): left to right, wrapping at the
+    grid width."""
+    places: list[dict[str, int]] = []
+    x = y = row_height = 0
+    for width, height in sizes:
+        if x + width > GRID_WIDTH:
+            x, y, row_height = 0, y + row_height, 0
+        places.append({"h": height, "w": width, "x": x, "y": y})
+        x += width
+        row_height = max(row_height, height)
+    return places
+
+
 def lay_out(panels: list[Panel]) -> list[dict[str, Any]]:
     """Place panels left to right, wrapping at the grid width; ids follow that order.
 
     Returns the panels' JSON models.
     """
-    x = y = row_height = 0
-    for number, panel in enumerate(panels, start=1):
-        if x + panel.width > GRID_WIDTH:
-            x, y, row_height = 0, y + row_height, 0
+    places = grid_places((panel.width, panel.height) for panel in panels)
+    for number, (panel, grid) in enumerate(zip(panels, places, strict=True), start=1):
         panel.id = number
-        panel.grid = {"h": panel.height, "w": panel.width, "x": x, "y": y}
-        x += panel.width
-        row_height = max(row_height, panel.height)
+        panel.grid = grid
     return [panel.to_json() for panel in panels]
 
 

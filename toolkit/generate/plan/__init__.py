@@ -142,28 +142,42 @@ def camel_case(name: str) -> str:
     return alert_name_prefix(name)
 
 
-def _tiled_windows(specs: tuple[BurnAlertSpec, ...]) -> frozenset[Window]:
-    """The windows read from the 5-minute tiles: the long windows of the ticket checks
-    (a day and 3 days for a 30-day objective). A tile is up to 5 minutes old, which a
-    ticket can afford; the page checks and every short window read the 30-second base."""
+@dataclass(frozen=True)
+class _WindowSet:
+    """What depends only on the SLO window's length, worked out once per length."""
+
+    specs: tuple[BurnAlertSpec, ...]
+    ratio_windows: tuple[tuple[Window, bool], ...]  # every alert window; read from tiles?
+    tiled: frozenset[Window]
+
+
+@cache
+def _window_set(slo_window_seconds: int) -> _WindowSet:
+    """The burn-alert specs for this SLO window, and which windows read the 5-minute
+    tiles: the long windows of the ticket checks (a day and 3 days for a 30-day
+    objective). A tile is up to 5 minutes old, which a ticket can afford; the page
+    checks and every short window read the 5-minute base."""
+    specs = burn_alert_specs(slo_window_seconds)
     page, *tickets = specs
     fresh = {w for c in page.conditions for w in (c.long, c.short)}
     fresh |= {c.short for spec in tickets for c in spec.conditions}
-    return frozenset(c.long for spec in tickets for c in spec.conditions) - fresh
+    tiled = frozenset(c.long for spec in tickets for c in spec.conditions) - fresh
+    windows = tuple((w, w in tiled) for w in alert_windows(specs))
+    return _WindowSet(specs, windows, tiled)
 
 
 def _slo_plan(service: Service, queries: ServiceQueries, kind: str, target: float) -> SLOPlan:
     budget = error_budget(target)
     name = service.name
-    specs = burn_alert_specs(service.slo.window.seconds)
+    window_set = _window_set(service.slo.window.seconds)
+    specs, tiled = window_set.specs, window_set.tiled
     base = (
         (semconv.RECORD_SLI_REQUESTS, base_requests(service, queries, kind)),
         (semconv.RECORD_SLI_ERRORS, base_errors(service, queries, kind)),
     )
-    tiled = _tiled_windows(specs)
     ratios = tuple(
-        (recording_name(w.text), window_error_ratio(name, kind, w, tiled=w in tiled))
-        for w in alert_windows(specs)
+        (recording_name(w.text), window_error_ratio(name, kind, w, tiled=is_tiled))
+        for w, is_tiled in window_set.ratio_windows
     )
     alerts = []
     for spec in specs:
@@ -171,7 +185,7 @@ def _slo_plan(service: Service, queries: ServiceQueries, kind: str, target: floa
         checks = tuple(
             BurnCheck(
                 condition.factor,
-                condition.factor * budget,
+                threshold,
                 condition.long,
                 condition.short,
                 recorded_ratio(name, kind, condition.long.text),
@@ -180,7 +194,7 @@ def _slo_plan(service: Service, queries: ServiceQueries, kind: str, target: floa
                 service.alerting.min_requests,
             )
             for condition in spec.conditions
-            if condition.factor * budget < 1
+            if (threshold := condition.factor * budget) < 1
         )
         if checks:
             alerts.append(BurnAlertPlan(spec.speed, SEVERITY[service.tier][spec.speed], checks))

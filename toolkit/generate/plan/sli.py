@@ -113,7 +113,7 @@ def window_error_ratio(service_name: str, kind: str, window: Window, *, tiled: b
     from their 5-minute tiles): weighted by traffic, and no result (never NaN) when the
     window saw no request."""
     errors, requests = _counts(service_name, kind, tiled=tiled)
-    if window == BASE_WINDOW and not tiled:
+    if not tiled and window.seconds == BASE_WINDOW.seconds:
         return f"{errors} / ({requests} > 0)"
     return (
         f"sum_over_time({errors}[{window.text}]) / (sum_over_time({requests}[{window.text}]) > 0)"
@@ -126,7 +126,7 @@ def requests_in(service_name: str, kind: str, window: Window, *, tiled: bool) ->
     _, requests = _counts(service_name, kind, tiled=tiled)
     if tiled:
         return f"sum_over_time({requests}[{window.text}])"
-    if window == BASE_WINDOW:
+    if window.seconds == BASE_WINDOW.seconds:
         return requests
     bases = format_number(Decimal(window.seconds) / BASE_WINDOW.seconds)
     return f"avg_over_time({requests}[{window.text}]) * {bases}"
