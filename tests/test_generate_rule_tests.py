@@ -179,3 +179,20 @@ def test_value_is_expanded_as_prometheus_does_in_every_kind_of_text(tmp_path: Pa
     )
     breaker = "OrdersCircuitBreakerOpen fires once a breaker stays open, resolves when it closes"
     assert summaries[breaker].startswith("100% ")
+
+
+def test_series_names_sort_labels_and_keep_braces_in_values() -> None:
+    """Series names carry the service's selector labels sorted with the case's own, and
+    label values are written as they are, braces and quotes included (the names are
+    filled into templates shared by services with the same label names)."""
+    group = rule_group(make_service(labels={"zone": 'a{0}"b', "env": "prod}"}))
+    other = rule_group(make_service("billing", labels={"zone": "z", "env": "e"}))
+    up = 'up{env="prod}",instance="app:8000",job="orders",zone="a{0}\\"b"}'
+    healthy = build_test_cases(group)[0]["input_series"]
+    assert healthy[0]["series"] == up
+    assert healthy[1]["series"] == (
+        'http_server_request_duration_seconds_count{env="prod}",http_response_status_code="200",'
+        'job="orders",zone="a{0}\\"b"}'
+    )
+    other_up = build_test_cases(other)[0]["input_series"][0]["series"]
+    assert other_up == 'up{env="e",instance="app:8000",job="billing",zone="z"}'

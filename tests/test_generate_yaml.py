@@ -387,8 +387,8 @@ def _assert_written_by_the_rule(value: str) -> None:
     written = _written_by_the_rule(value)
     assert emit_yaml({"k": value}) == f"k: {written}\n"
     assert emit_yaml(["x", value]) == f"- x\n- {written}\n"
-    if value and len(value.encode("utf-8", "surrogatepass")) <= 128:
-        assert emit_yaml({"k": 1, value: 1}) == f"k: 1\n{written}: 1\n"
+    if value not in ("", "k") and len(value.encode("utf-8", "surrogatepass")) <= 128:
+        assert emit_yaml({"k": 1, value: 1}) == f"k: 1\n{written}: 1\n"  # "k" is one key
 
 
 _LONG_ASCII = 'sum(rate(http_requests_total{job="api"}[5m])) / 60'  # 50 characters
@@ -447,3 +447,33 @@ def test_the_caches_stay_bounded_and_right(monkeypatch: pytest.MonkeyPatch) -> N
             assert len(level.item_heads) <= 3
             level = level.inner
     _assert_round_trip(document)
+
+
+# The writer's shortcut for a plain scalar's start (a first character in _PLAIN_FIRST, else
+# the indicators and the implicit resolvers for that character) against the rule above:
+# ASCII strings of every first character, then pieces that resolve or end a plain scalar.
+_ASCII_STARTS = st.sampled_from([chr(code) for code in range(0x20, 0x7F)])
+_RESOLVER_WORDS = ["yes", "No", "ON", "off", "y", "N", "True", "FALSE", "null", "NULL", "~"]
+_ASCII_PIECES = [*_RESOLVER_WORDS, "0", "1", "5", "_", ".", "e", "-", "+", ":", " ", "#", "x"]
+_ASCII_STRINGS = st.builds(
+    lambda first, rest: first + "".join(rest),
+    _ASCII_STARTS | st.sampled_from(["", *_RESOLVER_WORDS, "...", "---", "- ", "? ", ": "]),
+    st.lists(st.sampled_from(_ASCII_PIECES) | st.text(_ASCII_STARTS, max_size=3), max_size=6),
+)
+
+
+def test_no_implicit_resolver_applies_to_any_first_character() -> None:
+    # The writer looks at the resolvers for a string's first character only.
+    assert None not in yaml_writer._RESOLVER.yaml_implicit_resolvers
+
+
+@_MANY
+@given(_ASCII_STRINGS)
+def test_ascii_strings_are_written_as_the_rule_says(value: str) -> None:
+    _assert_written_by_the_rule(value)
+
+
+@pytest.mark.parametrize("first", [chr(code) for code in range(0x20, 0x7F)])
+@pytest.mark.parametrize("rest", ["", "1", "x", "es", "rue", "ull", ".5", "_0", "1-01-01", " x"])
+def test_every_ascii_first_character_is_written_as_the_rule_says(first: str, rest: str) -> None:
+    _assert_written_by_the_rule(first + rest)

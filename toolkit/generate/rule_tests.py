@@ -12,9 +12,10 @@ tested with hand-written expectations in the test suite.
 What differs between services is the series names and the alerts (names, expected
 labels and annotations); a series' values depend on the scenario alone. So the values
 are worked out once per scenario (cached across services), a service's series names
-once for all its cases (``_Service``). What the two quiet cases have in common (the
-``up`` series, the silent checks) is the same object in both: the document is data to
-serialise, not to edit.
+once for all its cases (``_Service``), from templates shared by the services whose
+selectors have the same label names (only the values are filled in). What the two quiet
+cases have in common (the ``up`` series, the silent checks) is the same object in both:
+the document is data to serialise, not to edit.
 
 Over 300 lines and kept whole: each case's series and its expected alerts are
 derived together, and splitting them would separate what must agree.
@@ -23,10 +24,9 @@ derived together, and splitting them would separate what must agree.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from toolkit import semconv
 from toolkit.generate.plan import AVAILABILITY, format_duration
@@ -74,9 +74,11 @@ BREAKER_BLIP_MINUTES = 3  # shorter than the alert's ``for``
 CLOSED_STATE = semconv.CIRCUITBREAKER_STATES[0]
 
 
-@dataclass(frozen=True)
-class Phase:
-    """``minutes`` of traffic: fast successes, fast errors and slow successes per minute."""
+class Phase(NamedTuple):
+    """``minutes`` of traffic: fast successes, fast errors and slow successes per minute.
+
+    A named tuple, not a dataclass: phases key the caches of series values, and a
+    tuple hashes without running Python code."""
 
     minutes: int
     ok: int = 0
@@ -127,6 +129,7 @@ def _humanize_percentage(share: Decimal) -> str:
 _ALL = _humanize_percentage(Decimal(1))
 _NONE = _humanize_percentage(Decimal(0))
 _ONE_THIRD = Decimal(1) / 3
+_ONE_THIRD_TEXT = _humanize_percentage(_ONE_THIRD)
 # The request series' values of the scenarios every service shares.
 _HEALTHY = _traffic_values((Phase(HEALTHY_MINUTES, ok=REQUESTS_PER_MINUTE),))
 _NO_TRAFFIC = _traffic_values((Phase(HEALTHY_MINUTES),))
@@ -142,7 +145,16 @@ class _Service:
     """What every case of one service's tests shares, worked out once: its job, the
     labels all its series carry, and the names of its ``up`` and request series."""
 
-    __slots__ = ("_written", "group", "identity", "job", "targets", "traffic", "up")
+    __slots__ = (
+        "_label_names",
+        "_label_texts",
+        "group",
+        "identity",
+        "job",
+        "targets",
+        "traffic",
+        "up",
+    )
 
     def __init__(self, group: RuleGroup) -> None:
         queries = group.plan.queries
@@ -150,8 +162,9 @@ class _Service:
         self.group = group
         self.identity = queries.identity_labels()
         self.job = {semconv.JOB: queries.job}
-        # Each label as the series name writes it (name="value"), for every series.
-        self._written = {name: f"{name}={quote(value)}" for name, value in self.identity.items()}
+        # The service's labels as every series name writes them (name="value"), by name.
+        self._label_names = tuple(sorted(self.identity))
+        self._label_texts = [f"{name}={quote(self.identity[name])}" for name in self._label_names]
         self.targets = self.series(
             semconv.SCRAPE_UP, semconv.LABEL_INSTANCE, (TEST_INSTANCE, *OTHER_INSTANCES)
         )
@@ -167,19 +180,36 @@ class _Service:
         self, metric: str, label: str, values: tuple[str, ...], *labels: tuple[str, str]
     ) -> tuple[str, ...]:
         """``metric{...}`` for each of ``values`` of ``label``, with the service's labels
-        and ``labels``, sorted by name (``label`` sorts to the same place in each)."""
-        written = self._written.copy()
-        for name, value in labels:
-            written[name] = f"{name}={quote(value)}"
-        written[label] = ""
-        order = sorted(written)
-        parts = [written[name] for name in order]
-        at = order.index(label)
-        names = []
-        for value in values:
-            parts[at] = f"{label}={quote(value)}"
-            names.append(f"{metric}{{{','.join(parts)}}}")
-        return tuple(names)
+        and ``labels``, sorted by name."""
+        templates = _series_templates(self._label_names, metric, label, values, labels)
+        texts = self._label_texts
+        return tuple([template.format(*texts) for template in templates])
+
+
+@cache  # services share the names of their labels: only the values differ
+def _series_templates(
+    label_names: tuple[str, ...],
+    metric: str,
+    label: str,
+    values: tuple[str, ...],
+    labels: tuple[tuple[str, str], ...],
+) -> tuple[str, ...]:
+    """``_Service.series`` as ``str.format`` templates: ``{0}``, ``{1}``... stand for a
+    service's labels (``label_names``, in that order), everything else is written out."""
+    written = {name: f"{{{index}}}" for index, name in enumerate(label_names)}
+    for name, value in labels:
+        written[name] = _literal(f"{name}={quote(value)}")
+    templates = []
+    for value in values:
+        written[label] = _literal(f"{label}={quote(value)}")
+        inside = ",".join(written[name] for name in sorted(written))
+        templates.append(_literal(metric) + "{{" + inside + "}}")  # the braces, escaped
+    return tuple(templates)
+
+
+def _literal(text: str) -> str:
+    """``text`` as it reads in a ``str.format`` template."""
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def _traffic(service: _Service, values: tuple[str, ...]) -> list[dict[str, str]]:
@@ -197,18 +227,16 @@ def _silence(names: list[str], eval_minutes: int) -> list[dict[str, Any]]:
 
 
 def _expected(alert: AlertRule, labels: dict[str, str], value: str) -> dict[str, Any]:
-    instance = labels.get(semconv.LABEL_INSTANCE, "")
-    breaker = labels.get(semconv.LABEL_BREAKER_NAME, "")
-    check = labels.get(semconv.LABEL_CHECK, "")
     annotations = {}
     for name, text in alert.annotations.items():
         if "{{" in text:  # every placeholder opens so; most texts (the URL) hold none
-            text = (
-                text.replace(VALUE_AS_PERCENT, value)
-                .replace(INSTANCE_OF_ALERT, instance)
-                .replace(BREAKER_OF_ALERT, breaker)
-                .replace(CHECK_OF_ALERT, check)
-            )
+            text = text.replace(VALUE_AS_PERCENT, value)
+            if "{{" in text:  # the alert's labels: fewer texts still
+                text = (
+                    text.replace(INSTANCE_OF_ALERT, labels.get(semconv.LABEL_INSTANCE, ""))
+                    .replace(BREAKER_OF_ALERT, labels.get(semconv.LABEL_BREAKER_NAME, ""))
+                    .replace(CHECK_OF_ALERT, labels.get(semconv.LABEL_CHECK, ""))
+                )
         annotations[name] = text
     return {"exp_labels": {**labels, **alert.labels}, "exp_annotations": annotations}
 
@@ -316,7 +344,7 @@ def _target_down_case(service: _Service, alert: AlertRule) -> dict[str, Any]:
     labels = {**service.identity, semconv.LABEL_INSTANCE: TEST_INSTANCE}
     service_down = next(a for a in group.alerts if a.watches == SERVICE_DOWN)
     pages = _pages_at_one_target_of_three(group.plan.service.alerting.page_targets_down)
-    down = [_expected(service_down, service.job, _humanize_percentage(_ONE_THIRD))] if pages else []
+    down = [_expected(service_down, service.job, _ONE_THIRD_TEXT)] if pages else []
     return {
         "name": f"{alert.alert} fires for the one target of three that stops answering",
         "interval": EVALUATION_INTERVAL,
@@ -525,16 +553,24 @@ def _telemetry_series(
     ]
 
 
+# The spans-dropped scenarios, the same for every service (by reason: the counter's
+# values): quiet, then spans dropped for longer than the alert's ``for``; a flat counter.
+_SPANS_QUIET, _SPANS_DROPPING = BASELINE_MINUTES // 3, 25
+_SPANS_A_MINUTE = 5  # $value is the rate per second
+_SPANS_DROPPED = {
+    "queue_full": f"0x{_SPANS_QUIET} {_SPANS_A_MINUTE}+{_SPANS_A_MINUTE}x{_SPANS_DROPPING - 1}"
+}
+_SPANS_FLAT = {"export_failed": f"7x{HEALTHY_MINUTES}"}
+_SPANS_VALUE = _humanize_percentage(Decimal(_SPANS_A_MINUTE) / 60)
+
+
 def _spans_dropped_cases(service: _Service, alert: AlertRule) -> list[dict[str, Any]]:
     """Fires once spans have been dropped for 15 minutes on end; quiet while a counter
     that dropped spans long ago stays flat."""
-    quiet, dropping = BASELINE_MINUTES // 3, 25  # dropping: longer than the alert's for
-    rate = 5  # spans a minute: $value is the rate per second
-    dropped = {"queue_full": f"0x{quiet} {rate}+{rate}x{dropping - 1}"}
-    value = _humanize_percentage(Decimal(rate) / 60)
+    quiet, dropping = _SPANS_QUIET, _SPANS_DROPPING
 
     def check(minutes: int, firing: bool) -> dict[str, Any]:
-        expected = [_expected(alert, service.job, value)] if firing else []
+        expected = [_expected(alert, service.job, _SPANS_VALUE)] if firing else []
         return {"eval_time": _minutes(minutes), "alertname": alert.alert, "exp_alerts": expected}
 
     metric = semconv.TELEMETRY_SPANS_DROPPED
@@ -542,30 +578,38 @@ def _spans_dropped_cases(service: _Service, alert: AlertRule) -> list[dict[str, 
         {
             "name": f"{alert.alert} fires once spans have been dropped for 15 minutes",
             "interval": EVALUATION_INTERVAL,
-            "input_series": _telemetry_series(service, metric, semconv.LABEL_REASON, dropped),
+            "input_series": _telemetry_series(
+                service, metric, semconv.LABEL_REASON, _SPANS_DROPPED
+            ),
             "alert_rule_test": [check(quiet + 10, firing=False), check(quiet + dropping, True)],
         },
         {
             "name": f"{alert.alert} stays silent while the dropped-spans counter is flat",
             "interval": EVALUATION_INTERVAL,
-            "input_series": _telemetry_series(
-                service, metric, semconv.LABEL_REASON, {"export_failed": f"7x{HEALTHY_MINUTES}"}
-            ),
+            "input_series": _telemetry_series(service, metric, semconv.LABEL_REASON, _SPANS_FLAT),
             "alert_rule_test": [check(HEALTHY_MINUTES, firing=False)],
         },
     ]
 
 
+# The readiness scenario, the same for every service (by check: its status's values):
+# one check passing, then failing for longer than the alert's ``for``; one passing.
+_CHECK_PASSING, _CHECK_FAILING = BASELINE_MINUTES // 3, 20
+_CHECK_STATUSES = {
+    "database": f"1x{_CHECK_PASSING - 1} 0x{_CHECK_FAILING}",
+    "cache": f"1x{_CHECK_PASSING + _CHECK_FAILING}",
+}
+
+
 def _readiness_case(service: _Service, alert: AlertRule) -> dict[str, Any]:
     """Fires for the one check that has failed for 10 minutes, not for the one passing."""
-    passing, failing = BASELINE_MINUTES // 3, 20
-    statuses = {"database": f"1x{passing - 1} 0x{failing}", "cache": f"1x{passing + failing}"}
+    passing, failing = _CHECK_PASSING, _CHECK_FAILING
     labels = {**service.job, semconv.LABEL_INSTANCE: TEST_INSTANCE, semconv.LABEL_CHECK: "database"}
     metric = semconv.HEALTH_CHECK_STATUS
     return {
         "name": f"{alert.alert} fires for a check failing for 10 minutes, not a passing one",
         "interval": EVALUATION_INTERVAL,
-        "input_series": _telemetry_series(service, metric, semconv.LABEL_CHECK, statuses),
+        "input_series": _telemetry_series(service, metric, semconv.LABEL_CHECK, _CHECK_STATUSES),
         "alert_rule_test": [
             {"eval_time": _minutes(passing + 5), "alertname": alert.alert, "exp_alerts": []},
             {

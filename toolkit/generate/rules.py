@@ -19,17 +19,26 @@ circuit breaker open for 5 minutes (a cause the breaker contains — if users fe
 SLO alerts page); spans dropped for 15 minutes; a readiness check failing for 10.
 Summaries and descriptions come from ``templates/alert-texts.j2`` (see ``texts``);
 ``runbook_url`` from ``runbooks.runbook_url``.
+
+Rules are data to serialise, never changed once built: the labels an alert or rule
+shares with others of the service are one dict, not copies.
+
+Over 300 lines and kept whole: the alerts' expressions, labels and texts are read
+together by ``rule_tests`` and ``runbooks``, and every kind of alert is one short
+function; apart, the kinds would drift from the severity table above.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from types import SimpleNamespace
 from typing import Any
 
 from toolkit import semconv
 from toolkit.generate.plan import (
+    SEVERITY,
     BurnCheck,
     ServicePlan,
     SLOPlan,
@@ -69,6 +78,11 @@ READINESS_FAILING_FOR = "10m"
 # The value of the breaker's state label when it is open (one of CIRCUITBREAKER_STATES).
 OPEN_STATE = "open"
 _SPEED_WORD = {Speed.PAGE: "Fast", Speed.TICKET: "Slow"}
+# Pieces of the alert expressions that are the same for every service.
+_COUNT_BY_JOB = f"count by ({semconv.JOB})"
+_OPEN_MATCHER = f"{semconv.LABEL_BREAKER_STATE}={quote(OPEN_STATE)}"
+_BY_BREAKER = f"{semconv.JOB}, {semconv.LABEL_BREAKER_NAME}"
+_BY_CHECK = f"{semconv.JOB}, {semconv.LABEL_INSTANCE}, {semconv.LABEL_CHECK}"
 
 
 @dataclass(frozen=True, init=False)
@@ -181,11 +195,12 @@ class _Alerts:
         self.selector = plan.queries.selector()
         self.facts = texts.service_facts(plan)
         self.link = runbook_links(plan, base_url)
-        self.severity = {speed: plan.severity(speed) for speed in Speed}
+        self.severity = SEVERITY[plan.service.tier]  # by speed
         self._labels: dict[str, dict[str, str]] = {}
 
     def labels(self, severity: str) -> dict[str, str]:
-        """The labels of an alert of ``severity`` (shared: copy before changing)."""
+        """The labels of an alert of ``severity``, one dict shared by those alerts: rules
+        are data to serialise, never changed once built."""
         labels = self._labels.get(severity)
         if labels is None:
             service = self.plan.service
@@ -210,6 +225,15 @@ class _Alerts:
     def burn(self, slo: SLOPlan) -> list[AlertRule]:
         """The burn-rate alerts of ``slo``."""
         bad_events, objective, budget = _objective_texts(self.plan, slo)
+        # What the texts of both alerts (page and ticket) say about the objective.
+        slo_facts = {
+            **self.facts,
+            "slo": slo.kind,
+            "bad_events": bad_events,
+            "objective": objective,
+            "budget": budget,
+        }
+        prefix = f"{self.prefix}{slo.kind.capitalize()}"
         built = []
         for alert in slo.burn_alerts:
             checks = alert.checks
@@ -225,16 +249,12 @@ class _Alerts:
                 windows.append(check.long_window.text)
                 factors.append(f"{format_number(check.factor)}x")
             facts = SimpleNamespace(
-                **self.facts,
-                slo=slo.kind,
+                **slo_facts,
                 page=alert.speed is Speed.PAGE,
-                bad_events=bad_events,
                 windows=" or ".join(windows),
                 factors=" or ".join(factors),
-                objective=objective,
-                budget=budget,
             )
-            name = f"{self.prefix}{slo.kind.capitalize()}{_SPEED_WORD[alert.speed]}Burn"
+            name = f"{prefix}{_SPEED_WORD[alert.speed]}Burn"
             built.append(
                 AlertRule(
                     name,
@@ -259,7 +279,7 @@ class _Alerts:
             name,
             expr,
             for_,
-            dict(self.labels(self.severity[speed])),
+            self.labels(self.severity[speed]),
             self.annotations(name, kind, texts_facts),
             kind,
         )
@@ -294,8 +314,15 @@ def _bad_events(plan: ServicePlan, slo: SLOPlan) -> str:
 def share_down_expr(plan: ServicePlan) -> str:
     """The share of the job's scrape targets that are down: one series per job."""
     up = f"{semconv.SCRAPE_UP}{plan.queries.selector()}"
-    by = f"count by ({semconv.JOB})"
-    return f"({by} ({up} == 0) / {by} ({up}))"
+    return f"({_COUNT_BY_JOB} ({up} == 0) / {_COUNT_BY_JOB} ({up}))"
+
+
+@cache  # a catalog has few distinct settings
+def _down_share(page_targets_down: float) -> tuple[str, str]:
+    """The share of targets down that pages, as the expression and the texts write it
+    (``0.5`` and ``at least 50%``; ``1`` and ``all``)."""
+    share = Decimal(repr(page_targets_down)) / 100
+    return format_number(share), "all" if share == 1 else f"at least {percent(share)}"
 
 
 def _target_alerts(build: _Alerts) -> tuple[AlertRule, ...]:
@@ -304,15 +331,15 @@ def _target_alerts(build: _Alerts) -> tuple[AlertRule, ...]:
     plan = build.plan
     selector = build.selector
     up = f"{semconv.SCRAPE_UP}{selector}"
-    share = Decimal(repr(plan.service.alerting.page_targets_down)) / 100
+    threshold, share = _down_share(plan.service.alerting.page_targets_down)
     return (
         build.simple(
             "ServiceDown",
             SERVICE_DOWN,
-            f"{share_down_expr(plan)} >= {format_number(share)}",
+            f"{share_down_expr(plan)} >= {threshold}",
             SERVICE_DOWN_FOR,
             Speed.PAGE,
-            share="all" if share == 1 else f"at least {percent(share)}",
+            share=share,
         ),
         build.simple("TargetDown", TARGET_DOWN, f"{up} == 0", TARGET_DOWN_FOR, Speed.TICKET),
         build.simple(
@@ -332,7 +359,7 @@ def _missing_data_alerts(build: _Alerts) -> tuple[AlertRule, ...]:
     plan = build.plan
     selector = build.selector
     job = semconv.JOB
-    requests = f"count by ({job}) ({SERVER_COUNT}{selector})"
+    requests = f"{_COUNT_BY_JOB} ({SERVER_COUNT}{selector})"
     alerts = []
     if plan.service.alerting.expect_traffic:
         up = f"max by ({job}) ({semconv.SCRAPE_UP}{selector}) == 1"
@@ -353,7 +380,7 @@ def _missing_data_alerts(build: _Alerts) -> tuple[AlertRule, ...]:
             build.simple(
                 "LatencyBucketMissing",
                 BUCKET_MISSING,
-                f"{requests} unless on ({job}) count by ({job}) ({bucket})",
+                f"{requests} unless on ({job}) {_COUNT_BY_JOB} ({bucket})",
                 BUCKET_MISSING_FOR,
                 Speed.TICKET,
                 le=le_label_value(latency.threshold_seconds),
@@ -365,9 +392,8 @@ def _missing_data_alerts(build: _Alerts) -> tuple[AlertRule, ...]:
 
 def breaker_open_expr(plan: ServicePlan) -> str:
     """Each breaker of the service that is open: ``1`` per (job, breaker name)."""
-    state = f"{semconv.LABEL_BREAKER_STATE}={quote(OPEN_STATE)}"
-    by = f"{semconv.JOB}, {semconv.LABEL_BREAKER_NAME}"
-    return f"max by ({by}) ({semconv.CIRCUITBREAKER_STATE}{plan.queries.selector(state)}) == 1"
+    selector = plan.queries.selector(_OPEN_MATCHER)
+    return f"max by ({_BY_BREAKER}) ({semconv.CIRCUITBREAKER_STATE}{selector}) == 1"
 
 
 def _breaker_alert(build: _Alerts) -> AlertRule:
@@ -386,8 +412,7 @@ def _telemetry_alerts(build: _Alerts) -> tuple[AlertRule, ...]:
     missing), a readiness check failing (an instance out of rotation)."""
     selector = build.selector
     dropped = f"sum by ({semconv.JOB}) (rate({semconv.TELEMETRY_SPANS_DROPPED}{selector}[5m])) > 0"
-    by = f"{semconv.JOB}, {semconv.LABEL_INSTANCE}, {semconv.LABEL_CHECK}"
-    failing = f"min by ({by}) ({semconv.HEALTH_CHECK_STATUS}{selector}) == 0"
+    failing = f"min by ({_BY_CHECK}) ({semconv.HEALTH_CHECK_STATUS}{selector}) == 0"
     return (
         build.simple("SpansDropped", SPANS_DROPPED, dropped, SPANS_DROPPED_FOR, Speed.TICKET),
         build.simple(
@@ -411,41 +436,38 @@ def overview_labels(plan: ServicePlan, slo: SLOPlan) -> dict[str, str]:
     }
 
 
-def _overview_rules(plan: ServicePlan, slo: SLOPlan) -> list[RecordingRule]:
-    """Uniformly named series for the overview table: objective and page burn rate (the
-    budget left is recorded with the whole-window rules).
+def _overview_rules(
+    plan: ServicePlan, slo: SLOPlan, overview: dict[str, str]
+) -> list[RecordingRule]:
+    """Uniformly named series for the overview table (``overview``: their labels):
+    objective and page burn rate (the budget left is recorded with the whole-window
+    rules).
 
     The objective also carries the service's ``job``: the templated dashboard selects a
     service's raw series by it.
     """
-    labels = overview_labels(plan, slo)
-    objective_labels = {**labels, semconv.JOB: plan.queries.job}
+    objective_labels = {**overview, semconv.JOB: plan.queries.job}
     return [
         RecordingRule(
             semconv.RECORD_SLO_OBJECTIVE,
             f"vector({format_number(slo.objective)})",
             objective_labels,
         ),
-        RecordingRule(semconv.RECORD_SLO_PAGE_BURN_RATE, slo.page_burn_rate, labels),
+        RecordingRule(semconv.RECORD_SLO_PAGE_BURN_RATE, slo.page_burn_rate, overview),
     ]
 
 
-def _window_rules(plan: ServicePlan, slo: SLOPlan) -> list[RecordingRule]:
+def _window_rules(
+    slo: SLOPlan, labels: dict[str, str], overview: dict[str, str]
+) -> list[RecordingRule]:
     """The base counts' 5-minute tiles, the error ratio over the whole SLO window summed
-    from them, and the budget left."""
-    labels = _slo_labels(plan, slo)
+    from them (``labels``: the SLO's), and the budget left (``overview``: its labels)."""
     record, expr = slo.window_recorded
     return [
         *(RecordingRule(name, tile, labels) for name, tile in slo.tiles),
         RecordingRule(record, expr, labels),
-        RecordingRule(
-            semconv.RECORD_SLO_BUDGET_REMAINING, slo.budget_remaining, overview_labels(plan, slo)
-        ),
+        RecordingRule(semconv.RECORD_SLO_BUDGET_REMAINING, slo.budget_remaining, overview),
     ]
-
-
-def _slo_labels(plan: ServicePlan, slo: SLOPlan) -> dict[str, str]:
-    return {semconv.LABEL_SERVICE: plan.name, semconv.LABEL_SLO: slo.kind}
 
 
 def build_rule_group(
@@ -455,18 +477,23 @@ def build_rule_group(
     window's ratio) and the alerts; the whole-window rules apart. ``runbook_base_url``:
     where the runbook stubs are published (``runbooks.runbook_url``)."""
     name = plan.name
+    # Each SLO's two label sets, one dict each for all the rules that carry it (rules
+    # are data to serialise, never changed once built).
+    labels = [{semconv.LABEL_SERVICE: name, semconv.LABEL_SLO: slo.kind} for slo in plan.slos]
+    overview = [overview_labels(plan, slo) for slo in plan.slos]
     recording = [
-        RecordingRule(record, expr, {semconv.LABEL_SERVICE: name, semconv.LABEL_SLO: slo.kind})
-        for slo in plan.slos
+        RecordingRule(record, expr, slo_labels)
+        for slo, slo_labels in zip(plan.slos, labels, strict=True)
         for record, expr in slo.recorded
     ]
-    for slo in plan.slos:
-        recording.extend(_overview_rules(plan, slo))
+    window = []
+    for slo, slo_labels, slo_overview in zip(plan.slos, labels, overview, strict=True):
+        recording += _overview_rules(plan, slo, slo_overview)
+        window += _window_rules(slo, slo_labels, slo_overview)
     build = _Alerts(plan, texts, runbook_base_url)
     alerts = [alert for slo in plan.slos for alert in build.burn(slo)]
     alerts.extend(_target_alerts(build))
     alerts.extend(_missing_data_alerts(build))
     alerts.append(_breaker_alert(build))
     alerts.extend(_telemetry_alerts(build))
-    window = tuple(rule for slo in plan.slos for rule in _window_rules(plan, slo))
-    return RuleGroup(name, plan, tuple(recording), tuple(alerts), window)
+    return RuleGroup(name, plan, tuple(recording), tuple(alerts), tuple(window))

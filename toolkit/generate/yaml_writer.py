@@ -31,6 +31,7 @@ loader) to exactly the data, and that it writes the committed generated files as
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -53,12 +54,21 @@ _LONG = 64  # from this length on, the translation is the cheaper test
 # What a plain scalar may not start with (an indicator, or "-", "?", ":" then a space).
 _LEADING_INDICATORS = frozenset("#,[]{}&*!|>'\"%@` ")
 _LEADING_BEFORE_SPACE = ("- ", "? ", ": ", "---", "...")
-_LEADING_SPECIAL = _LEADING_INDICATORS | frozenset("-?:.")  # first characters to look into
 _STR_TAG = "tag:yaml.org,2002:str"
 _RESOLVER = yaml.resolver.Resolver()
-# Only a scalar starting with one of these can resolve to a non-string (null, bool,
-# number, ...); no other implicit resolver applies (PyYAML has no wildcard ones).
-_RESOLVED_FIRST = frozenset(_RESOLVER.yaml_implicit_resolvers) - {None}
+# The implicit resolvers by first character, as Resolver.resolve tries them: only a
+# scalar starting with one of these can resolve to a non-string (null, bool, number, ...).
+# PyYAML has no wildcard ones (key None), which would apply to any first character.
+_RESOLVERS: dict[str, tuple[tuple[str, Callable[[str], object]], ...]] = {
+    first: tuple((tag, regexp.match) for tag, regexp in resolvers)
+    for first, resolvers in _RESOLVER.yaml_implicit_resolvers.items()
+    if first
+}
+# The first characters of plain scalars that need no further look at their start: ASCII,
+# printable, neither an indicator nor "-", "?", ":" nor a resolver's first character.
+_PLAIN_FIRST = frozenset(map(chr, range(0x21, 0x7F))).difference(
+    _LEADING_INDICATORS, "-?:", _RESOLVERS
+)
 _SIMPLE_KEY_BYTES = 128  # longer keys are written as "? key" (as libyaml does)
 _WRITTEN = "only dict (str keys), list, str, int, float, bool and None are written"
 _SCALARS = frozenset({str, bool, int, float, type(None)})
@@ -71,24 +81,19 @@ class _Invalid(Exception):
 # --- strings -----------------------------------------------------------------------------
 
 
-def _plain_allowed(value: str) -> bool:
-    """PyYAML's (and libyaml's) rule for a plain scalar in block context, single line."""
-    if not value:
-        return False
+def _plain_start(value: str) -> bool:
+    """Whether a plain scalar may start as ``value`` does, its first character not one of
+    ``_PLAIN_FIRST``: not an indicator, and not read back as anything but a string."""
     first = value[0]
-    if first in _LEADING_SPECIAL and (
-        first in _LEADING_INDICATORS
-        or value.startswith(_LEADING_BEFORE_SPACE)
-        or value in ("-", "?", ":")
-    ):
+    if first in _LEADING_INDICATORS or value.startswith(_LEADING_BEFORE_SPACE):
         return False
-    # ": " and " #" need a space, and "#" is rare: the one-character tests go first.
-    if value[-1] in " :" or (" " in value and (": " in value or ("#" in value and " #" in value))):
+    if value in ("-", "?", ":"):
         return False
-    if first not in _RESOLVED_FIRST:
-        return True
-    resolved = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
-    return bool(resolved == _STR_TAG)
+    # Resolver.resolve(ScalarNode, value, (True, False)), without its generic steps.
+    for tag, match in _RESOLVERS.get(first, ()):
+        if match(value):
+            return tag == _STR_TAG
+    return True
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -126,7 +131,17 @@ def _add_string(value: str) -> str:
         simple = data.translate(_CONTROLS_CHANGED) == data
     if not simple:
         written = ' "' + _ESCAPED.sub(_escape, value) + '"'
-    elif _plain_allowed(value):
+    # PyYAML's (and libyaml's) rule for a plain scalar in block context, single line,
+    # inlined: most strings are new, and most are plain. ": " and " #" need a space, and
+    # "#" is rare: the one-character tests go first. The start goes last: for a few first
+    # characters it tries the resolvers' patterns, and many such strings (texts that
+    # start with a number) are already ruled out by a ": ".
+    elif (
+        value
+        and value[-1] not in " :"
+        and not (" " in value and (": " in value or ("#" in value and " #" in value)))
+        and (value[0] in _PLAIN_FIRST or _plain_start(value))
+    ):
         written = " " + value
     else:
         written = " '" + (value.replace("'", "''") if "'" in value else value) + "'"
@@ -228,7 +243,7 @@ def _scalar(value: Any) -> str:
 def _mapping(mapping: dict[Any, Any], level: _Level, out: list[str], heads: dict[str, str]) -> None:
     """The keys at ``level``, the first one's head from ``heads`` (an item's, or not)."""
     # The hot loop (inlined in _sequence too): most lines are two cached pieces, the key's
-    # head and the string as written.
+    # head and the string as written. Methods are bound once per call, not per line.
     strings = _strings
     key_heads = level.heads
     for key in mapping:
@@ -259,9 +274,10 @@ def _sequence(items: list[Any], level: _Level, out: list[str], dash: str) -> Non
     inner = level.inner or level.deeper()
     item_heads = inner.item_heads
     key_heads = inner.heads
+    next_dash = level.dash
     for item in items:
         out.append(dash)
-        dash = level.dash
+        dash = next_dash
         if type(item) is dict and item:
             # _mapping(item, inner, out, item_heads), inlined: most lists hold mappings.
             heads = item_heads

@@ -19,6 +19,7 @@ from toolkit.generate.plan.sli import (
     AVAILABILITY,
     BASE_WINDOW,
     LATENCY,
+    SLISeries,
     availability_error_ratio,
     base_errors,
     base_requests,
@@ -26,11 +27,7 @@ from toolkit.generate.plan.sli import (
     burn_rate,
     error_budget,
     objective_ratio,
-    recorded,
-    recorded_ratio,
     recording_name,
-    requests_in,
-    window_error_ratio,
 )
 from toolkit.generate.plan.windows import (
     REFERENCE_WINDOW_SECONDS,
@@ -148,11 +145,14 @@ class _WindowSet:
 
     specs: tuple[BurnAlertSpec, ...]
     ratio_windows: tuple[tuple[Window, bool], ...]  # every alert window; read from tiles?
-    tiled: frozenset[Window]
+    tiled: frozenset[str]  # the texts of the windows read from tiles
+    slo_window: Window
+    page_windows: tuple[Window, ...]
+    page_factors: tuple[Decimal, ...]
 
 
 @cache
-def _window_set(slo_window_seconds: int) -> _WindowSet:
+def _window_set(slo_window_seconds: int, slo_window_text: str) -> _WindowSet:
     """The burn-alert specs for this SLO window, and which windows read the 5-minute
     tiles: the long windows of the ticket checks (a day and 3 days for a 30-day
     objective). A tile is up to 5 minutes old, which a ticket can afford; the page
@@ -163,22 +163,39 @@ def _window_set(slo_window_seconds: int) -> _WindowSet:
     fresh |= {c.short for spec in tickets for c in spec.conditions}
     tiled = frozenset(c.long for spec in tickets for c in spec.conditions) - fresh
     windows = tuple((w, w in tiled) for w in alert_windows(specs))
-    return _WindowSet(specs, windows, tiled)
+    return _WindowSet(
+        specs,
+        windows,
+        frozenset(w.text for w in tiled),
+        Window(slo_window_text, slo_window_seconds),
+        page_windows=tuple(c.long for c in page.conditions),
+        page_factors=tuple(sorted(c.factor for c in page.conditions)),
+    )
+
+
+def _service_window_set(service: Service) -> _WindowSet:
+    window = service.slo.window
+    return _window_set(window.seconds, window.text)
 
 
 def _slo_plan(service: Service, queries: ServiceQueries, kind: str, target: float) -> SLOPlan:
     budget = error_budget(target)
-    name = service.name
-    window_set = _window_set(service.slo.window.seconds)
+    window_set = _service_window_set(service)
     specs, tiled = window_set.specs, window_set.tiled
+    # Every string below is built on the recorded series of this service and objective,
+    # spelled once here.
+    series = SLISeries(service.name, kind)
     base = (
         (semconv.RECORD_SLI_REQUESTS, base_requests(service, queries, kind)),
         (semconv.RECORD_SLI_ERRORS, base_errors(service, queries, kind)),
     )
     ratios = tuple(
-        (recording_name(w.text), window_error_ratio(name, kind, w, tiled=is_tiled))
+        (recording_name(w.text), series.window_error_ratio(w, tiled=is_tiled))
         for w, is_tiled in window_set.ratio_windows
     )
+    ratio_of = {w.text: series.ratio(w.text) for w, _ in window_set.ratio_windows}
+    severity = SEVERITY[service.tier]
+    min_requests = service.alerting.min_requests
     alerts = []
     for spec in specs:
         # A check whose threshold is 100 % or more can never fire (objective below ~93 %).
@@ -188,19 +205,18 @@ def _slo_plan(service: Service, queries: ServiceQueries, kind: str, target: floa
                 threshold,
                 condition.long,
                 condition.short,
-                recorded_ratio(name, kind, condition.long.text),
-                recorded_ratio(name, kind, condition.short.text),
-                requests_in(name, kind, condition.long, tiled=condition.long in tiled),
-                service.alerting.min_requests,
+                ratio_of[condition.long.text],
+                ratio_of[condition.short.text],
+                series.requests_in(condition.long, tiled=condition.long.text in tiled),
+                min_requests,
             )
             for condition in spec.conditions
             if (threshold := condition.factor * budget) < 1
         )
         if checks:
-            alerts.append(BurnAlertPlan(spec.speed, SEVERITY[service.tier][spec.speed], checks))
-    page = specs[0].conditions
-    slo_window = Window(service.slo.window.text, service.slo.window.seconds)
-    window_ratio = recorded_ratio(name, kind, slo_window.text)
+            alerts.append(BurnAlertPlan(spec.speed, severity[spec.speed], checks))
+    slo_window = window_set.slo_window
+    window_ratio = series.ratio(slo_window.text)
     return SLOPlan(
         kind=kind,
         target=target,
@@ -209,18 +225,18 @@ def _slo_plan(service: Service, queries: ServiceQueries, kind: str, target: floa
         recorded=base + ratios,
         burn_alerts=tuple(alerts),
         tiles=(
-            (semconv.RECORD_SLI_REQUESTS_TILED, recorded(semconv.RECORD_SLI_REQUESTS, name, kind)),
-            (semconv.RECORD_SLI_ERRORS_TILED, recorded(semconv.RECORD_SLI_ERRORS, name, kind)),
+            (semconv.RECORD_SLI_REQUESTS_TILED, series.requests),
+            (semconv.RECORD_SLI_ERRORS_TILED, series.errors),
         ),
         window_recorded=(
             recording_name(slo_window.text),
-            window_error_ratio(name, kind, slo_window, tiled=True),
+            series.window_error_ratio(slo_window, tiled=True),
         ),
         window_error_ratio=window_ratio,
         budget_remaining=budget_remaining(window_ratio, budget),
-        page_burn_rate=burn_rate(recorded_ratio(name, kind, page[0].long.text), budget),
+        page_burn_rate=burn_rate(ratio_of[window_set.page_windows[0].text], budget),
         page_burn_rates=tuple(
-            (c.long, burn_rate(recorded_ratio(name, kind, c.long.text), budget)) for c in page
+            (w, burn_rate(ratio_of[w.text], budget)) for w in window_set.page_windows
         ),
         dashboard_error_ratio=(
             availability_error_ratio(queries, RATE_INTERVAL) if kind == AVAILABILITY else None
@@ -234,15 +250,15 @@ def build_plan(service: Service) -> ServicePlan:
     slos = [_slo_plan(service, queries, AVAILABILITY, service.slo.availability)]
     if service.slo.latency is not None:
         slos.append(_slo_plan(service, queries, LATENCY, service.slo.latency.target))
-    page = burn_alert_specs(service.slo.window.seconds)[0].conditions
+    window_set = _service_window_set(service)
     return ServicePlan(
         service=service,
         queries=queries,
         alert_prefix=camel_case(service.name),
         dashboard_uid=dashboard_uid(service.name),
         slos=tuple(slos),
-        page_windows=tuple(c.long for c in page),
-        page_factors=tuple(sorted(c.factor for c in page)),
+        page_windows=window_set.page_windows,
+        page_factors=window_set.page_factors,
     )
 
 

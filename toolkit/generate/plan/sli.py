@@ -34,11 +34,13 @@ SERVER_ERROR_STATUS = "5.."
 BASE_WINDOW = Window(format_duration(MIN_WINDOW_SECONDS), MIN_WINDOW_SECONDS)
 
 
+@cache  # a catalog repeats a few objectives
 def error_budget(objective_percent: float) -> Decimal:
     """The error budget of an objective in percent, exactly: ``99.9`` -> ``0.001``."""
     return ((Decimal(100) - Decimal(repr(objective_percent))) / Decimal(100)).normalize()
 
 
+@cache
 def objective_ratio(objective_percent: float) -> Decimal:
     """The objective as a ratio, exactly: ``99.9`` -> ``0.999``."""
     return (Decimal(repr(objective_percent)) / 100).normalize()
@@ -54,7 +56,8 @@ def event_count(queries: ServiceQueries, metric: str, window: str, *extra: str) 
     value, which they gathered inside the window. Never empty: 0 without series.
     """
     series = f"{metric}{queries.selector(*extra)}"
-    older = f"sum({queries.increase(metric, window, *extra)} and {series} offset {window})"
+    # queries.increase(metric, window, *extra), on the selector already written
+    older = f"sum(increase({series}[{window}]) and {series} offset {window})"
     born = f"sum({series} unless {series} offset {window})"
     return f"(({older} or vector(0)) + ({born} or vector(0)))"
 
@@ -101,47 +104,71 @@ def base_errors(service: Service, queries: ServiceQueries, kind: str) -> str:
     )
 
 
-@cache  # each selector recurs in several rules of the service
+@cache  # both objectives of a service, and the writers, ask again
+def recorded_labels(service_name: str, kind: str) -> str:
+    """The matchers of the series the rules record for one service and objective:
+    ``{service="orders",slo="availability"}``."""
+    labels = {semconv.LABEL_SERVICE: service_name, semconv.LABEL_SLO: kind}
+    return f"{{{','.join(matchers(labels))}}}"
+
+
 def recorded(record: str, service_name: str, kind: str) -> str:
     """The selector of a series the rules record for one service and objective."""
-    labels = {semconv.LABEL_SERVICE: service_name, semconv.LABEL_SLO: kind}
-    return f"{record}{{{','.join(matchers(labels))}}}"
+    return record + recorded_labels(service_name, kind)
+
+
+class SLISeries:
+    """The recorded series of one service and objective, spelled once: every window's
+    error ratio and request count is built on them."""
+
+    __slots__ = ("errors", "errors_tiled", "labels", "requests", "requests_tiled")
+
+    def __init__(self, service_name: str, kind: str) -> None:
+        labels = recorded_labels(service_name, kind)
+        self.labels = labels
+        self.errors = semconv.RECORD_SLI_ERRORS + labels
+        self.requests = semconv.RECORD_SLI_REQUESTS + labels
+        self.errors_tiled = semconv.RECORD_SLI_ERRORS_TILED + labels
+        self.requests_tiled = semconv.RECORD_SLI_REQUESTS_TILED + labels
+
+    def ratio(self, window: str) -> str:
+        """The recorded SLI error ratio over ``window`` (its text: ``1h``)."""
+        return recording_name(window) + self.labels
+
+    def window_error_ratio(self, window: Window, *, tiled: bool) -> str:
+        """See :func:`window_error_ratio`."""
+        if tiled:
+            errors, requests = self.errors_tiled, self.requests_tiled
+        elif window.seconds == BASE_WINDOW.seconds:
+            return f"{self.errors} / ({self.requests} > 0)"
+        else:
+            errors, requests = self.errors, self.requests
+        return (
+            f"sum_over_time({errors}[{window.text}]) "
+            f"/ (sum_over_time({requests}[{window.text}]) > 0)"
+        )
+
+    def requests_in(self, window: Window, *, tiled: bool) -> str:
+        """See :func:`requests_in`."""
+        if tiled:
+            return f"sum_over_time({self.requests_tiled}[{window.text}])"
+        if window.seconds == BASE_WINDOW.seconds:
+            return self.requests
+        bases = format_number(Decimal(window.seconds) / BASE_WINDOW.seconds)
+        return f"avg_over_time({self.requests}[{window.text}]) * {bases}"
 
 
 def window_error_ratio(service_name: str, kind: str, window: Window, *, tiled: bool) -> str:
     """The error ratio over ``window``, summed from the recorded base counts (``tiled``:
     from their 5-minute tiles): weighted by traffic, and no result (never NaN) when the
     window saw no request."""
-    errors, requests = _counts(service_name, kind, tiled=tiled)
-    if not tiled and window.seconds == BASE_WINDOW.seconds:
-        return f"{errors} / ({requests} > 0)"
-    return (
-        f"sum_over_time({errors}[{window.text}]) / (sum_over_time({requests}[{window.text}]) > 0)"
-    )
+    return SLISeries(service_name, kind).window_error_ratio(window, tiled=tiled)
 
 
 def requests_in(service_name: str, kind: str, window: Window, *, tiled: bool) -> str:
     """How many requests ``window`` holds: the sum of its tiles, or the mean of the base
     counts it holds times the number of 5-minute slices it spans."""
-    _, requests = _counts(service_name, kind, tiled=tiled)
-    if tiled:
-        return f"sum_over_time({requests}[{window.text}])"
-    if window.seconds == BASE_WINDOW.seconds:
-        return requests
-    bases = format_number(Decimal(window.seconds) / BASE_WINDOW.seconds)
-    return f"avg_over_time({requests}[{window.text}]) * {bases}"
-
-
-def _counts(service_name: str, kind: str, *, tiled: bool) -> tuple[str, str]:
-    if tiled:
-        return (
-            recorded(semconv.RECORD_SLI_ERRORS_TILED, service_name, kind),
-            recorded(semconv.RECORD_SLI_REQUESTS_TILED, service_name, kind),
-        )
-    return (
-        recorded(semconv.RECORD_SLI_ERRORS, service_name, kind),
-        recorded(semconv.RECORD_SLI_REQUESTS, service_name, kind),
-    )
+    return SLISeries(service_name, kind).requests_in(window, tiled=tiled)
 
 
 @cache
