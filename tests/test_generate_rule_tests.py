@@ -196,3 +196,12 @@ def test_series_names_sort_labels_and_keep_braces_in_values() -> None:
     )
     other_up = build_test_cases(other)[0]["input_series"][0]["series"]
     assert other_up == 'up{env="e",instance="app:8000",job="billing",zone="z"}'
+
+
+def test_series_names_keep_percent_signs_and_let_the_case_label_win() -> None:
+    """Values with ``%`` are written as they are (the names are filled into ``%``
+    templates), and a selector label the case sets itself (``instance``) takes the
+    case's value."""
+    group = rule_group(make_service(labels={"zone": "50%(job)s %s", "instance": "x"}))
+    up = build_test_cases(group)[0]["input_series"][0]["series"]
+    assert up == 'up{instance="app:8000",job="orders",zone="50%(job)s %s"}'

@@ -164,7 +164,9 @@ class _Service:
         self.job = {semconv.JOB: queries.job}
         # The service's labels as every series name writes them (name="value"), by name.
         self._label_names = tuple(sorted(self.identity))
-        self._label_texts = [f"{name}={quote(self.identity[name])}" for name in self._label_names]
+        self._label_texts = {
+            name: f"{name}={quote(value)}" for name, value in self.identity.items()
+        }
         self.targets = self.series(
             semconv.SCRAPE_UP, semconv.LABEL_INSTANCE, (TEST_INSTANCE, *OTHER_INSTANCES)
         )
@@ -183,7 +185,7 @@ class _Service:
         and ``labels``, sorted by name."""
         templates = _series_templates(self._label_names, metric, label, values, labels)
         texts = self._label_texts
-        return tuple([template.format(*texts) for template in templates])
+        return tuple([template % texts for template in templates])
 
 
 @cache  # services share the names of their labels: only the values differ
@@ -194,22 +196,24 @@ def _series_templates(
     values: tuple[str, ...],
     labels: tuple[tuple[str, str], ...],
 ) -> tuple[str, ...]:
-    """``_Service.series`` as ``str.format`` templates: ``{0}``, ``{1}``... stand for a
-    service's labels (``label_names``, in that order), everything else is written out."""
-    written = {name: f"{{{index}}}" for index, name in enumerate(label_names)}
+    """``_Service.series`` as ``%`` templates: ``%(job)s``... stand for a service's
+    labels (``label_names``), everything else is written out. ``%`` with a dict of the
+    service's label texts fills them in: half the cost of ``str.format``, and these
+    names are built for every case of every service."""
+    written = {name: f"%({name})s" for name in label_names}
     for name, value in labels:
         written[name] = _literal(f"{name}={quote(value)}")
     templates = []
     for value in values:
         written[label] = _literal(f"{label}={quote(value)}")
         inside = ",".join(written[name] for name in sorted(written))
-        templates.append(_literal(metric) + "{{" + inside + "}}")  # the braces, escaped
+        templates.append(_literal(metric) + "{" + inside + "}")
     return tuple(templates)
 
 
 def _literal(text: str) -> str:
-    """``text`` as it reads in a ``str.format`` template."""
-    return text.replace("{", "{{").replace("}", "}}")
+    """``text`` as it reads in a ``%`` template."""
+    return text.replace("%", "%%")
 
 
 def _traffic(service: _Service, values: tuple[str, ...]) -> list[dict[str, str]]:
@@ -238,7 +242,10 @@ def _expected(alert: AlertRule, labels: dict[str, str], value: str) -> dict[str,
                     .replace(CHECK_OF_ALERT, labels.get(semconv.LABEL_CHECK, ""))
                 )
         annotations[name] = text
-    return {"exp_labels": {**labels, **alert.labels}, "exp_annotations": annotations}
+    # Without labels of its own (the burn cases) the case expects the alert's labels,
+    # shared, not copied: the document is data to serialise.
+    exp_labels = {**labels, **alert.labels} if labels else alert.labels
+    return {"exp_labels": exp_labels, "exp_annotations": annotations}
 
 
 @cache  # a pure function of the threshold: a catalog has few distinct ones
