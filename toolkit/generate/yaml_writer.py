@@ -242,8 +242,8 @@ def _scalar(value: Any) -> str:
 
 def _mapping(mapping: dict[Any, Any], level: _Level, out: list[str], heads: dict[str, str]) -> None:
     """The keys at ``level``, the first one's head from ``heads`` (an item's, or not)."""
-    # The hot loop (inlined in _sequence too): most lines are two cached pieces, the key's
-    # head and the string as written. Methods are bound once per call, not per line.
+    # The hot loop: most lines are two cached pieces, the key's head and the string as
+    # written.
     strings = _strings
     key_heads = level.heads
     for key in mapping:
@@ -273,33 +273,12 @@ def _sequence(items: list[Any], level: _Level, out: list[str], dash: str) -> Non
     strings = _strings
     inner = level.inner or level.deeper()
     item_heads = inner.item_heads
-    key_heads = inner.heads
     next_dash = level.dash
     for item in items:
         out.append(dash)
         dash = next_dash
         if type(item) is dict and item:
-            # _mapping(item, inner, out, item_heads), inlined: most lists hold mappings.
-            heads = item_heads
-            for key in item:
-                value = item[key]
-                try:
-                    out.append(heads[key])
-                except KeyError:
-                    out.append(_head(heads, key, inner))
-                heads = key_heads
-                if type(value) is str:
-                    out.append(strings.get(value) or _add_string(value))
-                elif type(value) is dict and value:
-                    deeper = inner.inner or inner.deeper()
-                    _mapping(value, deeper, out, deeper.heads)
-                elif type(value) is list:
-                    if value:
-                        _sequence(value, inner, out, inner.dash)
-                    else:
-                        out.append(" []")
-                else:
-                    out.append(_scalar(value))
+            _mapping(item, inner, out, item_heads)
         elif type(item) is str:
             out.append(strings.get(item) or _add_string(item))
         elif type(item) is list and item:
