@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 import yaml
@@ -155,12 +155,14 @@ def run_prometheus(
     *,
     rule_files: Sequence[Path] = (),
     features: Sequence[str] = (),
+    alertmanagers: Sequence[str] = (),
 ) -> Iterator[str]:
     """A real Prometheus scraping ``targets`` (job name -> ``host:port``) every second and
-    evaluating ``rule_files`` every second; yields its URL once it is ready."""
+    evaluating ``rule_files`` every second, sending its alerts to ``alertmanagers``
+    (``host:port`` each); yields its URL once it is ready."""
     if PROMETHEUS is None:
         raise RuntimeError("prometheus is not installed (Debian package prometheus)")
-    config = {
+    config: dict[str, Any] = {
         "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
         "rule_files": [str(path) for path in rule_files],
         "scrape_configs": [
@@ -168,6 +170,9 @@ def run_prometheus(
             for job, target in targets.items()
         ],
     }
+    if alertmanagers:
+        static = [{"static_configs": [{"targets": list(alertmanagers)}]}]
+        config["alerting"] = {"alertmanagers": static}
     config_file = workdir / "prometheus.yml"
     config_file.write_text(yaml.safe_dump(config))
     port = free_port()

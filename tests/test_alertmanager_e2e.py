@@ -35,6 +35,7 @@ from _generate_support import (
 from _processes import (
     PROMETHEUS,
     free_port,
+    run_prometheus,
     running,
     uvicorn_command,
     wait_until,
@@ -216,32 +217,6 @@ def _alertmanager(root: Path, config: dict[str, Any]) -> Iterator[str]:
         yield url
 
 
-@contextlib.contextmanager
-def _prometheus(root: Path, target: str, rules: list[Path], alertmanager: str) -> Iterator[str]:
-    """Prometheus scraping ``target`` and evaluating ``rules`` every second, sending its
-    alerts to ``alertmanager`` (``host:port``)."""
-    assert PROMETHEUS is not None
-    config = {
-        "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
-        "rule_files": [str(path) for path in rules],
-        "alerting": {"alertmanagers": [{"static_configs": [{"targets": [alertmanager]}]}]},
-        "scrape_configs": [{"job_name": SERVICE, "static_configs": [{"targets": [target]}]}],
-    }
-    config_file = root / "prometheus.yml"
-    config_file.write_text(yaml.safe_dump(config), encoding="utf-8")
-    port = free_port()
-    command = [
-        PROMETHEUS,
-        f"--config.file={config_file}",
-        f"--storage.tsdb.path={root / 'prometheus-data'}",
-        f"--web.listen-address=127.0.0.1:{port}",
-    ]
-    with running(command, root / "prometheus.log", stop_seconds=15.0) as started:
-        url = f"http://127.0.0.1:{port}"
-        wait_until_http_ok(f"{url}/-/ready", started=started, timeout=60.0)
-        yield url
-
-
 def _query(prometheus: str, expr: str) -> list[dict[str, Any]]:
     body = httpx.get(f"{prometheus}/api/v1/query", params={"query": expr}, timeout=10).json()
     assert body["status"] == "success", f"{expr}: {body}"
@@ -309,7 +284,12 @@ def test_an_outage_pages_its_team_once_and_the_ticket_is_inhibited(tmp_path: Pat
         wait_until_http_ok(f"{base}/items/1", started=started, timeout=30.0)
         am_address = alertmanager.removeprefix("http://")
         prometheus = stack.enter_context(
-            _prometheus(tmp_path, f"127.0.0.1:{app_port}", rules, am_address)
+            run_prometheus(
+                tmp_path,
+                {SERVICE: f"127.0.0.1:{app_port}"},
+                rule_files=rules,
+                alertmanagers=[am_address],
+            )
         )
 
         # Healthy traffic, until the page's low-traffic guard is met. Few requests: the

@@ -246,3 +246,54 @@ def test_the_guides_app_answers_under_uvicorn(env_dir: Path, tmp_path: Path) -> 
     }
     assert record["correlation_id"] == item.headers["x-request-id"]
     assert re.fullmatch(r"[0-9a-f]{32}", str(record["trace_id"]))
+
+
+# --- the package itself, from the same installed wheel ---------------------------------
+
+
+def test_console_script_runs_from_another_directory(env_dir: Path, tmp_path: Path) -> None:
+    """`toolkit --version` works outside the source tree."""
+    result = subprocess.run(
+        [env_dir / "bin" / "toolkit", "--version"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout == "toolkit, version 0.1.0\n"
+
+
+def test_templates_ship_inside_the_wheel(env_dir: Path, tmp_path: Path) -> None:
+    """The bundled templates resolve to the installed package, not to this checkout."""
+    script = "from toolkit._resources import templates_dir; print(templates_dir())"
+    result = subprocess.run(
+        [env_dir / "bin" / "python", "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found = Path(result.stdout.strip())
+    assert found.parts[-2:] == ("toolkit", "templates")
+    assert env_dir in found.parents
+    assert sorted(p.name for p in found.iterdir()) == sorted(
+        p.name for p in (ROOT / "templates").iterdir()
+    )
+
+
+def test_import_touches_no_framework(env_dir: Path, tmp_path: Path) -> None:
+    """`import toolkit` imports neither a web framework nor a telemetry SDK."""
+    script = (
+        "import sys, toolkit; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'flask', 'django', 'starlette', 'fastapi', 'opentelemetry', 'prometheus_client', "
+        "'structlog', 'jinja2'}))"
+    )
+    result = subprocess.run(
+        [env_dir / "bin" / "python", "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout == "[]\n"
