@@ -253,26 +253,16 @@ def test_the_guides_app_answers_under_uvicorn(env_dir: Path, tmp_path: Path) -> 
 
 def test_console_script_runs_from_another_directory(env_dir: Path, tmp_path: Path) -> None:
     """`toolkit --version` works outside the source tree."""
-    result = subprocess.run(
-        [env_dir / "bin" / "toolkit", "--version"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    result = _run(env_dir, tmp_path, "toolkit", "--version")
+    assert result.returncode == 0, result.stderr
     assert result.stdout == "toolkit, version 0.1.0\n"
 
 
 def test_templates_ship_inside_the_wheel(env_dir: Path, tmp_path: Path) -> None:
     """The bundled templates resolve to the installed package, not to this checkout."""
     script = "from toolkit._resources import templates_dir; print(templates_dir())"
-    result = subprocess.run(
-        [env_dir / "bin" / "python", "-c", script],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    result = _run(env_dir, tmp_path, "python", "-c", script)
+    assert result.returncode == 0, result.stderr
     found = Path(result.stdout.strip())
     assert found.parts[-2:] == ("toolkit", "templates")
     assert env_dir in found.parents
@@ -289,11 +279,6 @@ def test_import_touches_no_framework(env_dir: Path, tmp_path: Path) -> None:
         "{'flask', 'django', 'starlette', 'fastapi', 'opentelemetry', 'prometheus_client', "
         "'structlog', 'jinja2'}))"
     )
-    result = subprocess.run(
-        [env_dir / "bin" / "python", "-c", script],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    result = _run(env_dir, tmp_path, "python", "-c", script)
+    assert result.returncode == 0, result.stderr
     assert result.stdout == "[]\n"
