@@ -7,7 +7,12 @@ from pathlib import Path
 import click
 
 from toolkit._terminal import progress
-from toolkit.cli.check import emit_report, templates_option
+from toolkit.cli.check import (
+    check_templates_option,
+    emit_report,
+    generation,
+    generation_options,
+)
 from toolkit.readiness.checks import STATIC_CHECKS
 from toolkit.readiness.levels import not_measured, service_report
 from toolkit.readiness.model import Check, Report
@@ -41,6 +46,7 @@ from toolkit.readiness.static import StaticOptions, check_catalog
     help="The catalog: adds the service's static (level 3) checks and its gate.",
 )
 @generated_option
+@generation_options
 @click.option(
     "--log-file",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -79,12 +85,14 @@ from toolkit.readiness.static import StaticOptions, check_catalog
 )
 @require_level_option
 @report_options
-@templates_option
+@check_templates_option
 def probe_command(
     url: str,
     service_name: str,
     catalog_file: Path | None,
     generated_dir: Path,
+    dashboard_mode: str,
+    rule_format: str,
     log_file: Path | None,
     log_command: str | None,
     otlp_port: int,
@@ -120,7 +128,10 @@ def probe_command(
             click.echo(f"toolkit probe: no service {service_name!r} in {catalog_file}", err=True)
             raise SystemExit(EXIT_USAGE) from None
         gate = service.gate
-        static = check_catalog(catalog, StaticOptions.detect(generated_dir))[service_name]
+        generated = StaticOptions.detect(
+            generated_dir, generation(dashboard_mode, rule_format, templates_dir)
+        )
+        static = check_catalog(catalog, generated)[service_name]
     else:
         fix = "give the probe the service catalog to check dashboards, alerts and SLOs too"
         static = not_measured(STATIC_CHECKS, "no catalog given", fix + " (--catalog CATALOG)")

@@ -79,6 +79,19 @@ def rules_file_name(service: Service, rule_format: RuleFormat) -> str:
     return f"{service.name}.rules.yaml"
 
 
+def tests_file_name(service: Service) -> str:
+    """``orders.test.yaml``: the promtool unit tests of the plain rule file."""
+    return f"{service.name}.test.yaml"
+
+
+def dashboard_file(service: Service, mode: DashboardMode) -> str:
+    """Where ``service``'s dashboard is, relative to the output directory: its own file,
+    or (``--dashboards templated``) the one templated dashboard every service shares."""
+    if mode is DashboardMode.TEMPLATED:
+        return f"{DASHBOARDS_DIR}/{TEMPLATED_FILE}"
+    return f"{DASHBOARDS_DIR}/{service.name}.json"
+
+
 def _prometheus_rule(service: Service, groups: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "apiVersion": "monitoring.coreos.com/v1",
@@ -144,15 +157,15 @@ def iter_documents(
     plans = plan_catalog(catalog)
     service_url = PER_SERVICE_URL
     if templated:
-        path = f"{DASHBOARDS_DIR}/{TEMPLATED_FILE}"
+        path = f"{DASHBOARDS_DIR}/{TEMPLATED_FILE}"  # dashboard_file() of every service
         yield path, templated_dashboard(plans, HEADER, path)
         service_url = TEMPLATED_URL
     yield f"{DASHBOARDS_DIR}/{OVERVIEW_FILE}", overview_dashboard(plans, HEADER, service_url)
     yield f"{DASHBOARDS_DIR}/{PROVISIONING_FILE}", _provisioning(options.provisioning_path)
     for plan in plans:
         service = plan.service
-        if options.dashboards is DashboardMode.PER_SERVICE:
-            path = f"{DASHBOARDS_DIR}/{plan.name}.json"
+        if not templated:
+            path = dashboard_file(service, options.dashboards)
             yield path, _service_dashboard(plan, path)
         rule_group = build_rule_group(plan, texts, catalog.runbook_base_url)
         stub = stubs.render(rule_group, catalog.path.name, templated)
@@ -164,7 +177,7 @@ def iter_documents(
             continue  # promtool tests need the plain rule file
         name = rules_file_name(service, RuleFormat.PROMETHEUS)
         yield f"{RULES_DIR}/{name}", {"groups": groups}
-        yield f"{RULES_DIR}/{service.name}.test.yaml", promtool_tests(rule_group, name)
+        yield f"{RULES_DIR}/{tests_file_name(service)}", promtool_tests(rule_group, name)
     yield f"{RULES_DIR}/{ALERTMANAGER_FILE}", alertmanager_config(plans)
 
 
@@ -208,7 +221,10 @@ __all__ = [
     "TemplateError",
     "ValidationError",
     "build_documents",
+    "dashboard_file",
     "generate",
     "iter_documents",
+    "rules_file_name",
     "serialise",
+    "tests_file_name",
 ]

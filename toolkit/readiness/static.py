@@ -3,54 +3,45 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
-
-import yaml
+from dataclasses import replace
 
 from toolkit.catalog.model import Catalog, Service, Tier
 from toolkit.generate import GenerateOptions, TemplateError, ValidationError, generate
-from toolkit.generate.documents import load_yaml
-from toolkit.generate.pipeline import DASHBOARDS_DIR, RULES_DIR, RuleFormat, rules_file_name
+from toolkit.generate.pipeline import RULES_DIR, DashboardMode, RuleFormat, dashboard_file
 from toolkit.generate.runbooks import runbook_file
-from toolkit.generate.validate import validate_dashboard, validate_rule_tests, validate_rules_file
+from toolkit.generate.validate import validate_dashboard
 from toolkit.readiness import checks as c
-from toolkit.readiness.model import Check, Status
+from toolkit.readiness.generated import Expected, StaticOptions, current, read_text
+from toolkit.readiness.model import Check
+from toolkit.readiness.static_rules import INSTALL_PROMTOOL, PROMTOOL_TIMEOUT_SECONDS, rule_checks
 
 # An availability above this leaves less than ~4.3 minutes of errors in 30 days: too
 # little budget for any alert to be actionable.
 MAX_SANE_AVAILABILITY = 99.99
-PROMTOOL_TIMEOUT_SECONDS = 60.0
-INSTALL_PROMTOOL = "install promtool (apt-get install prometheus) to measure this"
 
 
-@dataclass(frozen=True)
-class StaticOptions:
-    """Where the generated files live and which promtool to run (``None``: not installed)."""
-
-    generated_dir: Path
-    promtool: str | None
-
-    @classmethod
-    def detect(cls, generated_dir: Path) -> StaticOptions:
-        """Options with the promtool found on ``PATH``, if any."""
-        return cls(generated_dir, shutil.which("promtool"))
+def _generated(catalog: Catalog, options: GenerateOptions) -> Expected:
+    try:
+        return generate(catalog, options)
+    except (TemplateError, ValidationError) as error:
+        return str(error)  # the catalog cannot be generated from: say why, per file
 
 
 def check_catalog(catalog: Catalog, options: StaticOptions) -> dict[str, list[Check]]:
     """Every static check for every service of ``catalog``, by service name."""
-    try:
-        expected: Mapping[str, str] | str = generate(catalog, GenerateOptions())
-    except (TemplateError, ValidationError) as error:
-        expected = str(error)  # the catalog cannot be generated from: say why, per file
+    generation = options.generation
+    expected = _generated(catalog, generation)
+    tests = expected
+    if generation.rule_format is not RuleFormat.PROMETHEUS:
+        # PrometheusRule resources come without tests: the tests of the plain rule files
+        # are run against the rules of the resources on disk.
+        tests = _generated(catalog, replace(generation, rule_format=RuleFormat.PROMETHEUS))
     # promtool's unit tests take a second or two per service: run services side by side.
     with ThreadPoolExecutor(max_workers=min(8, len(catalog.services))) as pool:
         results = pool.map(
-            lambda service: check_service(catalog, service, options, expected), catalog.services
+            lambda service: check_service(catalog, service, options, expected, tests),
+            catalog.services,
         )
         pairs = zip(catalog.services, results, strict=True)
         return {service.name: checks for service, checks in pairs}
@@ -60,17 +51,17 @@ def check_service(
     catalog: Catalog,
     service: Service,
     options: StaticOptions,
-    expected: Mapping[str, str] | str,
+    expected: Expected,
+    tests: Expected | None = None,
 ) -> list[Check]:
-    """The static checks of one service; ``expected`` is ``generate``'s output or its error."""
-    dashboard = f"{DASHBOARDS_DIR}/{service.name}.json"
-    rules = f"{RULES_DIR}/{rules_file_name(service, RuleFormat.PROMETHEUS)}"
-    tests = f"{RULES_DIR}/{service.name}.test.yaml"
+    """The static checks of one service; ``expected`` is ``generate``'s output (with
+    ``options.generation``) or its error, ``tests`` the same with plain rule files (whose
+    promtool tests run against PrometheusRule resources; defaults to ``expected``)."""
     return [
         _slo(service),
         _ownership(service),
-        *_dashboard(options.generated_dir, dashboard, expected),
-        *_rules(options, rules, tests, expected),
+        *_dashboard(options, service, expected),
+        *rule_checks(options, service, expected, expected if tests is None else tests),
         _dependencies_known(catalog, service),
         _dependencies_slo(catalog, service),
     ]
@@ -112,29 +103,21 @@ def _ownership(service: Service) -> Check:
     return c.OWNERSHIP.passed(f"team {service.team}, runbook: the generated stub {stub}")
 
 
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
-def _current(
-    spec: c.CheckSpec, relative: str, text: str, expected: Mapping[str, str] | str
-) -> Check:
-    if isinstance(expected, str):
-        return spec.failed(f"cannot generate from the catalog: {expected}", "fix the catalog")
-    if expected.get(relative) == text:
-        return spec.passed(f"{relative} matches the catalog")
-    return spec.failed(f"{relative} differs from what the catalog generates (stale)")
-
-
-def _dashboard(out: Path, relative: str, expected: Mapping[str, str] | str) -> list[Check]:
-    text = _read(out / relative)
+def _dashboard(options: StaticOptions, service: Service, expected: Expected) -> list[Check]:
+    out, mode = options.generated_dir, options.generation.dashboards
+    relative = dashboard_file(service, mode)
+    text = read_text(out / relative)
     if text is None:
-        reason = f"{relative} not found under {out}"
+        reason, fix = f"{relative} not found under {out}", None
+        other = next(m for m in DashboardMode if m is not mode)
+        if (out / dashboard_file(service, other)).is_file():
+            reason += f"; {dashboard_file(service, other)} is"
+            fix = (
+                f"check with the options the files were generated with (--dashboards "
+                f"{other.value}), or regenerate them with --dashboards {mode.value}"
+            )
         return [
-            c.DASHBOARD_EXISTS.failed(reason),
+            c.DASHBOARD_EXISTS.failed(reason, fix),
             c.DASHBOARD_CURRENT.skipped("no dashboard file"),
             c.DASHBOARD_VALID.skipped("no dashboard file"),
         ]
@@ -147,88 +130,9 @@ def _dashboard(out: Path, relative: str, expected: Mapping[str, str] | str) -> l
         valid = c.DASHBOARD_VALID.failed(str(error))
     return [
         c.DASHBOARD_EXISTS.passed(f"{relative} found"),
-        _current(c.DASHBOARD_CURRENT, relative, text, expected),
+        current(c.DASHBOARD_CURRENT, relative, text, expected),
         valid,
     ]
-
-
-def _promtool(promtool: str, args: list[str], cwd: Path) -> tuple[bool, str]:
-    """Run promtool; ``(ok, last meaningful output line)``."""
-    try:
-        done = subprocess.run(
-            [promtool, *args],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=PROMTOOL_TIMEOUT_SECONDS,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return False, f"promtool did not run: {error}"
-    lines = [line.strip() for line in (done.stdout + done.stderr).splitlines() if line.strip()]
-    return done.returncode == 0, (lines[-1] if lines else f"exit status {done.returncode}")
-
-
-def _rules(
-    options: StaticOptions, rules: str, tests: str, expected: Mapping[str, str] | str
-) -> list[Check]:
-    out = options.generated_dir
-    rules_text, tests_text = _read(out / rules), _read(out / tests)
-    missing = [name for name, text in ((rules, rules_text), (tests, tests_text)) if text is None]
-    if rules_text is None or tests_text is None:
-        return [
-            c.RULES_EXISTS.failed(f"{', '.join(missing)} not found under {out}"),
-            c.RULES_CURRENT.skipped("no rule files"),
-            c.RULES_VALID.skipped("no rule files"),
-            c.RULES_TESTED.skipped("no rule files"),
-        ]
-    exists = c.RULES_EXISTS.passed(f"{rules} and {tests} found")
-    current = _current(c.RULES_CURRENT, rules, rules_text, expected)
-    if current.status is Status.PASS:
-        current = _current(c.RULES_CURRENT, tests, tests_text, expected)
-        if current.status is Status.PASS:
-            current = c.RULES_CURRENT.passed(f"{rules} and {tests} match the catalog")
-    try:
-        validate_rules_file(rules, load_yaml(rules_text))
-        validate_rule_tests(tests, load_yaml(tests_text))
-    except ValidationError as error:
-        return [
-            exists,
-            current,
-            c.RULES_VALID.failed(str(error)),
-            c.RULES_TESTED.skipped("the rules are not valid"),
-        ]
-    except yaml.YAMLError as error:
-        return [
-            exists,
-            current,
-            c.RULES_VALID.failed(f"not YAML: {error}".splitlines()[0]),
-            c.RULES_TESTED.skipped("the rules are not valid"),
-        ]
-    if options.promtool is None:
-        reason = "promtool is not installed (structure checked only)"
-        return [
-            exists,
-            current,
-            c.RULES_VALID.not_measured(reason, INSTALL_PROMTOOL),
-            c.RULES_TESTED.not_measured("promtool is not installed", INSTALL_PROMTOOL),
-        ]
-    directory = (out / rules).parent
-    ok, line = _promtool(options.promtool, ["check", "rules", Path(rules).name], directory)
-    valid = (
-        c.RULES_VALID.passed(f"promtool check rules: {line}")
-        if ok
-        else c.RULES_VALID.failed(f"promtool check rules: {line}")
-    )
-    if not ok:
-        return [exists, current, valid, c.RULES_TESTED.skipped("the rules are not valid")]
-    ok, line = _promtool(options.promtool, ["test", "rules", Path(tests).name], directory)
-    tested = (
-        c.RULES_TESTED.passed(f"promtool test rules: {line}")
-        if ok
-        else c.RULES_TESTED.failed(f"promtool test rules: {line}")
-    )
-    return [exists, current, valid, tested]
 
 
 def _known(catalog: Catalog) -> set[str]:
@@ -257,3 +161,13 @@ def _dependencies_slo(catalog: Catalog, service: Service) -> Check:
         )
     shown = ", ".join(f"{d.name} {d.slo.availability:g}%" for d in deps)
     return c.DEPENDENCIES_SLO.passed(f"each has an SLO: {shown}")
+
+
+__all__ = [
+    "INSTALL_PROMTOOL",
+    "MAX_SANE_AVAILABILITY",
+    "PROMTOOL_TIMEOUT_SECONDS",
+    "StaticOptions",
+    "check_catalog",
+    "check_service",
+]
