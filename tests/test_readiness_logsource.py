@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from toolkit.readiness.model import Status
+from toolkit.readiness.probe import logsource
 from toolkit.readiness.probe.logsource import (
     CommandLogSource,
     FileLogSource,
@@ -68,9 +69,36 @@ def test_command_source_returns_stdout_lines() -> None:
     assert CommandLogSource("docker logs --since 1m app").describe() == "docker logs --since 1m app"
 
 
-def test_command_that_cannot_run_gives_no_lines() -> None:
-    """A missing executable is no lines, not a crash."""
-    assert CommandLogSource("/nonexistent/tool").lines() == []
+def test_command_that_cannot_run_is_a_log_source_error() -> None:
+    """A missing executable is a problem naming the command, not an empty log."""
+    with pytest.raises(LogSourceError) as raised:
+        CommandLogSource("/nonexistent/tool --since 1m").lines()
+    assert raised.value.problem == (
+        "cannot run log command '/nonexistent/tool --since 1m': No such file or directory"
+    )
+
+
+def test_command_that_fails_silently_is_a_log_source_error() -> None:
+    """A command that exits non-zero and prints nothing: its status and last stderr line
+    (docker logs of a container that does not exist)."""
+    script = "import sys; print('Error: No such container: app', file=sys.stderr); sys.exit(1)"
+    with pytest.raises(LogSourceError) as raised:
+        CommandLogSource([sys.executable, "-c", script]).lines()
+    assert raised.value.problem.endswith("exited with status 1: Error: No such container: app")
+
+
+def test_command_that_fails_after_printing_gives_its_lines() -> None:
+    """A command that prints lines and then exits non-zero: the lines count."""
+    script = "import sys; print('a'); sys.exit(3)"
+    assert CommandLogSource([sys.executable, "-c", script]).lines() == ["a"]
+
+
+def test_command_that_hangs_is_a_log_source_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command that does not finish in time is named, with the time it was given."""
+    monkeypatch.setattr(logsource, "COMMAND_TIMEOUT_SECONDS", 0.2)
+    with pytest.raises(LogSourceError) as raised:
+        CommandLogSource([sys.executable, "-c", "import time; time.sleep(5)"]).lines()
+    assert raised.value.problem.endswith("did not finish within 0.2 s")
 
 
 def test_lines_are_split_into_json_objects_and_others() -> None:

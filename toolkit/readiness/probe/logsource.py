@@ -87,7 +87,14 @@ class CommandLogSource:
         """Nothing to remember: the probe's IDs are unique, so old lines never match."""
 
     def lines(self) -> list[str]:
-        """The command's stdout, line by line (empty if it fails to run)."""
+        """The command's stdout, line by line.
+
+        Raises :class:`LogSourceError` when the command does not run, does not finish
+        within ``COMMAND_TIMEOUT_SECONDS``, or fails and prints nothing (its last line of
+        stderr says why): a log the probe could not read is not an empty log. A command
+        that fails but prints lines (``docker logs`` of a stopped container) gives them.
+        """
+        command = self.describe()
         try:
             done = subprocess.run(
                 self.argv,
@@ -95,9 +102,20 @@ class CommandLogSource:
                 timeout=COMMAND_TIMEOUT_SECONDS,
                 check=False,
             )
-        except (OSError, subprocess.TimeoutExpired):
-            return []
-        return done.stdout.decode("utf-8", errors="replace").splitlines()
+        except subprocess.TimeoutExpired:
+            raise LogSourceError(
+                f"log command {command!r} did not finish within {COMMAND_TIMEOUT_SECONDS:g} s"
+            ) from None
+        except OSError as error:
+            reason = error.strerror or str(error)
+            raise LogSourceError(f"cannot run log command {command!r}: {reason}") from None
+        lines = done.stdout.decode("utf-8", errors="replace").splitlines()
+        if done.returncode != 0 and not any(line.strip() for line in lines):
+            errors = done.stderr.decode("utf-8", errors="replace").splitlines()
+            last = next((line.strip() for line in reversed(errors) if line.strip()), "")
+            reason = f"log command {command!r} exited with status {done.returncode}"
+            raise LogSourceError(f"{reason}: {last}" if last else reason)
+        return lines
 
     def describe(self) -> str:
         """The command line."""
