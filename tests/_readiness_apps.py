@@ -7,6 +7,8 @@ each broken kind lacks exactly one signal:
 - ``good``: ``toolkit.instrument`` plus hand-made ``/livez`` and ``/readyz``;
 - ``good_fastapi``: the same on FastAPI, which emits a server span of its own too;
 - ``good_token``: ``good`` with ``/metrics`` behind the bearer token ``PROBE_TOKEN``;
+- ``metrics_port``: ``good`` with its metrics on their own port, ``PROBE_METRICS_PORT``
+  (``start_metrics_server``), not on the app's;
 - ``no_echo``: the correlation header is stripped from responses;
 - ``no_span``: spans are recorded but exported nowhere (no OTLP endpoint);
 - ``wrong_metrics``: its own metrics under other names (``http_requests_total``);
@@ -33,11 +35,13 @@ from starlette.routing import Route
 
 import toolkit
 from toolkit import semconv
+from toolkit.middleware import start_metrics_server
 
 KINDS = (
     "good",
     "good_fastapi",
     "good_token",
+    "metrics_port",
     "no_echo",
     "no_span",
     "wrong_metrics",
@@ -165,6 +169,11 @@ def build(kind: str) -> ASGIApp:
         return fastapi_app()
     if kind == "good_token":
         app = toolkit.instrument(starlette_app(), service="probe-test", metrics_token=PROBE_TOKEN)
+        return app  # type: ignore[no-any-return]
+    if kind == "metrics_port":
+        port = int(os.environ["PROBE_METRICS_PORT"])
+        start_metrics_server(port, host="127.0.0.1")
+        app = toolkit.instrument(starlette_app(), service="probe-test", metrics_port=port)
         return app  # type: ignore[no-any-return]
     if kind == "no_echo":
         return strip_correlation(toolkit.instrument(starlette_app(), service="probe-test"))

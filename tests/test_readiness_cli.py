@@ -197,6 +197,10 @@ def test_probe_reads_logs_from_a_command(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["127.0.0.1:1", "--service", "a"], "URL must start with http:// or https://"),
+        (
+            ["http://x", "--service", "a", "--metrics-url", "x:9464/metrics"],
+            "--metrics-url must start with http:// or https://",
+        ),
         (["http://x", "--service", "a", "--log-file", "f", "--log-command", "c"], "not both"),
     ],
 )

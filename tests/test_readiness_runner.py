@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
@@ -83,6 +84,36 @@ def test_service_with_a_metrics_token_passes_every_live_check(
     assert failing == {}
     assert checks["metrics.protected"].reason == "GET /metrics without a token: 401"
     assert checks["metrics.counts"].reason == "+2 requests counted for the probe's 2"
+
+
+def test_metrics_on_their_own_port_are_scraped_there(
+    receiver: SpanReceiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """metrics_port + start_metrics_server: the app's port serves no /metrics (so
+    metrics.protected passes), and with metrics_url the probe scrapes the metrics port:
+    every live check passes, the probe's 404 on the app's port not among its counts."""
+    metrics_port = free_port()
+    monkeypatch.setenv("PROBE_METRICS_PORT", str(metrics_port))
+    metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
+    checks = _probe("metrics_port", receiver, tmp_path, replace(OPTIONS, metrics_url=metrics_url))
+    failing = {cid: c.reason for cid, c in checks.items() if c.status is not Status.PASS}
+    assert failing == {}
+    assert checks["metrics.protected"].reason.startswith("/metrics is not served on http://")
+    assert checks["metrics.exposition"].reason.startswith(f"GET {metrics_url}: ")
+    assert checks["metrics.counts"].reason == "+2 requests counted for the probe's 2"
+
+
+def test_probe_without_the_metrics_url_says_metrics_are_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same service probed on its app port alone: no /metrics there, exposition fails."""
+    monkeypatch.setenv("PROBE_METRICS_PORT", str(free_port()))
+    with run_app("metrics_port", tmp_path / "app.log", None) as app:
+        checks = {
+            c.id: c for c in probe_service(app.url, receiver=None, logs=None, options=OPTIONS)
+        }
+    exposition = checks["metrics.exposition"]
+    assert (exposition.status, exposition.reason) == (Status.FAIL, "GET /metrics returned 404")
 
 
 def test_probe_without_the_token_says_how_to_give_it(tmp_path: Path) -> None:

@@ -70,6 +70,11 @@ from toolkit.readiness.static import StaticOptions, check_catalog
 @click.option("--path", "probe_path", default="/", show_default=True, help="Path to request.")
 @click.option("--metrics-path", default="/metrics", show_default=True)
 @click.option(
+    "--metrics-url",
+    help="Scrape this URL instead of --metrics-path on URL: the service's separate "
+    "metrics port (start_metrics_server), e.g. http://127.0.0.1:9464/metrics.",
+)
+@click.option(
     "--metrics-token",
     envvar="TOOLKIT_METRICS_TOKEN",
     show_envvar=True,
@@ -100,6 +105,7 @@ def probe_command(
     no_otlp: bool,
     probe_path: str,
     metrics_path: str,
+    metrics_url: str | None,
     metrics_token: str | None,
     wait_seconds: float,
     require_level: int | None,
@@ -116,8 +122,9 @@ def probe_command(
     """
     if log_file is not None and log_command is not None:
         raise click.UsageError("give --log-file or --log-command, not both")
-    if not url.startswith(("http://", "https://")):
-        raise click.UsageError(f"URL must start with http:// or https://, got {url!r}")
+    for name, value in (("URL", url), ("--metrics-url", metrics_url)):
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise click.UsageError(f"{name} must start with http:// or https://, got {value!r}")
     gate = None
     static: list[Check]
     if catalog_file is not None:
@@ -143,6 +150,7 @@ def probe_command(
     options = ProbeOptions(
         path=probe_path,
         metrics_path=metrics_path,
+        metrics_url=metrics_url,
         metrics_token=metrics_token or None,
         wait_seconds=wait_seconds,
     )

@@ -44,9 +44,17 @@ class ProbeOptions:
     path: str = "/"
     metrics_path: str = "/metrics"
     metrics_token: str | None = None
+    # Scraped instead of metrics_path on the service's URL: a separate metrics port
+    # (start_metrics_server), e.g. http://127.0.0.1:9464/metrics.
+    metrics_url: str | None = None
     correlation_header: str = semconv.CORRELATION_HEADER
     wait_seconds: float = 10.0
     request_timeout: float = 5.0
+
+
+def _scraped(options: ProbeOptions) -> str:
+    """What the metrics checks scrape: the metrics URL, else the path on the service."""
+    return options.metrics_url or options.metrics_path
 
 
 @dataclass(frozen=True)
@@ -122,7 +130,7 @@ def _settled_count(
     """The second scrape, retried for a moment while fewer requests are counted than sent."""
     deadline = time.monotonic() + COUNT_SETTLE_SECONDS
     while True:
-        after = _scrape(client, options.metrics_path, options.metrics_token).scrape
+        after = _scrape(client, _scraped(options), options.metrics_token).scrape
         exclude = [options.metrics_path]
         if after is None or time.monotonic() >= deadline:
             return after
@@ -151,16 +159,16 @@ def _metrics(
             )
         return [
             c.METRICS_EXPOSITION.failed(first.problem, fix),
-            *(spec.skipped(f"no {options.metrics_path} to read") for spec in _METRIC_DETAILS),
+            *(spec.skipped(f"no {_scraped(options)} to read") for spec in _METRIC_DETAILS),
         ]
     after = _settled_count(client, options, before, sent)
     if after is None:
         return [
-            c.METRICS_EXPOSITION.failed(f"second scrape of {options.metrics_path} failed"),
-            *(spec.skipped(f"no {options.metrics_path} to read") for spec in _METRIC_DETAILS),
+            c.METRICS_EXPOSITION.failed(f"second scrape of {_scraped(options)} failed"),
+            *(spec.skipped(f"no {_scraped(options)} to read") for spec in _METRIC_DETAILS),
         ]
     exposition = c.METRICS_EXPOSITION.passed(
-        f"GET {options.metrics_path}: {len(after.families)} metric families parsed"
+        f"GET {_scraped(options)}: {len(after.families)} metric families parsed"
     )
     return [exposition, *check_metrics(before, after, sent, raw_paths, options.metrics_path)]
 
@@ -303,7 +311,8 @@ def probe_service(
     (``None``: tracing is not measured); ``logs`` is where the service's log lines show up
     (``None``: logs are not measured). Every request carries ``X-Toolkit-Probe: 1``;
     scrapes carry ``options.metrics_token`` as a bearer token, and ``/metrics`` answering
-    without one is a warning (``metrics.protected``).
+    without one on ``url`` is a warning (``metrics.protected``). With
+    ``options.metrics_url`` the metrics are scraped there (a separate metrics port).
     """
     options = options or ProbeOptions()
     ids = _Ids.new()
@@ -315,12 +324,16 @@ def probe_service(
     unmatched = UNMATCHED_PREFIX + os.urandom(8).hex()
     with httpx.Client(base_url=url, headers=headers, timeout=options.request_timeout) as client:
         try:
-            first = _scrape(client, options.metrics_path, options.metrics_token)
             # Is /metrics open on the app's port? The first scrape tells, unless it sent
-            # the token: then ask once more without it.
-            unauthenticated = first
-            if options.metrics_token is not None:
+            # the token or went to another port: then ask the app's port without one
+            # (before the first scrape when the app counts that request: a 404).
+            if options.metrics_url is not None:
                 unauthenticated = _scrape(client, options.metrics_path, None)
+            first = _scrape(client, _scraped(options), options.metrics_token)
+            if options.metrics_url is None:
+                unauthenticated = first
+                if options.metrics_token is not None:
+                    unauthenticated = _scrape(client, options.metrics_path, None)
             protected = _protected(url, options.metrics_path, unauthenticated.status)
             main = client.get(options.path, headers=main_headers)
             client.get(unmatched, headers={options.correlation_header: ids.correlation_id + "-2"})
