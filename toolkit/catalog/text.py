@@ -8,6 +8,7 @@ after a syntax error can be trusted.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import yaml
 
@@ -44,7 +45,68 @@ def compose(file: str, text: str, path: str = "") -> yaml.Node | None:
     """The YAML node tree of ``text`` (``None`` for an empty document).
 
     ``path`` is the field path the document stands for (empty for the catalog itself).
+    libyaml composes it when it can (a fraction of the time); the pure-Python loader
+    decides whenever libyaml is not there or does not compose the text as it is, so
+    every problem is the pure loader's, with its line and column.
     """
+    composed, root = _compose_with_libyaml(text)
+    if not composed:
+        root = _compose_pure(file, text, path)
+    if root is not None:
+        check_tree(file, root, path)
+    return root
+
+
+# libyaml's loader (PyYAML built with it), and the characters the pure-Python reader
+# refuses (libyaml's own list differs slightly: such a text goes to the pure loader).
+_CSafeLoader: Any = getattr(yaml, "CSafeLoader", None)
+_NON_PRINTABLE: re.Pattern[str] = yaml.reader.Reader.NON_PRINTABLE
+# What libyaml reads differently from the pure loader (found by the differential tests
+# in tests/test_catalog_libyaml.py): tabs, which the pure loader refuses in places
+# libyaml takes them as spaces; a byte-order mark or a Unicode line break inside the
+# text; an explicit key ("? "), whose empty value libyaml places elsewhere; a block
+# scalar's header followed by a comment without a space. Catalogs rarely use any.
+_DIVERGES = re.compile(r"[\t\ufeff\x85\u2028\u2029]|\?(?:[ \r\n]|$)|[|>][0-9+-]*#")
+_PURE = (False, None)  # the pure-Python loader must compose the text
+
+
+def _compose_with_libyaml(text: str) -> tuple[bool, yaml.Node | None]:
+    """``(True, the node tree libyaml composes)``, as the pure loader builds it (a plain
+    scalar's ``style`` is ``None``, not ``""``); ``(False, None)`` without libyaml, for a
+    character the pure reader refuses, nesting deeper than ``MAX_DEPTH`` (libyaml's
+    composer recurses in C, with no recursion limit: the depth is counted from its
+    events first), or any error (the pure loader then says where)."""
+    if _CSafeLoader is None or _NON_PRINTABLE.search(text) or _DIVERGES.search(text):
+        return _PURE
+    try:
+        depth = 0
+        for event in yaml.parse(text, Loader=_CSafeLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return _PURE
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+        loader = _CSafeLoader(text)
+        try:
+            root: yaml.Node | None = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except Exception:  # whatever libyaml refuses, the pure loader explains
+        return _PURE
+    if root is not None:
+        for node in _scalars(root):
+            if node.style == "":
+                if node.value == "":
+                    # An empty value (a null): libyaml places some elsewhere (in a flow
+                    # mapping, after "---"), and a problem is reported where it is.
+                    return _PURE
+                node.style = None
+    return True, root
+
+
+def _compose_pure(file: str, text: str, path: str) -> yaml.Node | None:
+    """The node tree PyYAML's pure-Python loader composes; its errors as problems."""
     loader = None
     try:
         loader = yaml.SafeLoader(text)  # reads the text: a forbidden character raises here
@@ -63,8 +125,6 @@ def compose(file: str, text: str, path: str = "") -> yaml.Node | None:
     finally:
         if loader is not None:
             loader.dispose()
-    if root is not None:
-        check_tree(file, root, path)
     return root
 
 
