@@ -11,7 +11,16 @@ from _generate_support import EXAMPLE_CATALOG, varied_catalog
 
 from toolkit._resources import templates_dir
 from toolkit.catalog import load_catalog
-from toolkit.generate import GenerateOptions, RuleFormat, TemplateError, generate
+from toolkit.generate import (
+    GenerateOptions,
+    RuleFormat,
+    TemplateError,
+    generate,
+    promql,
+    yaml_writer,
+)
+from toolkit.generate.plan import camel_case
+from toolkit.generate.plan.sli import recorded_labels
 
 REPO = EXAMPLE_CATALOG.parent.parent
 
@@ -41,6 +50,17 @@ def test_output_layout() -> None:
 def test_byte_identical_across_runs() -> None:
     """The same catalog gives the same bytes, run after run."""
     assert generate(varied_catalog()) == generate(varied_catalog())
+
+
+def test_a_run_keeps_nothing_per_service() -> None:
+    """When a run ends, the caches it filled per service are empty (the YAML writer's
+    strings, matchers, recorded labels, alert-name prefixes): a process generating
+    catalog after catalog does not grow."""
+    generate(varied_catalog())
+    assert yaml_writer._strings == {}
+    assert promql._identity_matchers.cache_info().currsize == 0
+    assert recorded_labels.cache_info().currsize == 0
+    assert camel_case.cache_info().currsize == 0
 
 
 def test_every_file_is_headed_do_not_edit() -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.catalog.model import Catalog, Service
+from toolkit.generate import promql, yaml_writer
 from toolkit.generate.alertmanager import ALERTMANAGER_FILE, alertmanager_config
 from toolkit.generate.dashboards.overview import PER_SERVICE_URL, overview_dashboard
 from toolkit.generate.dashboards.service import service_dashboard
@@ -30,14 +31,13 @@ from toolkit.generate.dashboards.templated import (
 )
 from toolkit.generate.documents import HEADER, dump_json, dump_yaml
 from toolkit.generate.overlay import OverlayError, apply_overlay
-from toolkit.generate.plan import ServicePlan, plan_catalog
+from toolkit.generate.plan import ServicePlan, camel_case, plan_catalog, sli
 from toolkit.generate.render import TemplateError
 from toolkit.generate.rule_tests import promtool_tests
 from toolkit.generate.rules import build_rule_group
 from toolkit.generate.runbooks import RunbookStubs, runbook_file
 from toolkit.generate.texts import AlertTexts
 from toolkit.generate.validate import ValidationError, validate_dashboard
-from toolkit.generate.yaml_writer import clear_caches
 
 DASHBOARDS_DIR = "dashboards"
 RULES_DIR = "alert-rules"
@@ -137,6 +137,17 @@ def _service_dashboard(plan: ServicePlan, path: str) -> dict[str, Any]:
     return document
 
 
+def _forget_run() -> None:
+    """Forget what a run cached per service (the YAML writer's strings, each service's
+    matchers, recorded labels and alert-name prefix): a process that generates catalog
+    after catalog keeps none of them, and each run starts afresh. Caches keyed by
+    settings (windows, thresholds, label names) are small and kept."""
+    yaml_writer.clear_caches()
+    promql.identity_matchers_cache_clear()
+    sli.recorded_labels.cache_clear()
+    camel_case.cache_clear()
+
+
 def iter_documents(
     catalog: Catalog, options: GenerateOptions | None = None
 ) -> Iterator[tuple[str, Any]]:
@@ -210,7 +221,7 @@ def generate(catalog: Catalog, options: GenerateOptions | None = None) -> dict[s
             for path, document in iter_documents(catalog, options)
         }
     finally:
-        clear_caches()  # the strings of this catalog: the next run starts afresh
+        _forget_run()
     return dict(sorted(files.items()))
 
 

@@ -196,3 +196,8 @@ class ServiceQueries:
 @cache  # builders make a ServiceQueries each; the matchers of a service are made once
 def _identity_matchers(job: str, labels: tuple[tuple[str, str], ...]) -> str:
     return ",".join([f"{semconv.JOB}={quote(job)}", *matchers(dict(labels))])
+
+
+def identity_matchers_cache_clear() -> None:
+    """Forget every service's matchers (``generate`` calls it when a run ends)."""
+    _identity_matchers.cache_clear()
