@@ -47,6 +47,8 @@ CONTROLLED = (
     "TOOLKIT_METRICS_PATH",
     "TOOLKIT_METRICS_TOKEN",
     "TOOLKIT_FAST_PATHS",
+    "OTEL_METRICS_EXPORTER",
+    "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
 )
 
 
@@ -122,6 +124,8 @@ def test_collect_has_the_documented_keys() -> None:
         "port",
         "path",
         "token_set",
+        "exporter",
+        "otlp_endpoint",
     ]
     assert list(facts["logging"]) == [
         "root_level",
@@ -336,6 +340,8 @@ def test_single_process_metrics(monkeypatch: pytest.MonkeyPatch) -> None:
         "port": "9464",
         "path": "/internal/metrics",
         "token_set": False,
+        "exporter": "prometheus",
+        "otlp_endpoint": None,
     }
 
 
@@ -358,11 +364,55 @@ def test_multiprocess_metrics_count_the_db_files(
         "port": None,
         "path": None,
         "token_set": False,
+        "exporter": "prometheus",
+        "otlp_endpoint": None,
     }
     rows = _rows(doctor.render_text(facts), "Metrics")
     assert rows["mode"] == "multiprocess"
     assert rows["PROMETHEUS_MULTIPROC_DIR"] == f"{tmp_path} (3 *.db files)"
     assert rows["multiprocess values"] == "yes"
+
+
+@pytest.mark.parametrize(
+    ("environ", "exporter", "endpoint", "row"),
+    [
+        ({}, "prometheus", None, "prometheus (scraped)"),
+        (
+            {"OTEL_METRICS_EXPORTER": "otlp"},
+            "otlp",
+            "http://localhost:4318/v1/metrics",
+            "otlp (pushed, not scraped)",
+        ),
+        (
+            {
+                "OTEL_METRICS_EXPORTER": "prometheus,otlp",
+                "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318/",
+            },
+            "both",
+            "http://collector:4318/v1/metrics",
+            "both (scraped and pushed)",
+        ),
+    ],
+)
+def test_the_metrics_exporter_and_its_endpoint(
+    monkeypatch: pytest.MonkeyPatch,
+    environ: dict[str, str],
+    exporter: str,
+    endpoint: str | None,
+    row: str,
+) -> None:
+    """OTEL_METRICS_EXPORTER as the middleware reads it: Prometheus only, OTLP, or both;
+    the OTLP endpoint (as the exporter resolves it) only when metrics are pushed."""
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    facts = doctor.collect()
+    assert (facts["metrics"]["exporter"], facts["metrics"]["otlp_endpoint"]) == (
+        exporter,
+        endpoint,
+    )
+    rows = _rows(doctor.render_text(facts), "Metrics")
+    assert rows["exporter"] == row
+    assert rows["OTLP metrics endpoint"] == (endpoint or "-")
 
 
 def test_a_missing_metrics_directory_is_reported_not_created(
@@ -436,6 +486,8 @@ def test_text_has_every_section_in_order(runner: CliRunner) -> None:
         "TOOLKIT_METRICS_PORT",
         "TOOLKIT_METRICS_PATH",
         "TOOLKIT_METRICS_TOKEN",
+        "exporter",
+        "OTLP metrics endpoint",
     ]
     assert list(_rows(out, "Logging")) == [
         "root logger level",

@@ -180,11 +180,13 @@ def _tracing() -> _Section:
 
 def _metrics() -> _Section:
     from toolkit.metrics._endpoint import ENV_METRICS_PORT, ENV_METRICS_TOKEN
+    from toolkit.metrics._otlp import PROMETHEUS, metrics_endpoint, resolve_metrics_exporter
     from toolkit.metrics._prometheus_gate import uses_multiprocess_values
     from toolkit.metrics.multiprocess import multiprocess_directory
     from toolkit.middleware.config import ENV_METRICS_PATH
 
     directory = multiprocess_directory()
+    exporter = resolve_metrics_exporter(None, os.environ)
     exists = db_files = None
     if directory is not None:
         exists = directory.is_dir()
@@ -202,6 +204,9 @@ def _metrics() -> _Section:
         "port": os.environ.get(ENV_METRICS_PORT),
         "path": os.environ.get(ENV_METRICS_PATH),
         "token_set": bool(os.environ.get(ENV_METRICS_TOKEN)),
+        # OTEL_METRICS_EXPORTER: whether the HTTP metrics are also (or only) pushed.
+        "exporter": exporter,
+        "otlp_endpoint": None if exporter == PROMETHEUS else metrics_endpoint(os.environ),
     }
 
 
@@ -308,7 +313,16 @@ def _metrics_rows(section: _Section) -> list[tuple[str, str]]:
         ("TOOLKIT_METRICS_PORT", _env(section["port"])),
         ("TOOLKIT_METRICS_PATH", _env(section["path"], '"" (no metrics on the app\'s port)')),
         ("TOOLKIT_METRICS_TOKEN", "set" if section["token_set"] else "unset"),
+        ("exporter", _EXPORTER_ROWS.get(section["exporter"], str(section["exporter"]))),
+        ("OTLP metrics endpoint", section["otlp_endpoint"] or "-"),
     ]
+
+
+_EXPORTER_ROWS = {
+    "prometheus": "prometheus (scraped)",
+    "otlp": "otlp (pushed, not scraped)",
+    "both": "both (scraped and pushed)",
+}
 
 
 def _logging_rows(section: _Section) -> list[tuple[str, str]]:
