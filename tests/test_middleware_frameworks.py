@@ -126,6 +126,23 @@ async def test_unmatched_paths_share_one_series(framework: str, harness: Harness
     assert routes == {semconv.UNMATCHED_ROUTE}
 
 
+@pytest.mark.parametrize("framework", ["starlette", "fastapi", "flask"])
+async def test_a_method_the_route_does_not_allow_keeps_its_template(
+    framework: str, harness: Harness
+) -> None:
+    """A 405 (the path matched a route, the method did not): the route's template, as
+    on a match, not ``__unmatched__``; on every router that answers 405 itself."""
+    app = instrumented(framework, harness)
+    response = await call(app, framework in ASGI, "/items/42", method="DELETE")
+
+    assert response.status_code == 405
+    assert harness.duration_count("DELETE", ROUTE[framework], 405) == 1.0
+    (span,) = harness.spans()
+    assert span.name == f"DELETE {ROUTE[framework]}"
+    (line,) = harness.access_logs()
+    assert line[semconv.LOG_ROUTE] == ROUTE[framework]
+
+
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 async def test_unhandled_exception_is_a_500_with_correlation_id(
     framework: str, harness: Harness

@@ -41,7 +41,7 @@ from typing import Any, Final
 
 from toolkit import semconv
 from toolkit._http import relative_path
-from toolkit.middleware.flask import FLASK_REQUEST_KEY
+from toolkit.middleware.flask import FLASK_REQUEST_KEY, matched_rule
 
 ROUTE_KEY = "toolkit.route"
 """Scope/environ key under which an app (or the Django hook) stores the route template.
@@ -206,12 +206,10 @@ class RouteResolver:
                 template = str(route)
                 return template, template
             return self.match_declared(path, UNMATCHED)
-        request = environ.get(FLASK_REQUEST_KEY)
-        if request is not None:
-            rule = request.url_rule
+        if environ.get(FLASK_REQUEST_KEY) is not None:
+            rule = matched_rule(environ)
             if rule is not None:
-                template = str(rule.rule)
-                return template, template
+                return rule, rule
             return self.match_declared(path, UNMATCHED)
         return self.match_declared(path, UNROUTED)
 
@@ -336,8 +334,6 @@ def wsgi_route(environ: MutableMapping[str, Any]) -> str | None:
     route = environ.get(ROUTE_KEY)
     if route is not None:
         return str(route)
-    request = environ.get(FLASK_REQUEST_KEY)
-    if request is not None:
-        rule = request.url_rule
-        return None if rule is None else str(rule.rule)
+    if environ.get(FLASK_REQUEST_KEY) is not None:
+        return matched_rule(environ)
     return None
