@@ -51,3 +51,18 @@ def current(spec: CheckSpec, relative: str, text: str, expected: Expected) -> Ch
     if expected.get(relative) == text:
         return spec.passed(f"{relative} matches the catalog")
     return spec.failed(f"{relative} differs from what the catalog generates (stale)")
+
+
+def not_found(
+    out: Path, missing: str, option: str, wanted: str, other: str, other_file: str | None
+) -> tuple[str, str | None]:
+    """The reason (and fix) for files ``missing`` under ``out``: when ``other_file``,
+    which ``--option other`` generates instead, is there, the reason names it and the
+    fix names the option (the files were generated with the other value)."""
+    reason = f"{missing} not found under {out}"
+    if other_file is None or not (out / other_file).is_file():
+        return reason, None
+    return f"{reason}; {other_file} is", (
+        f"check with the options the files were generated with (--{option} {other}), "
+        f"or regenerate them with --{option} {wanted}"
+    )

@@ -12,7 +12,7 @@ from toolkit.generate.pipeline import RULES_DIR, DashboardMode, RuleFormat, dash
 from toolkit.generate.runbooks import runbook_file
 from toolkit.generate.validate import validate_dashboard
 from toolkit.readiness import checks as c
-from toolkit.readiness.generated import Expected, StaticOptions, current, read_text
+from toolkit.readiness.generated import Expected, StaticOptions, current, not_found, read_text
 from toolkit.readiness.model import Check
 from toolkit.readiness.static_rules import INSTALL_PROMTOOL, PROMTOOL_TIMEOUT_SECONDS, rule_checks
 
@@ -108,14 +108,10 @@ def _dashboard(options: StaticOptions, service: Service, expected: Expected) -> 
     relative = dashboard_file(service, mode)
     text = read_text(out / relative)
     if text is None:
-        reason, fix = f"{relative} not found under {out}", None
         other = next(m for m in DashboardMode if m is not mode)
-        if (out / dashboard_file(service, other)).is_file():
-            reason += f"; {dashboard_file(service, other)} is"
-            fix = (
-                f"check with the options the files were generated with (--dashboards "
-                f"{other.value}), or regenerate them with --dashboards {mode.value}"
-            )
+        reason, fix = not_found(
+            out, relative, "dashboards", mode.value, other.value, dashboard_file(service, other)
+        )
         return [
             c.DASHBOARD_EXISTS.failed(reason, fix),
             c.DASHBOARD_CURRENT.skipped("no dashboard file"),

@@ -28,7 +28,7 @@ from toolkit.generate.validate import (
 )
 from toolkit.generate.yaml_writer import emit_yaml
 from toolkit.readiness import checks as c
-from toolkit.readiness.generated import Expected, StaticOptions, current, read_text
+from toolkit.readiness.generated import Expected, StaticOptions, current, not_found, read_text
 from toolkit.readiness.model import Check, Status
 
 PROMTOOL_TIMEOUT_SECONDS = 60.0
@@ -59,16 +59,12 @@ def _listed(names: list[str]) -> str:
 def _not_found(
     options: StaticOptions, service: Service, rules: str, missing: list[str]
 ) -> list[Check]:
-    out, rule_format = options.generated_dir, options.generation.rule_format
-    reason, fix = f"{_listed(missing)} not found under {out}", None
+    rule_format = options.generation.rule_format
     other = next(f for f in RuleFormat if f is not rule_format)
-    other_file = f"{RULES_DIR}/{rules_file_name(service, other)}"
-    if rules in missing and (out / other_file).is_file():
-        reason += f"; {other_file} is"
-        fix = (
-            f"check with the options the files were generated with (--rules {other.value}), "
-            f"or regenerate them with --rules {rule_format.value}"
-        )
+    other_file = f"{RULES_DIR}/{rules_file_name(service, other)}" if rules in missing else None
+    reason, fix = not_found(
+        options.generated_dir, _listed(missing), "rules", rule_format.value, other.value, other_file
+    )
     return [
         c.RULES_EXISTS.failed(reason, fix),
         c.RULES_CURRENT.skipped("no rule files"),
