@@ -288,7 +288,11 @@ def test_tracing_shows_what_toolkit_would_export_to(
 
 @pytest.mark.parametrize(
     ("value", "enabled", "text"),
-    [("true", False, "true (tracing off)"), ("false", True, "false (spans recorded)")],
+    [
+        ("true", False, "true (tracing off)"),
+        ("false", True, "false (spans recorded)"),
+        ("1", True, "1 (spans recorded)"),
+    ],
 )
 def test_sdk_disabled_is_shown_with_its_effect(
     monkeypatch: pytest.MonkeyPatch, value: str, enabled: bool, text: str

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from toolkit._otel_env import sdk_disabled
 from toolkit.middleware.config import DEFAULT_SERVICE, Options, resolve_settings
 from toolkit.middleware.correlation import is_valid_correlation_id, new_correlation_id
 
@@ -50,6 +51,18 @@ def test_environment_applies_when_no_keyword() -> None:
     assert settings.excluded_paths == frozenset({"/livez", "/readyz"})
     assert settings.access_log is False
     assert settings.metrics is False
+
+
+@pytest.mark.parametrize(
+    ("value", "tracing"),
+    [("true", False), ("TRUE", False), (" True ", False), ("1", True), ("yes", True), ("", True)],
+)
+def test_sdk_disabled_is_read_as_the_sdk_reads_it(value: str, tracing: bool) -> None:
+    """OTEL_SDK_DISABLED turns the server spans off exactly when the SDK turns itself off
+    (``true``, any case): ``1`` or ``yes`` leave the SDK on, and the middleware too."""
+    settings = resolve_settings({}, environ={"OTEL_SDK_DISABLED": value})
+    assert settings.tracing is tracing
+    assert sdk_disabled({"OTEL_SDK_DISABLED": value}) is not tracing
 
 
 @pytest.mark.parametrize(

@@ -142,7 +142,7 @@ def _tracing() -> _Section:
     from opentelemetry import trace
     from opentelemetry.environment_variables import OTEL_PYTHON_TRACER_PROVIDER
 
-    from toolkit.middleware.config import ENV_SDK_DISABLED, _flag
+    from toolkit._otel_env import ENV_SDK_DISABLED, sdk_disabled
     from toolkit.tracing._provider import ENV_OTLP_ENDPOINT, ENV_OTLP_TRACES_ENDPOINT, _exporters
 
     env = os.environ
@@ -174,7 +174,7 @@ def _tracing() -> _Section:
         "endpoint_source": source,
         "protocol": protocol,
         "sdk_disabled": env.get(ENV_SDK_DISABLED),
-        "enabled": not _flag(env, ENV_SDK_DISABLED, False),
+        "enabled": not sdk_disabled(env),
     }
 
 

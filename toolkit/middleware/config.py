@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, TypedDict
 
 from toolkit import semconv
 from toolkit._http import ENV_CORRELATION_HEADER
+from toolkit._otel_env import sdk_disabled
 from toolkit.metrics._endpoint import (
     DEFAULT_METRICS_PATH,
     resolve_metrics_port,
@@ -41,7 +42,6 @@ if TYPE_CHECKING:
 DEFAULT_SERVICE = "unknown_service"
 
 ENV_SERVICE = "OTEL_SERVICE_NAME"
-ENV_SDK_DISABLED = "OTEL_SDK_DISABLED"
 ENV_EXCLUDED_URLS = "OTEL_PYTHON_EXCLUDED_URLS"
 ENV_METRICS_PATH = "TOOLKIT_METRICS_PATH"
 ENV_EXCLUDED_PATHS = "TOOLKIT_EXCLUDED_PATHS"
@@ -173,7 +173,7 @@ def resolve_settings(options: Options, environ: Mapping[str, str] | None = None)
         excluded_urls = _compile_excluded_urls(options["excluded_urls"])
     else:
         excluded_urls = _compile_excluded_urls(env.get(ENV_EXCLUDED_URLS))
-    tracing = options.get("tracing", not _flag(env, ENV_SDK_DISABLED, False))
+    tracing = options.get("tracing", not sdk_disabled(env))
     return Settings(
         service=service,
         tracer_provider=options.get("tracer_provider"),

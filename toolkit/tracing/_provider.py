@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 
+from toolkit._otel_env import sdk_disabled
+
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace.export import SpanExporter
     from prometheus_client import CollectorRegistry
@@ -19,7 +21,6 @@ ENV_OTLP_ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
 ENV_OTLP_TRACES_ENDPOINT = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
 ENV_OTLP_PROTOCOL = "OTEL_EXPORTER_OTLP_PROTOCOL"
 ENV_OTLP_TRACES_PROTOCOL = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
-ENV_SDK_DISABLED = "OTEL_SDK_DISABLED"
 EXPORTER_ENTRY_POINTS = "opentelemetry_traces_exporter"
 """The entry-point group the SDK finds span exporters in (``console``, ``otlp_proto_http``...)."""
 GRPC = "grpc"
@@ -53,11 +54,6 @@ def _exporters(environ: Mapping[str, str]) -> list[str]:
         # nothing exported (unlike the SDK's default, which would retry localhost:4318).
         return [_OTLP]
     return names
-
-
-def sdk_disabled(environ: Mapping[str, str]) -> bool:
-    """Whether ``OTEL_SDK_DISABLED`` disables the SDK: ``true`` in any case, as the SDK reads it."""
-    return environ.get(ENV_SDK_DISABLED, "").strip().lower() == "true"
 
 
 def otlp_protocol(environ: Mapping[str, str]) -> tuple[str, str | None]:
