@@ -177,6 +177,25 @@ def test_a_prometheus_rule_that_is_not_one_is_invalid(tmp_path: Path) -> None:
     assert orders["rules.tested"].status is Status.SKIPPED
 
 
+@needs_promtool
+def test_prometheus_rules_whose_tests_cannot_be_generated(tmp_path: Path) -> None:
+    """A template override that breaks generation: rules.current says why, the resource
+    on disk is still checked by promtool, and its tests are skipped with the reason."""
+    catalog = _generated(tmp_path, OPERATOR)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "alert-texts.j2").write_text("{% macro summary(a) %}{{ a.nope }", "utf-8")
+    options = GenerateOptions(templates=broken, rule_format=RuleFormat.PROMETHEUS_OPERATOR)
+    orders = _checks(catalog, tmp_path, options, PROMTOOL)["orders"]
+    assert orders["rules.current"].status is Status.FAIL
+    assert orders["rules.current"].reason.startswith("cannot generate from the catalog: ")
+    assert orders["rules.valid"].status is Status.PASS
+    assert (orders["rules.tested"].status, orders["rules.tested"].reason) == (
+        Status.SKIPPED,
+        "no tests: they cannot be generated from the catalog (see rules.current)",
+    )
+
+
 def test_operator_output_checked_as_plain_rules_names_the_option(tmp_path: Path) -> None:
     """PrometheusRule resources checked with the default --rules: the option is named."""
     catalog = _generated(tmp_path, OPERATOR)

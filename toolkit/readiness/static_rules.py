@@ -163,7 +163,8 @@ def _run_promtool(
         return failed, c.RULES_TESTED.skipped("the rules are not valid")
     valid = c.RULES_VALID.passed(f"promtool check rules: {line}")
     if tests is None:
-        return valid, c.RULES_TESTED.skipped("no tests: the catalog does not generate them")
+        reason = "no tests: they cannot be generated from the catalog (see rules.current)"
+        return valid, c.RULES_TESTED.skipped(reason)
     ok, line = _promtool(promtool, ["test", "rules", tests], directory)
     if ok:
         return valid, c.RULES_TESTED.passed(f"promtool test rules: {line}")
