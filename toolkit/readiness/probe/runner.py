@@ -324,13 +324,14 @@ def probe_service(
     unmatched = UNMATCHED_PREFIX + os.urandom(8).hex()
     with httpx.Client(base_url=url, headers=headers, timeout=options.request_timeout) as client:
         try:
-            # Is /metrics open on the app's port? The first scrape tells, unless it sent
-            # the token or went to another port: then ask the app's port without one
-            # (before the first scrape when the app counts that request: a 404).
-            if options.metrics_url is not None:
-                unauthenticated = _scrape(client, options.metrics_path, None)
+            # Is /metrics open on the app's port? Asked without a token: before the first
+            # scrape when that goes to another port (the app counts this request, a 404,
+            # and the counts must not see it), after it when it carried the token, and
+            # not at all when the first scrape already asked that way.
+            separate = options.metrics_url is not None
+            unauthenticated = _scrape(client, options.metrics_path, None) if separate else None
             first = _scrape(client, _scraped(options), options.metrics_token)
-            if options.metrics_url is None:
+            if unauthenticated is None:
                 unauthenticated = first
                 if options.metrics_token is not None:
                     unauthenticated = _scrape(client, options.metrics_path, None)
