@@ -47,9 +47,13 @@ test-minimum: $(MIN_STAMP)
 # toolkit builds on: every opentelemetry-* distribution installed, prometheus-client and
 # structlog. The stamp covers the virtualenv and the project's install; the upgrade runs
 # on every `make test-latest`, so each run tries what was released since the last one.
+# With it, the tests that run Prometheus, promtool or Alertmanager (marker `prometheus`),
+# against the newest releases Debian has (.ci/newest-prometheus: its unstable suite,
+# fetched into $(PROM_LATEST)/ on every run, nothing installed).
 LATEST_VENV ?= .venv-latest
 LATEST_STAMP := $(LATEST_VENV)/.installed
 LATEST_PACKAGES := prometheus-client structlog
+PROM_LATEST ?= .prometheus-latest
 
 $(LATEST_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(LATEST_VENV)
@@ -62,7 +66,8 @@ test-latest: $(LATEST_STAMP)
 		| sed -n 's/^\(opentelemetry[-_][^=]*\)==.*/\1/p') && \
 	$(LATEST_VENV)/bin/pip install --quiet --pre --upgrade $$otel $(LATEST_PACKAGES)
 	$(LATEST_VENV)/bin/pip list | grep -i -E '^(opentelemetry[-_]|prometheus[-_]client |structlog )'
-	$(LATEST_VENV)/bin/pytest -q -m "not slow"
+	.ci/newest-prometheus $(PROM_LATEST)
+	PATH="$(abspath $(PROM_LATEST))/usr/bin:$$PATH" $(LATEST_VENV)/bin/pytest -q -m "not slow or prometheus"
 
 # The fast suite under other Pythons, each in .venv-py<version>/ made with that
 # interpreter (.ci/find-python: pyenv's newest build of it, else python3.X on PATH):
@@ -97,5 +102,5 @@ check-generated: $(STAMP)
 	$(BIN)/toolkit generate examples/services.yaml --out . --check
 
 clean:
-	rm -rf $(VENV) $(MIN_VENV) $(LATEST_VENV) .venv-py3* build dist .pytest_cache .mypy_cache \
+	rm -rf $(VENV) $(MIN_VENV) $(LATEST_VENV) $(PROM_LATEST) .venv-py3* build dist .pytest_cache .mypy_cache \
 		.ruff_cache

@@ -27,6 +27,7 @@ from toolkit.generate import generate, write_output
 PROMTOOL = shutil.which("promtool")
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.prometheus,
     pytest.mark.skipif(
         PROMTOOL is None, reason="promtool not installed (Debian package prometheus)"
     ),

@@ -57,6 +57,7 @@ TESTS = Path(__file__).resolve().parent
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.prometheus,
     pytest.mark.skipif(
         AMTOOL is None, reason="amtool not installed (Debian package prometheus-alertmanager)"
     ),

@@ -31,6 +31,7 @@ WINDOW = "15m"
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.prometheus,
     pytest.mark.skipif(PROMETHEUS is None, reason="prometheus not installed"),
 ]
 

@@ -37,6 +37,7 @@ PACE_SECONDS = 2.0  # two scrapes between rounds of traffic
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.prometheus,
     pytest.mark.skipif(PROMETHEUS is None, reason="prometheus not installed (Debian package)"),
 ]
 

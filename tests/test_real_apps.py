@@ -44,6 +44,7 @@ GUNICORN = Path(sys.executable).with_name("gunicorn")
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.prometheus,
     pytest.mark.skipif(PROMETHEUS is None, reason="prometheus not installed"),
 ]
 
