@@ -219,18 +219,13 @@ def starts_server(command: str) -> bool:
     return False
 
 
-def runs_promtool(block: Block) -> bool:
-    """Whether a block runs promtool, itself or through ``toolkit check`` and ``toolkit
-    probe --catalog``: a ``prometheus`` test as well as a ``slow`` one."""
-    return block.lang in SHELL and _PROMTOOL.search(block.text) is not None
-
-
 def is_slow(block: Block) -> bool:
-    """Whether a block starts a server, talks to one, or runs promtool: a ``slow`` test."""
+    """Whether a block starts a server, talks to one, or runs promtool (itself, or
+    through ``toolkit check`` and ``toolkit probe --catalog``): a ``slow`` test."""
     if block.directives.get("setup") == "service" or block.directives.get("output") == "server":
         return True
-    if runs_promtool(block) or (
-        block.lang in SHELL and any(starts_server(c.text) for c in commands(block))
+    if block.lang in SHELL and (
+        _PROMTOOL.search(block.text) or any(starts_server(c.text) for c in commands(block))
     ):
         return True
     return block.lang in SHELL | {"python"} and SERVER_ADDRESS.search(block.text) is not None

@@ -47,7 +47,7 @@ class _Failing(BaseHTTPRequestHandler):
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         self.server.posts += 1  # type: ignore[attr-defined]
         body = b"collector broken"
-        self.send_response(500)
+        self.send_response(self.server.status)  # type: ignore[attr-defined]
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -57,10 +57,12 @@ class _Failing(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def failing_collector() -> Iterator[int]:
-    """An OTLP/HTTP endpoint that answers every export with 500; yields its port."""
+def failing_collector(status: int = 500) -> Iterator[int]:
+    """An OTLP/HTTP endpoint that answers every export with ``status`` (500: one the
+    exporters retry; 400: one they give up on at once); yields its port."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Failing)
     server.posts = 0  # type: ignore[attr-defined]
+    server.status = status  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -22,17 +22,13 @@ from tests._docs_support import (
     masked,
     normalised,
     parse_blocks,
-    runs_promtool,
 )
 
 BLOCKS, MARKER_PROBLEMS = collect()
 
 
 def _param(block: Block) -> object:
-    marks = [pytest.mark.slow] if block.slow else []
-    if runs_promtool(block):
-        marks.append(pytest.mark.prometheus)
-    return pytest.param(block, id=block.location, marks=marks)
+    return pytest.param(block, id=block.location, marks=[pytest.mark.slow] if block.slow else [])
 
 
 @pytest.fixture(scope="module")

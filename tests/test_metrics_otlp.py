@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from _faults_support import BlackHole
+from _faults_support import BlackHole, failing_collector
 from _processes import free_port, wait_until
 from middleware_apps import starlette_app
 from prometheus_client import CollectorRegistry
@@ -20,6 +20,7 @@ from prometheus_client import CollectorRegistry
 from toolkit import semconv
 from toolkit.metrics import build_meter_provider, resolve_metrics_exporter
 from toolkit.metrics._otlp import metrics_endpoint
+from toolkit.metrics._otlp_reader import METRICS_EXPORT_COMPONENT
 from toolkit.middleware import ToolkitASGIMiddleware
 from toolkit.readiness.probe.receiver import SpanReceiver
 
@@ -130,7 +131,7 @@ def test_an_app_pushes_its_http_metrics_to_the_receiver(exporter: str) -> None:
     registry = CollectorRegistry()
     with SpanReceiver(port=0) as receiver:
         provider = build_meter_provider(
-            "orders", {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint}
+            "orders", {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint}, registry=registry
         )
         app = ToolkitASGIMiddleware(
             starlette_app(),
@@ -174,6 +175,70 @@ def test_an_app_pushes_its_http_metrics_to_the_receiver(exporter: str) -> None:
     else:
         assert scrape.status_code == 404  # not served: the app answered it
         assert count is None
+    assert _push_failures(registry) is None  # pushed: no failure counted
+
+
+def _push_failures(registry: CollectorRegistry) -> float | None:
+    """``toolkit_telemetry_errors_total{component="metrics_export"}`` of ``registry``."""
+    labels = {semconv.LABEL_COMPONENT: METRICS_EXPORT_COMPONENT}
+    return registry.get_sample_value(semconv.TELEMETRY_ERRORS, labels)
+
+
+def test_a_failed_push_is_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A collector that refuses the push (400, which the exporter does not retry): each
+    push counts one telemetry error of component metrics_export in the registry given,
+    and the provider goes on."""
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_METRICS_TIMEOUT", "1")
+    registry = CollectorRegistry()
+    with failing_collector(status=400) as port:
+        provider = build_meter_provider(
+            "orders",
+            {},
+            endpoint=f"http://127.0.0.1:{port}/v1/metrics",
+            export_interval=3600.0,
+            registry=registry,
+        )
+        try:
+            provider.get_meter("test").create_counter("requests").add(1)
+            assert _push_failures(registry) is None  # nothing failed yet: not even declared
+            provider.force_flush(timeout_millis=5_000)
+            assert _push_failures(registry) == 1.0
+            provider.get_meter("test").create_counter("requests").add(1)
+            provider.force_flush(timeout_millis=5_000)
+            assert _push_failures(registry) == 2.0
+        finally:
+            provider.shutdown()
+
+
+def test_a_push_that_raises_is_counted_and_logged_once(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An exporter that raises (a bug, a broken dependency): counted as a failed push,
+    logged once with its cause, and the push thread keeps running."""
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("encoder broke")
+
+    monkeypatch.setattr(OTLPMetricExporter, "export", broken)
+    registry = CollectorRegistry()
+    provider = build_meter_provider(
+        "orders",
+        {},
+        endpoint=f"http://127.0.0.1:{free_port()}/v1/metrics",
+        export_interval=3600.0,
+        registry=registry,
+    )
+    try:
+        for _ in range(2):
+            provider.get_meter("test").create_counter("requests").add(1)
+            provider.force_flush(timeout_millis=5_000)
+    finally:
+        provider.shutdown()
+    assert _push_failures(registry) == 3.0  # two flushes and the shutdown's last push
+    logged = [r for r in caplog.records if r.name == "toolkit.metrics"]
+    assert [r.getMessage() for r in logged] == ["metrics push raised; counted (logged once)"]
+    assert "encoder broke" in str(logged[0].exc_info[1] if logged[0].exc_info else "")
 
 
 def test_shutdown_is_bounded_when_the_collector_hangs(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -24,6 +24,7 @@ from toolkit._version import __version__
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.metrics import MeterProvider as SDKMeterProvider
+    from prometheus_client import CollectorRegistry
 
 ENV_METRICS_EXPORTER = "OTEL_METRICS_EXPORTER"
 ENV_OTLP_ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
@@ -123,6 +124,7 @@ def build_meter_provider(
     endpoint: str | None = None,
     export_interval: float | None = None,
     shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
+    registry: CollectorRegistry | None = None,
 ) -> SDKMeterProvider:
     """Return an SDK meter provider with ``service.name`` that pushes over OTLP/HTTP.
 
@@ -132,19 +134,20 @@ def build_meter_provider(
     else 60 s; cumulative temporality. The exporter reads its other ``OTEL_EXPORTER_OTLP_*``
     variables (headers, timeout, compression, certificates) itself. ``shutdown()`` — also
     called at exit — pushes what the last interval recorded and returns within
-    ``shutdown_timeout`` seconds, even when the collector hangs.
+    ``shutdown_timeout`` seconds, even when the collector hangs. A push that fails counts
+    one in ``toolkit_telemetry_errors_total{component="metrics_export"}`` of
+    ``registry`` (default: prometheus-client's).
     """
     env = os.environ if environ is None else environ
     _check_protocol(env)
     interval = _export_interval(env) if export_interval is None else export_interval
-    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 
-    from toolkit.metrics._otlp_reader import BoundedMetricReader
+    from toolkit.metrics._otlp_reader import BoundedMetricReader, CountingMetricExporter
 
     reader = BoundedMetricReader(
-        OTLPMetricExporter(endpoint=endpoint or metrics_endpoint(env)),
+        CountingMetricExporter(endpoint=endpoint or metrics_endpoint(env), registry=registry),
         export_interval_millis=interval * 1000.0,
         shutdown_timeout=shutdown_timeout,
     )

@@ -66,7 +66,7 @@ def _ensure_meter_provider(options: Options) -> None:
         return  # the app (or an OpenTelemetry distro) already set one up: use it
     from toolkit.metrics import build_meter_provider
 
-    provider = build_meter_provider(settings.service)
+    provider = build_meter_provider(settings.service, registry=options.get("registry"))
     metrics.set_meter_provider(provider)
     if metrics.get_meter_provider() is not provider:
         provider.shutdown()  # another kind of provider was set first: that one is used
