@@ -15,6 +15,8 @@ from toolkit._resources import templates_dir
 from toolkit.catalog import Catalog, load_catalog
 from toolkit.cli import main
 from toolkit.generate import DashboardMode, GenerateOptions, RuleFormat, generate, write_output
+from toolkit.generate.validate import validate_dashboard
+from toolkit.readiness import static
 from toolkit.readiness.model import Check, Status
 from toolkit.readiness.static import StaticOptions, check_catalog
 
@@ -81,6 +83,32 @@ def test_templated_dashboards_pass_when_checked_as_generated(tmp_path: Path) -> 
     assert results["users"]["rules.exists"].reason == (
         "alert-rules/users.rules.yaml and alert-rules/users.test.yaml found"
     )
+
+
+def test_the_shared_dashboard_is_schema_checked_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--dashboards templated: every service's dashboard.valid is the verdict on the one
+    shared file, which is schema-checked once per run, not once per service; an edited
+    file gets its own verdict."""
+    catalog = _generated(tmp_path, TEMPLATED)
+    checked: list[str] = []
+
+    def counting(relative: str, document: object) -> None:
+        checked.append(relative)
+        validate_dashboard(relative, document)
+
+    monkeypatch.setattr(static, "validate_dashboard", counting)
+    results = _checks(catalog, tmp_path, TEMPLATED)
+    assert checked == ["dashboards/service.json"]
+    verdicts = {name: results[name]["dashboard.valid"] for name in ("orders", "users")}
+    assert {v.status.value for v in verdicts.values()} == {"pass"}
+    assert verdicts["orders"] == verdicts["users"]
+
+    schema = static.SchemaChecks()
+    first = schema.valid("dashboards/service.json", "{}")
+    assert schema.valid("dashboards/service.json", "[") != first  # another text: checked
+    assert checked[1:] == ["dashboards/service.json"]  # "[" is not JSON: never validated
 
 
 def test_templated_output_checked_per_service_names_the_option(tmp_path: Path) -> None:

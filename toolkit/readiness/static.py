@@ -37,10 +37,11 @@ def check_catalog(catalog: Catalog, options: StaticOptions) -> dict[str, list[Ch
         # PrometheusRule resources come without tests: the tests of the plain rule files
         # are run against the rules of the resources on disk.
         tests = _generated(catalog, replace(generation, rule_format=RuleFormat.PROMETHEUS))
+    schema = SchemaChecks()  # the templated dashboard is every service's: checked once
     # promtool's unit tests take a second or two per service: run services side by side.
     with ThreadPoolExecutor(max_workers=min(8, len(catalog.services))) as pool:
         results = pool.map(
-            lambda service: check_service(catalog, service, options, expected, tests),
+            lambda service: check_service(catalog, service, options, expected, tests, schema),
             catalog.services,
         )
         pairs = zip(catalog.services, results, strict=True)
@@ -53,14 +54,16 @@ def check_service(
     options: StaticOptions,
     expected: Expected,
     tests: Expected | None = None,
+    schema: SchemaChecks | None = None,
 ) -> list[Check]:
     """The static checks of one service; ``expected`` is ``generate``'s output (with
     ``options.generation``) or its error, ``tests`` the same with plain rule files (whose
-    promtool tests run against PrometheusRule resources; defaults to ``expected``)."""
+    promtool tests run against PrometheusRule resources; defaults to ``expected``),
+    ``schema`` the dashboard schema checks the services of a run share."""
     return [
         _slo(service),
         _ownership(service),
-        *_dashboard(options, service, expected),
+        *_dashboard(options, service, expected, schema or SchemaChecks()),
         *rule_checks(options, service, expected, expected if tests is None else tests),
         _dependencies_known(catalog, service),
         _dependencies_slo(catalog, service),
@@ -103,7 +106,36 @@ def _ownership(service: Service) -> Check:
     return c.OWNERSHIP.passed(f"team {service.team}, runbook: the generated stub {stub}")
 
 
-def _dashboard(options: StaticOptions, service: Service, expected: Expected) -> list[Check]:
+class SchemaChecks:
+    """``dashboard.valid`` of each dashboard file, checked once per run: with
+    ``--dashboards templated`` every service has the same file (the schema check of a
+    dashboard takes milliseconds). Threads may share it: at worst two check one file."""
+
+    def __init__(self) -> None:
+        """Nothing checked yet."""
+        self._checked: dict[tuple[str, str], Check] = {}
+
+    def valid(self, relative: str, text: str) -> Check:
+        """Whether ``text`` (the file at ``relative``) is JSON that fits the schema."""
+        found = self._checked.get((relative, text))
+        if found is None:
+            found = self._checked[relative, text] = _schema_check(relative, text)
+        return found
+
+
+def _schema_check(relative: str, text: str) -> Check:
+    try:
+        validate_dashboard(relative, json.loads(text))
+        return c.DASHBOARD_VALID.passed(f"{relative} fits the dashboard schema")
+    except ValueError as error:
+        return c.DASHBOARD_VALID.failed(f"{relative} is not JSON: {error}")
+    except ValidationError as error:
+        return c.DASHBOARD_VALID.failed(str(error))
+
+
+def _dashboard(
+    options: StaticOptions, service: Service, expected: Expected, schema: SchemaChecks
+) -> list[Check]:
     out, mode = options.generated_dir, options.generation.dashboards
     relative = dashboard_file(service, mode)
     text = read_text(out / relative)
@@ -117,17 +149,10 @@ def _dashboard(options: StaticOptions, service: Service, expected: Expected) -> 
             c.DASHBOARD_CURRENT.skipped("no dashboard file"),
             c.DASHBOARD_VALID.skipped("no dashboard file"),
         ]
-    try:
-        validate_dashboard(relative, json.loads(text))
-        valid = c.DASHBOARD_VALID.passed(f"{relative} fits the dashboard schema")
-    except ValueError as error:
-        valid = c.DASHBOARD_VALID.failed(f"{relative} is not JSON: {error}")
-    except ValidationError as error:
-        valid = c.DASHBOARD_VALID.failed(str(error))
     return [
         c.DASHBOARD_EXISTS.passed(f"{relative} found"),
         current(c.DASHBOARD_CURRENT, relative, text, expected),
-        valid,
+        schema.valid(relative, text),
     ]
 
 
@@ -163,6 +188,7 @@ __all__ = [
     "INSTALL_PROMTOOL",
     "MAX_SANE_AVAILABILITY",
     "PROMTOOL_TIMEOUT_SECONDS",
+    "SchemaChecks",
     "StaticOptions",
     "check_catalog",
     "check_service",
