@@ -47,9 +47,10 @@ test-minimum: $(MIN_STAMP)
 # toolkit builds on: every opentelemetry-* distribution installed, prometheus-client and
 # structlog. The stamp covers the virtualenv and the project's install; the upgrade runs
 # on every `make test-latest`, so each run tries what was released since the last one.
-# With it, the tests that run Prometheus, promtool or Alertmanager (marker `prometheus`),
-# against the newest releases Debian has (.ci/newest-prometheus: its unstable suite,
-# fetched into $(PROM_LATEST)/ on every run, nothing installed).
+# With it, the slow tests marked `prometheus` (the generated rules and alerts with a real
+# Prometheus, promtool or Alertmanager), all of them against the newest releases Debian
+# has (.ci/newest-prometheus: its unstable suite, fetched into $(PROM_LATEST)/root on
+# every run, nothing installed) first on PATH.
 LATEST_VENV ?= .venv-latest
 LATEST_STAMP := $(LATEST_VENV)/.installed
 LATEST_PACKAGES := prometheus-client structlog
@@ -67,7 +68,7 @@ test-latest: $(LATEST_STAMP)
 	$(LATEST_VENV)/bin/pip install --quiet --pre --upgrade $$otel $(LATEST_PACKAGES)
 	$(LATEST_VENV)/bin/pip list | grep -i -E '^(opentelemetry[-_]|prometheus[-_]client |structlog )'
 	.ci/newest-prometheus $(PROM_LATEST)
-	PATH="$(abspath $(PROM_LATEST))/usr/bin:$$PATH" $(LATEST_VENV)/bin/pytest -q -m "not slow or prometheus"
+	PATH="$(abspath $(PROM_LATEST))/root/usr/bin:$$PATH" $(LATEST_VENV)/bin/pytest -q -m "not slow or prometheus"
 
 # The fast suite under other Pythons, each in .venv-py<version>/ made with that
 # interpreter (.ci/find-python: pyenv's newest build of it, else python3.X on PATH):

@@ -103,7 +103,7 @@ def test_the_shared_dashboard_is_schema_checked_once(
     assert checked == ["dashboards/service.json"]
     verdicts = {name: results[name]["dashboard.valid"] for name in ("orders", "users")}
     assert {v.status.value for v in verdicts.values()} == {"pass"}
-    assert verdicts["orders"] == verdicts["users"]
+    assert verdicts["orders"] is verdicts["users"]
 
     schema = static.SchemaChecks()
     first = schema.valid("dashboards/service.json", "{}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
@@ -109,18 +110,21 @@ def _ownership(service: Service) -> Check:
 class SchemaChecks:
     """``dashboard.valid`` of each dashboard file, checked once per run: with
     ``--dashboards templated`` every service has the same file (the schema check of a
-    dashboard takes milliseconds). Threads may share it: at worst two check one file."""
+    dashboard takes milliseconds). The services' threads share it: one checks a file
+    while the others wait for its verdict."""
 
     def __init__(self) -> None:
         """Nothing checked yet."""
         self._checked: dict[tuple[str, str], Check] = {}
+        self._lock = threading.Lock()
 
     def valid(self, relative: str, text: str) -> Check:
         """Whether ``text`` (the file at ``relative``) is JSON that fits the schema."""
-        found = self._checked.get((relative, text))
-        if found is None:
-            found = self._checked[relative, text] = _schema_check(relative, text)
-        return found
+        with self._lock:
+            found = self._checked.get((relative, text))
+            if found is None:
+                found = self._checked[relative, text] = _schema_check(relative, text)
+            return found
 
 
 def _schema_check(relative: str, text: str) -> Check:
