@@ -241,6 +241,70 @@ async def test_asgi_mount_matrix(
     assert RouteResolver().asgi(scopes[0], "", path) == (template, route)
 
 
+@pytest.mark.parametrize("factory", [starlette_app, fastapi_app])
+async def test_one_middleware_serves_the_matrix_twice(
+    harness: Harness, static_dir: Path, factory: Callable[[Path], Any]
+) -> None:
+    """One middleware, so one resolver, for every request of the matrix, in order then
+    in reverse, plus a second tenant: the walks through mounts it remembers give each
+    request its own template, as a fresh resolver does."""
+    cases = STARLETTE_CASES if factory is starlette_app else FASTAPI_CASES
+    if factory is starlette_app:
+        cases = [*cases, ("GET", "/t/globex/orders/1", 200, "/t/{tenant}/orders/{order_id}")]
+    scopes: list[Scope] = []
+    app = ToolkitASGIMiddleware(capturing(factory(static_dir), scopes), **harness.options())
+
+    for method, path, status, route in [*cases, *reversed(cases)]:
+        response = await call(app, True, path, method=method)
+        assert response.status_code == status, path
+        assert harness.access_logs()[-1][semconv.LOG_ROUTE] == route, (method, path)
+        template = None if route == UNMATCHED else route
+        assert RouteResolver().asgi(scopes[-1], "", path) == (template, route)
+
+
+def test_a_walk_is_remembered_per_router_route_and_root_paths(
+    static_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Requests through the same mounts to the same route walk once; another value of a
+    mount's parameter (another root path), another route or another router walk again;
+    a full memory is cleared."""
+    import asyncio
+
+    from toolkit.middleware import routes
+
+    walks: list[str] = []
+    walk = routes._walk
+
+    def counting(scope: Scope, root_path: str) -> str | None:
+        walks.append(scope["path"])
+        return walk(scope, root_path)
+
+    monkeypatch.setattr(routes, "_walk", counting)
+    app = starlette_app(static_dir)
+    resolver = RouteResolver()
+
+    def resolve(path: str, target: Any = app) -> str | None:
+        scope = http_scope(path)
+        asyncio.run(call_asgi(target, scope))
+        return resolver.asgi(scope, "", path)[0]
+
+    assert resolve("/t/acme/orders/1") == "/t/{tenant}/orders/{order_id}"
+    assert resolve("/t/acme/orders/2") == "/t/{tenant}/orders/{order_id}"
+    assert walks == ["/t/acme/orders/1"]
+    assert resolve("/t/globex/orders/3") == "/t/{tenant}/orders/{order_id}"
+    assert resolve("/api/v2/users/ann") == "/api/v2/users/{name}"
+    assert resolve("/api/items/7") == "/api/items/{item_id:int}"
+    assert resolve("/api/items/8") == "/api/items/{item_id:int}"
+    assert walks[1:] == ["/t/globex/orders/3", "/api/v2/users/ann", "/api/items/7"]
+    other = starlette_app(static_dir)  # the same routes, other objects: walked again
+    assert resolve("/api/items/9", other) == "/api/items/{item_id:int}"
+    assert walks[-1] == "/api/items/9"
+
+    monkeypatch.setattr(routes, "_MOUNTED_ENTRIES", 2)
+    assert resolve("/t/initech/orders/4") == "/t/{tenant}/orders/{order_id}"
+    assert len(resolver._mounted) == 1  # it was full: cleared, then this one kept
+
+
 @pytest.mark.parametrize(
     ("root_path", "app_root_path", "path", "route"),
     [
