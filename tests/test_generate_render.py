@@ -160,3 +160,67 @@ def test_load_compiles_or_names_file_and_line(tmp_path: Path) -> None:
     assert (caught.value.template, caught.value.line) == ("bad.j2", 2)
     with pytest.raises(TemplateError, match=r"template not found: nothing\.j2"):
         load(make_environment(tmp_path), "nothing.j2")
+
+
+def _compiles(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the templates Jinja compiles from source from now on."""
+    compiled: list[str] = []
+    compile_source = jinja2.Environment.compile
+
+    def counting(
+        self: jinja2.Environment,
+        source: str,
+        name: str | None = None,
+        *args: object,
+        **kwargs: object,
+    ) -> object:
+        compiled.append(name or "")
+        return compile_source(self, source, name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    return compiled
+
+
+def test_a_template_file_is_compiled_once_per_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second run (a new environment) reuses the compiled template; runtime errors
+    still name the template's line."""
+    (tmp_path / "page.j2").write_text("a {{ x }}\nb {{ y.missing }}\n")
+    compiled = _compiles(monkeypatch)
+    for _ in range(3):
+        env = make_environment(tmp_path)
+        assert render(env, "page.j2", {"x": 1, "y": {"missing": 2}}) == "a 1\nb 2\n"
+        with pytest.raises(TemplateError) as caught:
+            render(env, "page.j2", {"x": 1, "y": {}})
+        assert (caught.value.template, caught.value.line) == ("page.j2", 2)
+    assert compiled == ["page.j2"]
+
+
+def test_an_edited_template_is_compiled_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The compiled code is checked against the source: an edit between runs shows."""
+    template = tmp_path / "page.j2"
+    template.write_text("first {{ x }}\n")
+    compiled = _compiles(monkeypatch)
+    assert render(make_environment(tmp_path), "page.j2", {"x": 1}) == "first 1\n"
+    template.write_text("second {{ x }}\n")
+    assert render(make_environment(tmp_path), "page.j2", {"x": 1}) == "second 1\n"
+    assert render(make_environment(tmp_path), "page.j2", {"x": 1}) == "second 1\n"
+    assert compiled == ["page.j2", "page.j2"]
+
+
+def test_compiled_templates_are_kept_apart_by_directory_and_escaping(tmp_path: Path) -> None:
+    """The same name in two override directories, and one file with and without
+    autoescape, are different compiled templates."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder, text in ((first, "one {{ x }}\n"), (second, "two {{ x }}\n")):
+        folder.mkdir()
+        (folder / "page.j2").write_text(text)
+    context = {"x": "<b>"}
+    assert render(make_environment(first), "page.j2", context) == "one <b>\n"
+    assert render(make_environment(second), "page.j2", context) == "two <b>\n"
+    escaped = render(make_environment(first, autoescape=True), "page.j2", context)
+    assert escaped == "one &lt;b&gt;\n"
+    assert render(make_environment(first), "page.j2", context) == "one <b>\n"
