@@ -176,7 +176,8 @@ def test_a_missing_distribution_is_null_and_not_installed_in_text(
 def test_every_gate_is_listed_with_its_decision(
     monkeypatch: pytest.MonkeyPatch, undecided_gates: None
 ) -> None:
-    """All four gates appear, in GATES order; TOOLKIT_FAST_PATHS=off turns each one off."""
+    """Every gate appears, in GATES order; TOOLKIT_FAST_PATHS=off turns each speed-only
+    one off."""
     monkeypatch.setenv("TOOLKIT_FAST_PATHS", "off")
     section = doctor.collect()["fast_paths"]
     assert section["setting"] == "off"

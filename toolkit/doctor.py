@@ -70,6 +70,7 @@ GATE_MODULES = (
     "toolkit.tracing._sdk_gate",
     "toolkit.metrics._prometheus_gate",
     "toolkit.logs._structlog_gate",
+    "toolkit.middleware._fastapi_gate",
 )
 """The modules that declare the gates (a gate is listed once its module is imported)."""
 

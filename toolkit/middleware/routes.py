@@ -44,7 +44,7 @@ from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from typing import Any, Final
 
 from toolkit import semconv
-from toolkit._http import relative_path
+from toolkit.middleware import _fastapi_gate as fastapi_gate
 from toolkit.middleware.flask import FLASK_REQUEST_KEY, matched_rule
 
 ROUTE_KEY = "toolkit.route"
@@ -61,9 +61,6 @@ UNROUTED: Final[Resolved] = (None, semconv.UNROUTED_ROUTE)
 _MISSING: Final = object()
 _MOUNTED_ENTRIES: Final = 4096  # walked templates a resolver keeps (cleared when full)
 _MountKey = tuple[int, int, str, str, object, object]
-# scope["fastapi"] keys FastAPI (0.16x) fills as it routes included routers and frontends.
-_FASTAPI_CONTEXT = "effective_route_context"
-_FASTAPI_FRONTEND_PATH = "frontend_path"
 _CONVERTERS = frozenset({"", "str", "int", "path"})
 
 
@@ -279,19 +276,12 @@ def _starlette_template(
     current_root = scope.get("root_path", "")
     if current_root == root_path or "app_root_path" not in scope:
         # No mount crossed (each sets app_root_path): what the scope holds is top-level.
-        fastapi_state = scope.get("fastapi")
-        if fastapi_state:
-            # FastAPI 0.16x routes included routers itself: scope["route"] is the
-            # APIRoute without the include_router() prefixes; the effective context has them.
-            context_path = getattr(fastapi_state.get(_FASTAPI_CONTEXT), "path", None)
-            if context_path:
-                return str(context_path)
-            frontend = fastapi_state.get(_FASTAPI_FRONTEND_PATH)
-            if isinstance(frontend, str):
-                # app.frontend("/app", ...): the frontend's literal prefix, then the rest.
-                path = relative_path(scope)  # no mount crossed: the router's own root
-                if path.endswith(frontend):
-                    return path[: len(path) - len(frontend)].rstrip("/") + "/{path:path}"
+        if fastapi_gate.STATE in scope:
+            # FastAPI routes included routers itself: scope["route"] is the APIRoute
+            # without the include_router() prefixes; its own state has them.
+            template = fastapi_gate.state_template(scope)
+            if template is not None:
+                return template
         route = scope.get("route")
         if route is not None and not hasattr(route, "routes"):  # a route, not a mount
             matched = getattr(route, "path", None)
@@ -347,22 +337,16 @@ def _walk(scope: MutableMapping[str, Any], root_path: str) -> str | None:
 def _candidates(routes: Iterable[Any]) -> Iterator[tuple[Any, str]]:
     """``(route, its path template)`` in the order the router tries them.
 
-    FastAPI 0.16x keeps an included router as one entry whose effective candidates carry
-    the include prefixes: they are expanded in place, as FastAPI tries them. A route with
+    FastAPI keeps an included router as one entry whose effective candidates carry
+    the include prefixes: they are expanded in place, as FastAPI tries them (through the
+    FastAPI gate, ``toolkit.middleware._fastapi_gate``). A route with
     ``routes`` (a mount, a host) is entered once it matched; the others are leaves.
     """
     for route in routes:
-        expand = getattr(route, "effective_candidates", None)
-        if expand is not None:
-            yield from _candidates(expand())
+        expanded = fastapi_gate.expanded(route)
+        if expanded is not None:
+            yield from expanded
             continue
-        if hasattr(route, "original_route"):  # a FastAPI effective route context
-            starlette_route = getattr(route, "starlette_route", None)
-            if starlette_route is None:
-                if getattr(route, "path", ""):
-                    yield route, route.path  # an APIRoute, the prefixes included
-                continue
-            route = starlette_route  # a copy of the route, the prefixes included
         yield route, getattr(route, "path", "")
 
 
