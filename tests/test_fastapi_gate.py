@@ -152,3 +152,11 @@ def test_a_hanging_self_check_request_closes_the_gate(monkeypatch: pytest.Monkey
 
     with pytest.raises(TimeoutError, match=r"a request to /x took over 0\.2 s"):
         fastapi_gate._routed(stuck, "/x")
+
+
+def test_the_gate_decides_when_an_app_is_instrumented(harness: Harness) -> None:
+    """Instrumenting an ASGI app in a process that loaded FastAPI runs the self-check
+    then: the first request does not wait for it."""
+    assert not GATE.is_open()  # undecided
+    ToolkitASGIMiddleware(prefixed_app(), **harness.options())
+    assert GATE.is_open()

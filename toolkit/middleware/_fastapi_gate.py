@@ -13,7 +13,8 @@ entries' effective candidates. None of it is public, so it is read here only:
   prefixes in their paths (``None`` for any other route).
 
 Both answer only while ``GATE`` is open: FastAPI installed, and a self-check at first
-use that routes requests through a FastAPI app with a prefixed router included with a
+use (as an ASGI app is instrumented in a process that loaded FastAPI: ``decide_at_start``)
+that routes requests through a FastAPI app with a prefixed router included with a
 prefix (and a frontend, where FastAPI has them) and finds, through these functions and
 Starlette's public ``matches()``, the templates declared. It is not a speed option
 (there is no public way to the prefixes: ``TOOLKIT_FAST_PATHS`` leaves it alone); past
@@ -28,6 +29,7 @@ needs none of this: the public path gives their templates, and the self-check pa
 from __future__ import annotations
 
 import asyncio
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator, MutableMapping
@@ -44,6 +46,13 @@ STATE = "fastapi"
 """The scope key of FastAPI's request state (a dict), filled as it routes."""
 _CONTEXT = "effective_route_context"  # its route context, whose path has the prefixes
 _FRONTEND_PATH = "frontend_path"  # the path a frontend serves, below its prefix
+
+
+def decide_at_start() -> None:
+    """Decide now if FastAPI is loaded (an ASGI app is being instrumented), so that the
+    self-check runs as the app starts rather than during its first request."""
+    if "fastapi" in sys.modules:
+        GATE.active()
 
 
 def state_template(scope: MutableMapping[str, Any]) -> str | None:

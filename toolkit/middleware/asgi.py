@@ -14,6 +14,7 @@ from toolkit.context import correlation_id_var
 from toolkit.health import HealthEndpoints
 from toolkit.logs import configured_by_toolkit, mark_logged
 from toolkit.metrics import MetricsEndpoint
+from toolkit.middleware import _fastapi_gate as fastapi_gate
 from toolkit.middleware.config import resolve_settings
 from toolkit.middleware.hooks import call_hook
 from toolkit.middleware.otlp import request_type
@@ -64,6 +65,7 @@ class ToolkitASGIMiddleware:
         self._header = telemetry.correlation_header.lower().encode("latin-1")
         self._primary = telemetry.correlation_inputs[0]
         self._routes = RouteResolver(telemetry.settings.routes)
+        fastapi_gate.decide_at_start()  # its self-check now, not in the first request
         self._request_type = request_type(telemetry)
         # Header name (bytes, lower case as ASGI delivers it) -> carrier key.
         self._wanted: dict[bytes, str] = {
