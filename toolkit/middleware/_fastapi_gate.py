@@ -82,9 +82,7 @@ def expanded(route: Any) -> Iterator[tuple[Any, str]] | None:
     """``route`` as ``(route, its path template)`` pairs, in the order FastAPI tries them,
     if it is one of FastAPI's entries for an included router (or its routes); ``None``
     for any other route, or when the gate is closed."""
-    if not (hasattr(route, "effective_candidates") or hasattr(route, "original_route")):
-        return None
-    if not GATE.active():
+    if not _is_entry(route) or not GATE.active():
         return None
     return _expanded(route)
 
@@ -93,9 +91,8 @@ def _expanded(route: Any) -> Iterator[tuple[Any, str]]:
     expand = getattr(route, "effective_candidates", None)
     if expand is not None:  # an included router: its routes, the prefixes included
         for candidate in expand():
-            inner = _expanded(candidate) if _is_entry(candidate) else None
-            if inner is not None:
-                yield from inner
+            if _is_entry(candidate):
+                yield from _expanded(candidate)
             else:
                 yield candidate, getattr(candidate, "path", "")
         return
@@ -158,7 +155,7 @@ def _matched_again(app: Any, path: str) -> str | None:
 
     probe = {"type": "http", "path": path, "root_path": "", "method": "GET", "headers": []}
     for route in app.router.routes:
-        pairs = _expanded(route) if _is_entry(route) else iter([(route, route.path or "/")])
+        pairs = _expanded(route) if _is_entry(route) else [(route, getattr(route, "path", ""))]
         for candidate, template in pairs:
             match, _child = candidate.matches(probe)
             if match is Match.FULL:
