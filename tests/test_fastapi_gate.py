@@ -5,6 +5,9 @@ templates come from public Starlette API alone."""
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -146,12 +149,107 @@ def test_a_hanging_self_check_request_closes_the_gate(monkeypatch: pytest.Monkey
     import asyncio
 
     monkeypatch.setattr(fastapi_gate, "_SELF_CHECK_SECONDS", 0.2)
+    routed = fastapi_gate._routed
 
     async def stuck(scope: Any, receive: Any, send: Any) -> None:
         await asyncio.sleep(60)
 
-    with pytest.raises(TimeoutError, match=r"a request to /x took over 0\.2 s"):
-        fastapi_gate._routed(stuck, "/x")
+    monkeypatch.setattr(fastapi_gate, "_routed", lambda app, path: routed(stuck, path))
+    status = GATE.status()
+    assert (status.active, status.reason) == (
+        False,
+        "self-check failed: TimeoutError: a request to /v1/orders/3 took over 0.2 s",
+    )
+
+
+@needs_included_entries
+async def test_a_read_that_raises_closes_the_gate_and_the_request_is_recorded(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """FastAPI's state read raising mid-request: the gate closes for good with one
+    warning, and that request and the next get the public template."""
+    assert GATE.active()
+
+    def broken(scope: Any, state: Any) -> str | None:
+        raise KeyError("effective_route_context")
+
+    monkeypatch.setattr(fastapi_gate, "_state_template", broken)
+    middleware = ToolkitASGIMiddleware(prefixed_app(), **harness.options())
+    with caplog.at_level(logging.WARNING, logger="toolkit.gate"):
+        for _ in range(2):
+            await call_asgi(middleware, http_scope("/v1/orders/3/lines/9"))
+    labels = [access[semconv.LOG_ROUTE] for access in harness.access_logs()]
+    assert labels == ["/orders/{order_id}/lines/{line}"] * 2
+    assert not GATE.is_open()
+    (warning,) = [r for r in caplog.records if r.name == "toolkit.gate"]
+    assert "raised KeyError: 'effective_route_context'" in warning.getMessage()
+
+
+async def test_one_router_included_at_two_prefixes_under_a_mount(harness: Harness) -> None:
+    """FastAPI shares the route between the prefixes: each request gets its own."""
+    router = APIRouter(prefix="/x")
+
+    @router.get("/{item}")
+    async def item(item: int) -> int:
+        return item
+
+    app = FastAPI()
+    app.include_router(router, prefix="/v1")
+    app.include_router(router, prefix="/v2")
+    middleware = ToolkitASGIMiddleware(
+        Starlette(routes=[Mount("/api", app=app)]), **harness.options()
+    )
+    for path in ("/api/v1/x/1", "/api/v2/x/1", "/api/v1/x/2", "/api/v2/x/2"):
+        await call_asgi(middleware, http_scope(path))
+    labels = [access[semconv.LOG_ROUTE] for access in harness.access_logs()]
+    assert labels == ["/api/v1/x/{item}", "/api/v2/x/{item}"] * 2
+
+
+def test_the_self_check_sends_no_telemetry(tmp_path: Path) -> None:
+    """With global providers set (as instrument() sets them), FastAPI's own telemetry
+    would record the self-check's requests: they are marked as instrumented, and the
+    gate still opens (in a process of its own: providers are set once per process)."""
+    script = tmp_path / "check.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            from opentelemetry import metrics, trace
+            from opentelemetry.sdk.metrics import MeterProvider
+            from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+            from opentelemetry.sdk.trace import TracerProvider
+            from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+            from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
+                InMemorySpanExporter,
+            )
+
+            spans = InMemorySpanExporter()
+            tracer_provider = TracerProvider()
+            tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
+            trace.set_tracer_provider(tracer_provider)
+            reader = InMemoryMetricReader()
+            metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
+
+            import fastapi  # noqa: F401
+            from toolkit.middleware._fastapi_gate import GATE
+
+            assert GATE.status().active, GATE.status()
+            assert spans.get_finished_spans() == (), spans.get_finished_spans()
+            data = reader.get_metrics_data()
+            points = [
+                metric.name
+                for resource in (data.resource_metrics if data else [])
+                for scope in resource.scope_metrics
+                for metric in scope.metrics
+            ]
+            assert points == [], points
+            print("ok")
+            """
+        )
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "ok\n", "")
 
 
 def test_the_gate_decides_when_an_app_is_instrumented(harness: Harness) -> None:

@@ -211,16 +211,21 @@ def test_an_edited_template_is_compiled_again(
     assert compiled == ["page.j2", "page.j2"]
 
 
-def test_compiled_templates_are_kept_apart_by_directory_and_escaping(tmp_path: Path) -> None:
-    """The same name in two override directories, and one file with and without
-    autoescape, are different compiled templates."""
+def test_compiled_templates_are_kept_apart_by_directory_and_escaping(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same template in two override directories is compiled once for each (its
+    file name is part of what the code is kept under), and one file with and without
+    autoescape is two compiled templates."""
     first, second = tmp_path / "first", tmp_path / "second"
-    for folder, text in ((first, "one {{ x }}\n"), (second, "two {{ x }}\n")):
+    for folder in (first, second):
         folder.mkdir()
-        (folder / "page.j2").write_text(text)
+        (folder / "page.j2").write_text("one {{ x }}\n")
     context = {"x": "<b>"}
-    assert render(make_environment(first), "page.j2", context) == "one <b>\n"
-    assert render(make_environment(second), "page.j2", context) == "two <b>\n"
-    escaped = render(make_environment(first, autoescape=True), "page.j2", context)
-    assert escaped == "one &lt;b&gt;\n"
-    assert render(make_environment(first), "page.j2", context) == "one <b>\n"
+    compiled = _compiles(monkeypatch)
+    for _ in range(2):
+        assert render(make_environment(first), "page.j2", context) == "one <b>\n"
+        assert render(make_environment(second), "page.j2", context) == "one <b>\n"
+        escaped = render(make_environment(first, autoescape=True), "page.j2", context)
+        assert escaped == "one &lt;b&gt;\n"
+    assert compiled == ["page.j2"] * 3

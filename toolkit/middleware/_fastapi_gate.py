@@ -16,9 +16,13 @@ Both answer only while ``GATE`` is open: FastAPI installed, and a self-check at 
 use (as an ASGI app is instrumented in a process that loaded FastAPI: ``decide_at_start``)
 that routes requests through a FastAPI app with a prefixed router included with a
 prefix (and a frontend, where FastAPI has them) and finds, through these functions and
-Starlette's public ``matches()``, the templates declared. It is not a speed option
-(there is no public way to the prefixes: ``TOOLKIT_FAST_PATHS`` leaves it alone); past
-the tested range, the self-check alone decides. Closed, templates come from public
+Starlette's public ``matches()``, the templates declared. Its requests run in a thread
+of their own (the caller may be running an event loop), 5 s at most each, marked as
+instrumented so that FastAPI's own telemetry leaves them out, and write nothing. Either
+function raising later closes the gate for good (one warning) and answers ``None``.
+
+It is not a speed option (there is no public way to the prefixes: ``TOOLKIT_FAST_PATHS``
+is ignored); past the tested range, the self-check alone decides. Closed, templates come from public
 Starlette API only (``scope["route"].path``, the routes' ``matches()``): a route of an
 included router then lacks its include prefixes (after a mount, the mount's template is
 all there is), and the decision is logged once (``toolkit doctor`` shows it). A release
@@ -30,7 +34,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import tempfile
 import threading
 from collections.abc import Iterator, MutableMapping
 from pathlib import Path
@@ -62,7 +65,11 @@ def state_template(scope: MutableMapping[str, Any]) -> str | None:
     state = scope.get(STATE)
     if not state or not GATE.active():
         return None
-    return _state_template(scope, state)
+    try:
+        return _state_template(scope, state)
+    except Exception as exc:  # FastAPI changed under us: public path from now on
+        GATE.disable(exc)
+        return None
 
 
 def _state_template(scope: MutableMapping[str, Any], state: Any) -> str | None:
@@ -84,7 +91,11 @@ def expanded(route: Any) -> Iterator[tuple[Any, str]] | None:
     for any other route, or when the gate is closed."""
     if not _is_entry(route) or not GATE.active():
         return None
-    return _expanded(route)
+    try:
+        return iter(list(_expanded(route)))
+    except Exception as exc:  # FastAPI changed under us: public path from now on
+        GATE.disable(exc)
+        return None
 
 
 def _expanded(route: Any) -> Iterator[tuple[Any, str]]:
@@ -119,7 +130,10 @@ def _self_check() -> None:
     """Route requests through a FastAPI app and find their templates as the middleware
     does: through FastAPI's state, else ``scope["route"]``; and by matching the path
     again over the app's routes, expanded (the walk after a mount)."""
-    from fastapi import APIRouter, FastAPI
+    # From their modules: under opentelemetry-instrument, fastapi.FastAPI is the
+    # instrumentor's subclass, which would trace the self-check's requests.
+    from fastapi.applications import FastAPI
+    from fastapi.routing import APIRouter
 
     router = APIRouter(prefix="/orders")
 
@@ -129,24 +143,23 @@ def _self_check() -> None:
 
     app = FastAPI()
     app.include_router(router, prefix="/v1")
-    with tempfile.TemporaryDirectory() as served:
-        requests = [("/v1/orders/3", _ROUTE)]
-        frontend = getattr(app, "frontend", None)
-        if callable(frontend):
-            (Path(served) / "index.html").write_text("<html></html>\n")
-            frontend("/app", directory=served)
-            requests.append(("/app/reports/7", _FRONTEND))
-        for path, template in requests:
-            scope = _routed(app, path)
-            found = _state_template(scope, scope.get(STATE) or {})
-            if found is None:
-                route = scope.get("route")
-                found = getattr(route, "path", None) if route is not None else None
-            if found != template:
-                raise AssertionError(f"{path}: the route read is {found!r}, not {template!r}")
-        matched = _matched_again(app, "/v1/orders/3")
-        if matched != _ROUTE:
-            raise AssertionError(f"/v1/orders/3 matched again as {matched!r}, not {_ROUTE!r}")
+    requests = [("/v1/orders/3", _ROUTE)]
+    frontend = getattr(app, "frontend", None)
+    served = Path(__file__).parent  # any directory: its requests find no file (a 404)
+    if callable(frontend) and served.is_dir():
+        frontend("/app", directory=served)
+        requests.append(("/app/reports/7", _FRONTEND))
+    for path, template in requests:
+        scope = _routed(app, path)
+        found = _state_template(scope, scope.get(STATE) or {})
+        if found is None:
+            route = scope.get("route")
+            found = getattr(route, "path", None) if route is not None else None
+        if found != template:
+            raise AssertionError(f"{path}: the route read is {found!r}, not {template!r}")
+    matched = _matched_again(app, "/v1/orders/3")
+    if matched != _ROUTE:
+        raise AssertionError(f"/v1/orders/3 matched again as {matched!r}, not {_ROUTE!r}")
 
 
 def _matched_again(app: Any, path: str) -> str | None:
@@ -179,6 +192,9 @@ def _routed(app: Any, path: str) -> dict[str, Any]:
         "headers": [],
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 80),
+        # Already instrumented, as toolkit's middleware marks every scope: FastAPI's own
+        # telemetry stays out, so the app's spans and metrics never see these requests.
+        "fastapi.telemetry": None,
     }
     requested = False
 
@@ -206,7 +222,10 @@ def _routed(app: Any, path: str) -> dict[str, Any]:
     if thread.is_alive():
         raise TimeoutError(f"a request to {path} took over {_SELF_CHECK_SECONDS:g} s")
     if failure:
-        raise failure[0]
+        error = failure[0]
+        if isinstance(error, Exception):
+            raise error
+        raise RuntimeError(f"a request to {path} ended with {error!r}") from error
     return scope
 
 

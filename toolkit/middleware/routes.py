@@ -60,7 +60,7 @@ UNMATCHED: Final[Resolved] = (None, semconv.UNMATCHED_ROUTE)
 UNROUTED: Final[Resolved] = (None, semconv.UNROUTED_ROUTE)
 _MISSING: Final = object()
 _MOUNTED_ENTRIES: Final = 4096  # walked templates a resolver keeps (cleared when full)
-_MountKey = tuple[int, int, str, str, object, object]
+_MountKey = tuple[int, int, str, str, object, object, str | None]
 _CONVERTERS = frozenset({"", "str", "int", "path"})
 
 
@@ -206,7 +206,8 @@ class RouteResolver:
 
     def _walk_once(self, scope: MutableMapping[str, Any], root_path: str) -> str | None:
         """:func:`_walk`, once per top-level router, route that handled the request
-        (the innermost router's choice), root paths on entry and on return, and scope
+        (the innermost router's choice, with FastAPI's template of it: one route may be
+        included at several prefixes), root paths on entry and on return, and scope
         type: given those, the mounts crossed and so the template are the same whatever
         the rest of the path (a mount matches on its prefix alone, and the first route
         that matches wins). Held with the router and route it is for (ids are reused);
@@ -221,6 +222,9 @@ class RouteResolver:
             root_path,
             scope.get("root_path"),
             scope.get("app_root_path"),
+            # FastAPI shares one route between the prefixes a router is included at:
+            # its own template tells them apart.
+            fastapi_gate.state_template(scope) if fastapi_gate.STATE in scope else None,
         )
         found = self._mounted.get(key)
         if found is not None and found[0] is router and found[1] is route:
