@@ -85,14 +85,14 @@ def _state_template(scope: MutableMapping[str, Any], state: Any) -> str | None:
     return None
 
 
-def expanded(route: Any) -> Iterator[tuple[Any, str]] | None:
+def expanded(route: Any) -> list[tuple[Any, str]] | None:
     """``route`` as ``(route, its path template)`` pairs, in the order FastAPI tries them,
     if it is one of FastAPI's entries for an included router (or its routes); ``None``
     for any other route, or when the gate is closed."""
     if not _is_entry(route) or not GATE.active():
         return None
     try:
-        return iter(list(_expanded(route)))
+        return list(_expanded(route))
     except Exception as exc:  # FastAPI changed under us: public path from now on
         GATE.disable(exc)
         return None
