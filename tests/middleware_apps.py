@@ -294,3 +294,19 @@ def ok_wsgi_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     """Answers 200 "app" to anything."""
     start_response("200 OK", [])
     return [b"app"]
+
+
+def prefixed_fastapi() -> Any:
+    """A FastAPI app whose one route is in a prefixed router included with a prefix:
+    ``/v1/orders/{order_id}/lines/{line}``."""
+    from fastapi import APIRouter, FastAPI
+
+    router = APIRouter(prefix="/orders")
+
+    @router.get("/{order_id}/lines/{line}")
+    async def line(order_id: int, line: int) -> dict[str, int]:
+        return {"order_id": order_id, "line": line}
+
+    app = FastAPI()
+    app.include_router(router, prefix="/v1")
+    return app

@@ -17,6 +17,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from tests.middleware_apps import prefixed_fastapi
 from tests.middleware_fixtures import Harness, call_asgi, http_scope, make_harness
 from toolkit import semconv
 from toolkit.middleware import ToolkitASGIMiddleware
@@ -54,18 +55,6 @@ def harness() -> Iterator[Harness]:
     yield from make_harness()
 
 
-def prefixed_app() -> FastAPI:
-    router = APIRouter(prefix="/orders")
-
-    @router.get("/{order_id}/lines/{line}")
-    async def line(order_id: int, line: int) -> dict[str, int]:
-        return {"order_id": order_id, "line": line}
-
-    app = FastAPI()
-    app.include_router(router, prefix="/v1")
-    return app
-
-
 async def route_label(harness: Harness, app: Any, path: str) -> str:
     """The ``route`` of the access line for a GET ``path`` through the middleware."""
     middleware = ToolkitASGIMiddleware(app, **harness.options())
@@ -88,7 +77,7 @@ async def test_open_the_include_prefixes_are_in_the_template(
     harness: Harness, mounted: bool
 ) -> None:
     """Routed directly (FastAPI's state) or matched again after a mount (its entries)."""
-    app: Any = prefixed_app()
+    app: Any = prefixed_fastapi()
     path = "/v1/orders/3/lines/9"
     if mounted:
         app, path = Starlette(routes=[Mount("/api", app=app)]), "/api" + path
@@ -105,7 +94,7 @@ async def test_closed_only_public_names_are_read(harness: Harness, mounted: bool
     again after a mount, the included router's entry has no path of its own: the
     template is the mount's."""
     GATE.force(False)
-    app: Any = prefixed_app()
+    app: Any = prefixed_fastapi()
     path = "/v1/orders/3/lines/9"
     if mounted:
         app, path = Starlette(routes=[Mount("/api", app=app)]), "/api" + path
@@ -174,7 +163,7 @@ async def test_a_read_that_raises_closes_the_gate_and_the_request_is_recorded(
         raise KeyError("effective_route_context")
 
     monkeypatch.setattr(fastapi_gate, "_state_template", broken)
-    middleware = ToolkitASGIMiddleware(prefixed_app(), **harness.options())
+    middleware = ToolkitASGIMiddleware(prefixed_fastapi(), **harness.options())
     with caplog.at_level(logging.WARNING, logger="toolkit.gate"):
         for _ in range(2):
             await call_asgi(middleware, http_scope("/v1/orders/3/lines/9"))
@@ -256,5 +245,5 @@ def test_the_gate_decides_when_an_app_is_instrumented(harness: Harness) -> None:
     """Instrumenting an ASGI app in a process that loaded FastAPI runs the self-check
     then: the first request does not wait for it."""
     assert not GATE.is_open()  # undecided
-    ToolkitASGIMiddleware(prefixed_app(), **harness.options())
+    ToolkitASGIMiddleware(prefixed_fastapi(), **harness.options())
     assert GATE.is_open()

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from middleware_apps import prefixed_fastapi
 from middleware_fixtures import Harness, call_asgi, http_scope, make_harness
 
 from toolkit import semconv
@@ -42,20 +43,6 @@ def mounted_starlette() -> Any:
             Mount("/static", app=files),
         ]
     )
-
-
-def prefixed_fastapi() -> Any:
-    from fastapi import APIRouter, FastAPI
-
-    router = APIRouter(prefix="/orders")
-
-    @router.get("/{order_id}/lines/{line}")
-    async def line(order_id: int, line: int) -> dict[str, int]:
-        return {"order_id": order_id, "line": line}
-
-    app = FastAPI()
-    app.include_router(router, prefix="/v1")
-    return app
 
 
 @pytest.mark.parametrize(
